@@ -1,0 +1,87 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// podlab: Kubernetes pod internals, reproducible on one Linux machine.
+///
+/// Module map (see README "Architecture"): each target has one job.
+let package = Package(
+    name: "podlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "podlab", targets: ["podlab"]),
+        .executable(name: "pause", targets: ["pause"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Thin entry point; internal modes (supervisor) are hidden subcommands.
+        .executableTarget(
+            name: "podlab",
+            dependencies: ["PodlabCLI"]),
+        // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c.
+        .executableTarget(
+            name: "pause",
+            path: "Sources/pause"),
+        // One file per command (swift-argument-parser).
+        .target(
+            name: "PodlabCLI",
+            dependencies: [
+                "PodlabCore", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Shared error type, paths, syscall error helpers. No other podlab dependency.
+        .target(
+            name: "PodlabCore",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // libarchive unpacking, image catalog, content-addressed cache, OCI/docker archives.
+        .target(
+            name: "RootfsKit",
+            dependencies: ["PodlabCore", "CLibArchive", "CPodlab"]),
+        // rtnetlink in Swift: links, veth, bridges, addresses, routes.
+        .target(
+            name: "Netlink",
+            dependencies: ["PodlabCore"]),
+        // The pod network: pinned netns, bridge, veth, IPAM.
+        .target(
+            name: "PodNetwork",
+            dependencies: ["PodlabCore", "Netlink", "CPodlab"]),
+        // cgroup v1 and v2 drivers behind one interface.
+        .target(
+            name: "Cgroups",
+            dependencies: ["PodlabCore"]),
+        // Pods: manifests -> pod spec, sandbox, containers, supervisor, state dir.
+        .target(
+            name: "PodKit",
+            dependencies: [
+                "PodlabCore", "RootfsKit", "PodNetwork", "Cgroups", "CPodlab",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        // Lab files: model, strict parser, linter, runner.
+        .target(
+            name: "LabKit",
+            dependencies: ["PodlabCore", "PodKit", "Reports", .product(name: "Yams", package: "Yams")]),
+        // Report model -> Markdown, JSON, JUnit XML, TAP, SVG.
+        .target(
+            name: "Reports",
+            dependencies: ["PodlabCore"]),
+        .systemLibrary(
+            name: "CLibArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        // C shim: the fork/clone child side and syscalls glibc's module hides. pl_ prefixed.
+        .target(
+            name: "CPodlab"),
+        .testTarget(name: "RootfsKitTests", dependencies: ["RootfsKit", "CLibArchive"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PodNetwork"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "PodKitTests", dependencies: ["PodKit"]),
+        .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

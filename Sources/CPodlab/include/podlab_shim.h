@@ -1,0 +1,155 @@
+// podlab's C shim: the code that must not be Swift.
+//
+// Why C: after fork/clone in a multi-threaded Swift process only async-signal-safe code may run
+// until execve (the Swift runtime may hold locks in other threads). Also, a few calls are not
+// exposed by Swift's Glibc module (pivot_root, setns helpers with flags, capset, close_range).
+//
+// Conventions (after crun): every function returns 0 on success and -1 on failure, filling
+// `struct pl_error` with errno and the stage, a string naming the syscall and its argument,
+// e.g. "setns(/proc/4242/ns/net)". Every fd is opened O_CLOEXEC.
+#ifndef PODLAB_SHIM_H
+#define PODLAB_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A failure: errno and the stage (syscall + argument) where it happened.
+struct pl_error {
+    int err;
+    char stage[256];
+};
+
+/// One mount operation, performed in order by the child before pivot_root.
+/// `target` is an absolute host path (normally under the container's rootfs).
+/// `create`: 0 = target must exist, 1 = mkdir -p the target, 2 = create an empty file
+/// (for bind-mounting files such as /etc/hosts).
+/// A bind mount with MS_RDONLY in `flags` is done as bind + remount(MS_BIND|MS_REMOUNT|MS_RDONLY).
+struct pl_mount {
+    const char *source;
+    const char *target;
+    const char *fstype;
+    const char *data;
+    unsigned long flags;
+    int create;
+};
+
+/// Device node to create under <rootfs>/dev (by bind-mounting the host's node onto an empty file,
+/// which works in any namespace).
+struct pl_device {
+    const char *host_path;   ///< e.g. "/dev/null"
+    const char *target;      ///< absolute host path, e.g. "<rootfs>/dev/null"
+};
+
+/// What to start and how. Plain data: no callbacks run in the child.
+struct pl_spawn_config {
+    /// Namespaces to join, by path (e.g. "/proc/4242/ns/net" or "/run/netns/podlab-web").
+    /// Joined in this order: user, pid, uts, ipc, net, cgroup, mnt (mount last, as youki/runc do).
+    const char *join_net;
+    const char *join_ipc;
+    const char *join_uts;
+    const char *join_pid;   ///< pid: the *process started* ends up in it (setns + fork).
+    const char *join_mnt;   ///< used by exec into a running container; implies no rootfs setup.
+    /// CLONE_NEW* flags for namespaces to create (CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS…).
+    int new_namespaces;
+
+    /// If set (and CLONE_NEWUTS), sethostname() to this.
+    const char *hostname;
+
+    /// Root filesystem: if non-NULL the child makes "/" rslave, runs `mounts`, then
+    /// pivot_root(rootfs) and detaches the old root. If NULL, the host root is kept (pause, exec).
+    const char *rootfs;
+    const struct pl_mount *mounts;
+    size_t n_mounts;
+    const struct pl_device *devices;
+    size_t n_devices;
+    /// After pivot_root: paths (inside the container) over which /dev/null (files) or an empty
+    /// read-only tmpfs (directories) is mounted. Missing paths are skipped. containerd's defaults.
+    const char *const *masked_paths;
+    size_t n_masked_paths;
+    /// After pivot_root: paths remounted read-only (e.g. /proc/sys). Missing paths are skipped.
+    const char *const *readonly_paths;
+    size_t n_readonly_paths;
+    /// Mount a fresh procfs at <rootfs>/proc after the mount plan (needs the new pid namespace).
+    int mount_proc;
+
+    /// cgroup.procs files (v1: one per controller hierarchy; v2: one) the parent writes the
+    /// child's host pid into, before the child runs anything else.
+    const char *const *cgroup_procs;
+    size_t n_cgroup_procs;
+    /// Written to /proc/self/oom_score_adj unless == PL_OOM_SCORE_ADJ_UNSET.
+    int oom_score_adj;
+
+    /// Capabilities kept (bitmask of CAP_* numbers) in bounding/effective/permitted/inheritable
+    /// sets; ignored unless `drop_capabilities` is set.
+    uint64_t capabilities;
+    int drop_capabilities;
+    int no_new_privs;
+
+    /// stdio for the process. -1 means /dev/null.
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+    /// Make the child a session leader with stdin as its controlling terminal (exec -t).
+    int set_controlling_tty;
+
+    /// Working directory inside the (new) root; NULL = "/".
+    const char *cwd;
+    /// Program: resolved by the child with execvpe-style PATH search taken from `envp`'s PATH
+    /// (so a container's own PATH decides) when it contains no '/'.
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+
+    /// 0: return once the process has exec'd (the caller must be a child subreaper, the process
+    ///    is re-parented to it); used by the supervisor.
+    /// 1: wait for the process and return its wait status in *wait_status (used by `podlab exec`).
+    int wait_for_exit;
+};
+
+#define PL_OOM_SCORE_ADJ_UNSET (-10000)
+
+/// Starts a process as described. On success *pid_out is its pid in the caller's pid namespace.
+/// Failures in the child are reported back (errno + stage) and the child is reaped.
+int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status, struct pl_error *err);
+
+/// Creates a new network namespace and pins it by bind-mounting it at `pin_path` (the file is
+/// created; its directory must exist and should be a shared mount like /run/netns). The calling
+/// thread's namespace is unchanged on return.
+int pl_netns_create(const char *pin_path, struct pl_error *err);
+
+/// Unmounts and removes a pinned namespace file. Missing is not an error.
+int pl_netns_remove(const char *pin_path, struct pl_error *err);
+
+/// Opens a socket inside the network namespace pinned at `netns_path` (the socket stays bound to
+/// that namespace). The calling thread's namespace is unchanged on return.
+int pl_socket_in_netns(const char *netns_path, int domain, int type, int protocol, int *fd_out, struct pl_error *err);
+
+/// Writes `value` to a sysctl file inside the network namespace at `netns_path`
+/// (e.g. "/proc/sys/net/ipv4/ping_group_range").
+int pl_sysctl_in_netns(const char *netns_path, const char *proc_path, const char *value, struct pl_error *err);
+
+/// Makes the caller a child subreaper (PR_SET_CHILD_SUBREAPER), like containerd-shim.
+int pl_set_child_subreaper(struct pl_error *err);
+
+/// Detaches the calling process into the background as a daemon-style child: fork, setsid, fork.
+/// Returns in the grandchild with *is_daemon = 1 (stdio redirected to `log_path`); in the original
+/// process with *is_daemon = 0 and *pid_out = the daemon's pid. Used only before threads exist.
+int pl_daemonize(const char *log_path, int *is_daemon, pid_t *pid_out, struct pl_error *err);
+
+/// lchown/utimes/mknod helpers the Swift Glibc module hides are not needed: use Glibc directly.
+
+/// pivot_root(2), not exported by glibc.
+int pl_pivot_root(const char *new_root, const char *put_old);
+
+/// Sets the calling process' name as shown by ps/pstree (PR_SET_NAME, 15 chars).
+int pl_set_process_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

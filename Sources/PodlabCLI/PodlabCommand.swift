@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `podlab` root command. Each subcommand lives in its own file in this folder.
+public struct PodlabCommand: ParsableCommand {
+    /// podlab's version, printed by `podlab --version`.
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "podlab",
+        abstract: "Kubernetes pod internals, reproducible on one Linux machine.",
+        discussion: "podlab builds real pod sandboxes (a pause process holding the pod's namespaces, containers joining them, veth networking, cgroups) and runs declarative labs against them.",
+        version: version,
+        subcommands: [])
+
+    public init() {}
+}

@@ -1,0 +1,3 @@
+import PodlabCLI
+
+PodlabCommand.main()
