@@ -1,0 +1,144 @@
+import PodlabCore
+import Testing
+
+@testable import PodKit
+
+@Suite("Manifest parsing")
+struct ManifestParserTests {
+    let parser = ManifestParser(randomSuffix: { "x2k9p" })
+
+    @Test("the seed's alpine Deployment parses as written, with its unmodelled fields reported")
+    func alpineDeployment() throws {
+        let parsed = try parser.parse(yaml: SeedManifests.alpineDeployment, file: "alpine.yaml")
+        #expect(parsed.pods.count == 1)
+        let pod = try #require(parsed.pods.first)
+        #expect(pod.name.hasPrefix("alpine-deployment-"))
+        #expect(pod.name.hasSuffix("-x2k9p"))
+        #expect(pod.labels["app"] == "alpine")
+        #expect(pod.restartPolicy == .always)
+        #expect(pod.ownerDeployment == "alpine-deployment")
+        let container = try #require(pod.containers.first)
+        #expect(container.name == "alpine")
+        #expect(container.image == "alpine:3.2")
+        #expect(container.imageLocation == SourceLocation(file: "alpine.yaml", line: 16, column: 16))
+        #expect(container.command == ["/bin/sh", "-c", "sleep 60m"])
+        #expect(container.resources.memoryRequest == Int64(50 * 1024 * 1024))
+        #expect(container.resources.memoryLimit == Int64(100 * 1024 * 1024))
+        let warnings = parsed.warnings.map(\.description)
+        #expect(warnings.contains { $0.hasPrefix("alpine.yaml:21:") && $0.contains("imagePullPolicy") })
+        #expect(warnings.contains { $0.hasPrefix("alpine.yaml:28:") && $0.contains("nodeSelector") })
+    }
+
+    @Test("the seed's nginx + sidecar manifest: ConfigMap resolved, Service reported as ignored")
+    func nginxSidecar() throws {
+        let parsed = try parser.parse(yaml: SeedManifests.nginxWithSidecar, file: "nginx.yaml")
+        let pod = try #require(parsed.pods.first)
+        #expect(pod.containers.map(\.name) == ["nginx", "nginx-sidecar-container"])
+        #expect(pod.configMaps["nginx-index"]?["index.html"]?.contains("Kano/鹿乃") == true)
+        #expect(pod.volumes.map(\.name) == ["shared-logs", "nginx-index-cm"])
+        #expect(pod.volumes.first?.source == .emptyDir(memory: false, sizeLimit: nil))
+        #expect(pod.containers[1].volumeMounts.first?.readOnly == true)
+        #expect(pod.containers[0].ports == [80])
+        // The warning points at the Service document's first line (its apiVersion).
+        let lines = SeedManifests.nginxWithSidecar.split(separator: "\n", omittingEmptySubsequences: false)
+        let serviceLine = try #require(lines.firstIndex(of: "kind: Service"))  // 0-based index of line 2 of the doc
+        #expect(parsed.warnings.contains { $0.message.contains("Service \"nginx-deployment\"") && $0.location.line == serviceLine })
+    }
+
+    @Test("bad input names file:line:column and the field", arguments: [
+        ("memory: 100Mi", "memory: 50Mx", "bad.yaml:14:17: spec.containers[0].resources.limits.memory: quantities must match"),
+        ("    image: busybox\n", "", "bad.yaml:7:5: spec.containers[0]: container \"app\" has no image"),
+        ("  - name: app\n", "  - name: app\n    imagee: busybox\n", "bad.yaml:8:5: spec.containers[0].imagee: unknown field \"imagee\""),
+        ("restartPolicy: Always", "restartPolicy: Sometimes", "bad.yaml:15:18: spec.restartPolicy: unsupported value \"Sometimes\""),
+    ])
+    func badInput(original: String, replacement: String, expected: String) throws {
+        let good = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web
+            spec:
+              containers:
+              - name: app
+                image: busybox
+                command: ["sleep", "1"]
+                resources:
+                  requests:
+                    memory: 50Mi
+                  limits:
+                    memory: 100Mi
+              restartPolicy: Always
+
+            """
+        #expect(throws: Never.self) { try parser.parse(yaml: good, file: "good.yaml") }
+        let bad = good.replacingOccurrences(of: original, with: replacement)
+        let error = try #require(throws: PodlabError.self) { try parser.parse(yaml: bad, file: "bad.yaml") }
+        #expect(error.description.hasPrefix(expected), "got: \(error.description)")
+        #expect(error.code == .badInput)
+    }
+
+    @Test("duplicate container names are rejected at the second name")
+    func duplicateNames() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web}
+            spec:
+              containers:
+              - {name: app, image: busybox}
+              - {name: app, image: busybox}
+            """
+        let error = try #require(throws: PodlabError.self) { try parser.parse(yaml: yaml, file: "dup.yaml") }
+        #expect(error.description.hasPrefix("dup.yaml:7:12: spec.containers[1].name: duplicate container name \"app\""))
+    }
+
+    @Test("a YAML syntax error carries libyaml's position")
+    func syntaxError() throws {
+        let error = try #require(throws: PodlabError.self) {
+            try parser.parse(yaml: "kind: Pod\nmetadata: {name: [\n", file: "broken.yaml")
+        }
+        #expect(error.description.hasPrefix("broken.yaml:"))
+        #expect(error.description.contains("YAML syntax error"))
+    }
+
+    @Test("a volumeMount naming no volume, and a hostPath volume, are errors")
+    func volumeErrors() throws {
+        let missing = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web}
+            spec:
+              containers:
+              - name: app
+                image: busybox
+                volumeMounts: [{name: data, mountPath: /data}]
+            """
+        let e1 = try #require(throws: PodlabError.self) { try parser.parse(yaml: missing, file: "m.yaml") }
+        #expect(e1.description.contains("volume \"data\" not found"))
+        let hostPath = missing + "\n  volumes: [{name: data, hostPath: {path: /etc}}]\n"
+        let e2 = try #require(throws: PodlabError.self) { try parser.parse(yaml: hostPath, file: "h.yaml") }
+        #expect(e2.description.contains("type \"hostPath\" is not modelled"))
+    }
+
+    @Test("quantities follow quantity.go", arguments: [
+        ("100Mi", Int64(104_857_600), Int64(104_857_600_000)), ("1G", 1_000_000_000, 1_000_000_000_000),
+        ("500m", 1, 500), ("0.5", 1, 500), ("1e3", 1000, 1_000_000), ("2", 2, 2000), ("1.5Gi", 1_610_612_736, 1_610_612_736_000),
+    ])
+    func quantities(text: String, whole: Int64, milli: Int64) throws {
+        let quantity = try #require(Quantity(text))
+        #expect(quantity.wholeUnits == whole)
+        #expect(quantity.milliUnits == milli)
+    }
+
+    @Test("malformed quantities are rejected", arguments: ["50Mx", "", "Mi", "1.2.3", "1Kii", "--1"])
+    func badQuantities(text: String) {
+        #expect(Quantity(text) == nil)
+    }
+
+    @Test("hostname is the pod name cut to 63 characters without trailing dashes")
+    func hostname() throws {
+        var pod = try #require(try parser.parse(yaml: SeedManifests.alpineDeployment, file: "a.yaml").pods.first)
+        pod.name = String(repeating: "a", count: 62) + "-b"
+        #expect(pod.effectiveHostname == String(repeating: "a", count: 62))
+    }
+}
