@@ -1,0 +1,127 @@
+import Foundation
+
+/// CRI container states (`runtime/v1` ContainerState), as crictl prints them.
+public enum ContainerState: String, Codable, Sendable {
+    case created = "CONTAINER_CREATED"
+    case running = "CONTAINER_RUNNING"
+    case exited = "CONTAINER_EXITED"
+    case unknown = "CONTAINER_UNKNOWN"
+
+    /// crictl's STATE column: `Created`, `Running`, `Exited`, `Unknown`.
+    public var display: String {
+        switch self {
+        case .created: return "Created"
+        case .running: return "Running"
+        case .exited: return "Exited"
+        case .unknown: return "Unknown"
+        }
+    }
+}
+
+/// Pod phase (K8S-SEMANTICS #23).
+public enum PodPhase: String, Codable, Sendable {
+    case pending = "Pending"
+    case running = "Running"
+    case succeeded = "Succeeded"
+    case failed = "Failed"
+}
+
+/// How a container attempt ended (K8S-SEMANTICS #20): `exitCode` is 128+signal for signal deaths.
+public struct TerminatedState: Codable, Sendable, Equatable {
+    public var containerID: String
+    public var exitCode: Int32
+    /// The signal that killed it, if any.
+    public var signal: Int32?
+    /// `Completed` (exit 0), `Error`, or `OOMKilled`.
+    public var reason: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var logPath: String
+}
+
+/// One container of a pod (init, sidecar or app) and its current attempt.
+public struct ContainerStatus: Codable, Sendable {
+    public var name: String
+    /// 64 hex characters, new for every attempt (a restart is a new container).
+    public var id: String
+    /// The image as the manifest wrote it, and the catalog entry it resolved to.
+    public var image: String
+    public var imageRef: String
+    public var imageDigest: String
+    public var isInit: Bool
+    public var isSidecar: Bool
+    public var state: ContainerState
+    /// Kubelet's `restartCount`, used as the CRI attempt.
+    public var restartCount: Int
+    public var pid: Int32?
+    public var createdAt: Date?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var reason: String?
+    /// `waiting.reason`, e.g. `CrashLoopBackOff`, with kubelet's message.
+    public var waitingReason: String?
+    public var waitingMessage: String?
+    /// When the supervisor will start the next attempt (back-off), if one is scheduled.
+    public var nextStartAt: Date?
+    public var lastTerminated: TerminatedState?
+    public var logPath: String
+    public var cgroupPath: String?
+
+    /// Kubernetes' waiting/running/terminated view.
+    public var kubeState: String {
+        switch state {
+        case .running: return "running"
+        case .exited: return waitingReason != nil || nextStartAt != nil ? "waiting" : "terminated"
+        case .created, .unknown: return "waiting"
+        }
+    }
+}
+
+/// The sandbox: pause process plus the namespaces and network it holds.
+public struct SandboxStatus: Codable, Sendable {
+    /// `SANDBOX_READY` while pause runs, `SANDBOX_NOTREADY` otherwise (CRI PodSandboxState).
+    public var ready: Bool
+    /// Incremented each time the sandbox is recreated (pause died).
+    public var attempt: Int
+    public var pausePID: Int32?
+    public var netnsPath: String?
+    public var ip: String?
+    public var gateway: String?
+    public var hostVeth: String?
+    public var createdAt: Date?
+}
+
+/// Everything podlab knows about one pod, persisted as `<stateDir>/pods/<key>/pod.json`.
+///
+/// Written by `apply` (once) and then only by the pod's supervisor, atomically; every other
+/// podlab process (ps, inspect, ns, exec, delete) only reads it.
+public struct PodRecord: Codable, Sendable {
+    /// Directory name and unique handle: the pod name, prefixed with the namespace if not `default`.
+    public var key: String
+    /// Sandbox id: 64 hex characters (crictl shows the first 13).
+    public var id: String
+    public var uid: String
+    public var spec: PodSpec
+    public var createdAt: Date
+    public var phase: PodPhase
+    public var supervisorPID: Int32?
+    public var sandbox: SandboxStatus
+    public var containers: [ContainerStatus]
+    /// Set when the supervisor could not build or keep the pod: the reason, for `apply` to show.
+    public var failure: String?
+    /// Set by the supervisor when it has tried to start every container once.
+    public var started: Bool
+    /// Set while the pod is being deleted.
+    public var terminating: Bool
+    /// Resolved image lower directories by container name (the read-only cache).
+    public var imageRoots: [String: String]
+
+    public var netnsName: String { "podlab-\(key)" }
+
+    /// The record's pod key for a name/namespace pair.
+    public static func key(name: String, namespace: String) -> String {
+        namespace == "default" ? name : "\(namespace)-\(name)"
+    }
+}

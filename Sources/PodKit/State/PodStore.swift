@@ -1,0 +1,114 @@
+import Foundation
+import PodlabCore
+
+/// Reads and writes pod records under `<stateDir>/pods`.
+///
+/// Writes go to a temporary file then `rename(2)`, so readers in other terminals never see a
+/// half-written record.
+public struct PodStore: Sendable {
+    public let paths: PodlabPaths
+
+    public init(paths: PodlabPaths) {
+        self.paths = paths
+    }
+
+    public func directory(for key: String) -> String { "\(paths.podsDir)/\(key)" }
+    public func recordPath(for key: String) -> String { "\(directory(for: key))/pod.json" }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.timeIntervalSince1970)
+        }
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            Date(timeIntervalSince1970: try decoder.singleValueContainer().decode(Double.self))
+        }
+        return decoder
+    }()
+
+    /// Creates the pod's directory; fails if a pod with that key exists already.
+    public func create(_ record: PodRecord) throws {
+        try FileManager.default.createDirectory(atPath: paths.podsDir, withIntermediateDirectories: true)
+        let dir = directory(for: record.key)
+        guard mkdir(dir, 0o700) == 0 else {
+            if errno == EEXIST {
+                throw PodlabError(.conflict, "pod \"\(record.spec.name)\" already exists (delete it first: podlab delete \(record.spec.name))")
+            }
+            throw PodlabError.syscall("mkdir(\(dir))", .init(rawValue: errno))
+        }
+        try save(record)
+    }
+
+    public func save(_ record: PodRecord) throws {
+        let path = recordPath(for: record.key)
+        let data = try Self.encoder.encode(record)
+        let temp = path + ".tmp.\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw PodlabError(.syscall, "write(\(temp)) failed")
+        }
+        try checkedSyscall("rename(\(temp), \(path))") { rename(temp, path) }
+    }
+
+    public func load(key: String) throws -> PodRecord {
+        let path = recordPath(for: key)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PodlabError(.notFound, "pod \"\(key)\" not found")
+        }
+        do {
+            return try Self.decoder.decode(PodRecord.self, from: data)
+        } catch {
+            throw PodlabError(.invalidState, "pod record \(path) is unreadable (\(error)); run podlab clean")
+        }
+    }
+
+    /// Every pod with a readable record, sorted by creation time.
+    public func list() -> [PodRecord] {
+        let keys = (try? FileManager.default.contentsOfDirectory(atPath: paths.podsDir)) ?? []
+        return keys.compactMap { try? load(key: $0) }.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// Finds pods by name, key, id prefix (as crictl accepts), or all pods matching `labels`.
+    public func find(_ query: String?, labels: [String: String] = [:], namespace: String? = nil) throws -> [PodRecord] {
+        let all = list()
+        var matches = all.filter { record in
+            labels.allSatisfy { record.spec.labels[$0.key] == $0.value }
+                && (namespace == nil || record.spec.namespace == namespace)
+        }
+        if let query {
+            let exact = matches.filter { $0.spec.name == query || $0.key == query || $0.id == query }
+            if !exact.isEmpty {
+                matches = exact
+            } else {
+                matches = matches.filter { $0.id.hasPrefix(query) || $0.spec.name.hasPrefix(query) }
+                if matches.count > 1 {
+                    throw PodlabError(.invalidArgument, "\"\(query)\" matches \(matches.count) pods: \(matches.map(\.spec.name).joined(separator: ", "))")
+                }
+            }
+            if matches.isEmpty {
+                let names = all.map(\.spec.name)
+                throw PodlabError(.notFound, "pod \"\(query)\" not found" + (names.isEmpty ? " (no pods exist)" : " (pods: \(names.joined(separator: ", ")))"))
+            }
+        }
+        return matches
+    }
+
+    public func remove(key: String) throws {
+        let dir = directory(for: key)
+        if FileManager.default.fileExists(atPath: dir) {
+            try FileManager.default.removeItem(atPath: dir)
+        }
+    }
+}
+
+/// A random lowercase hex identifier of 64 characters, like containerd's IDs.
+public func generateID() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// What the supervisor needs from the machine, behind one protocol so the kubelet logic
+/// (restarts, back-off, sandbox recreation, phases) is unit-tested without root.
+/// `LinuxPodRuntime` is the real implementation.
+public protocol PodRuntime: AnyObject {
+    /// Creates the sandbox: pod cgroup, network namespace + veth + IP, /dev/shm, pod files, and
+    /// the pause process. On failure nothing is left behind.
+    func createSandbox(_ record: PodRecord) throws -> SandboxStatus
+    /// Stops pause (if alive) and removes the sandbox (netns, IP lease, shm, pod cgroup). Idempotent.
+    func destroySandbox(_ record: PodRecord)
+    /// Prepares the pod's volumes (emptyDir, configMap); they outlive sandbox recreation.
+    func prepareVolumes(_ record: PodRecord) throws
+    /// Removes the pod's volumes (on delete only).
+    func removeVolumes(_ record: PodRecord)
+    /// Starts one container attempt in the sandbox: fresh writable rootfs, its own cgroup.
+    func startContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws -> StartedContainer
+    /// Removes a finished attempt's writable layer and cgroup. Idempotent.
+    func cleanupContainer(_ status: ContainerStatus, record: PodRecord)
+    /// Whether the attempt's cgroup recorded an OOM kill.
+    func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool
+    /// Sends a signal to a process (the supervisor's children only).
+    func signal(_ pid: Int32, _ signal: Int32)
+}
+
+/// What `startContainer` reports.
+public struct StartedContainer: Sendable {
+    public var pid: Int32
+    public var cgroupPath: String?
+    public init(pid: Int32, cgroupPath: String?) {
+        self.pid = pid
+        self.cgroupPath = cgroupPath
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import PodlabCore
+
+/// Kubelet's per-pod behaviour, driven by events: a process exited, time passed, delete asked.
+///
+/// Like containerd-shim plus the part of kubelet's `SyncPod` that concerns one pod: it starts
+/// init containers in order, then sidecars and app containers, restarts them per
+/// `restartPolicy` with CrashLoopBackOff, recreates the sandbox when pause dies, and tears
+/// everything down on delete. All machine access goes through `PodRuntime`.
+public final class PodSupervisor {
+    public private(set) var record: PodRecord
+    let runtime: any PodRuntime
+    let store: PodStore?
+    let backOff: CrashLoopBackOff
+    var backOffEntries: [String: CrashLoopBackOff.Entry] = [:]
+    /// Index of the next init container to run; == initContainers.count once apps may start.
+    var nextInit = 0
+    public private(set) var shuttingDown = false
+    /// Pod-level events, newest last (kubectl describe's Events), kept short.
+    public private(set) var events: [String] = []
+
+    public init(record: PodRecord, runtime: any PodRuntime, store: PodStore?) {
+        self.record = record
+        self.runtime = runtime
+        self.store = store
+        let scale = record.spec.annotations[CrashLoopBackOff.scaleAnnotation].flatMap(Double.init) ?? 1
+        backOff = CrashLoopBackOff(scale: max(scale, 0.0001))
+    }
+
+    func save() {
+        record.phase = podPhase(containers: record.containers, policy: record.spec.restartPolicy,
+                                sandboxReady: record.sandbox.ready, started: record.started)
+        try? store?.save(record)
+    }
+
+    func specFor(_ name: String) -> ContainerSpec? {
+        (record.spec.initContainers + record.spec.containers).first { $0.name == name }
+    }
+
+    func index(of name: String) -> Int? { record.containers.firstIndex { $0.name == name } }
+
+    // MARK: start
+
+    /// Builds the sandbox and starts the first containers. Throws if the sandbox cannot be built
+    /// (the pod is then marked failed with the reason, and nothing is left behind).
+    public func start(now: Date = Date()) throws {
+        do {
+            try runtime.prepareVolumes(record)
+            record.sandbox = try runtime.createSandbox(record)
+        } catch {
+            record.failure = "\(error)"
+            record.sandbox.ready = false
+            save()
+            throw error
+        }
+        nextInit = 0
+        advance(now: now)
+        record.started = true
+        save()
+    }
+
+    /// Starts whatever may start now: the next init container, or all app containers.
+    func advance(now: Date) {
+        guard record.sandbox.ready, !shuttingDown else { return }
+        let inits = record.spec.initContainers
+        while nextInit < inits.count {
+            let spec = inits[nextInit]
+            guard let i = index(of: spec.name) else { return }
+            let status = record.containers[i]
+            if spec.restartPolicy == .always {
+                // A native sidecar: the next init container starts once it is running (#40).
+                if status.state == .created { startAttempt(i, now: now) }
+                if record.containers[i].state == .running { nextInit += 1; continue }
+                return
+            }
+            if status.state == .exited && status.exitCode == 0 && status.nextStartAt == nil {
+                nextInit += 1
+                continue
+            }
+            if status.state == .created { startAttempt(i, now: now) }
+            return
+        }
+        for spec in record.spec.containers {
+            if let i = index(of: spec.name), record.containers[i].state == .created {
+                startAttempt(i, now: now)
+            }
+        }
+    }
+
+    func startAttempt(_ i: Int, now: Date) {
+        guard let spec = specFor(record.containers[i].name) else { return }
+        var status = record.containers[i]
+        status.id = generateID()
+        status.logPath = logPath(container: status.name, attempt: status.restartCount)
+        status.createdAt = now
+        status.nextStartAt = nil
+        status.waitingReason = nil
+        status.waitingMessage = nil
+        status.exitCode = nil
+        status.signal = nil
+        status.reason = nil
+        status.finishedAt = nil
+        record.containers[i] = status
+        do {
+            let started = try runtime.startContainer(spec, status: status, record: record)
+            record.containers[i].pid = started.pid
+            record.containers[i].cgroupPath = started.cgroupPath
+            record.containers[i].state = .running
+            record.containers[i].startedAt = Date()
+        } catch {
+            // containerd reports a failed start as exit code 128, reason StartError.
+            record.containers[i].state = .exited
+            record.containers[i].pid = nil
+            record.containers[i].startedAt = now
+            record.containers[i].finishedAt = Date()
+            record.containers[i].exitCode = 128
+            record.containers[i].reason = "StartError"
+            record.containers[i].waitingMessage = "\(error)"
+            appendLog(record.containers[i].logPath, "podlab: failed to start container \(spec.name): \(error)\n")
+            runtime.cleanupContainer(record.containers[i], record: record)
+            scheduleRestart(i, now: Date())
+        }
+        save()
+    }
+
+    func logPath(container: String, attempt: Int) -> String {
+        // kubelet: /var/log/pods/<ns>_<pod>_<uid>/<container>/<restartCount>.log (#16)
+        let dir = store.map { "\($0.directory(for: record.key))/logs/\(container)" } ?? "/tmp/podlab-logs/\(container)"
+        return "\(dir)/\(attempt).log"
+    }
+
+    func appendLog(_ path: String, _ text: String) {
+        let dir = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(Data(text.utf8))
+            handle.closeFile()
+        } else {
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        }
+    }
+
+    // MARK: events
+
+    /// A child process exited (from `waitpid`). Unknown pids (re-parented orphans) are ignored.
+    public func handleExit(pid: Int32, waitStatus: Int32, now: Date = Date()) {
+        if pid == record.sandbox.pausePID {
+            sandboxDied(now: now)
+            return
+        }
+        guard let i = record.containers.firstIndex(where: { $0.pid == pid && $0.state == .running }) else { return }
+        recordTermination(i, waitStatus: waitStatus, now: now)
+        runtime.cleanupContainer(record.containers[i], record: record)
+        if !shuttingDown { scheduleRestart(i, now: now) }
+        advance(now: now)
+        save()
+    }
+
+    func recordTermination(_ i: Int, waitStatus: Int32, now: Date) {
+        let (code, signal) = exitCode(fromWaitStatus: waitStatus)
+        var status = record.containers[i]
+        status.state = .exited
+        status.pid = nil
+        status.exitCode = code
+        status.signal = signal
+        status.finishedAt = now
+        // containerd: OOMKilled when the cgroup saw an OOM kill, else Completed / Error (#20, #21).
+        if code != 0, runtime.wasOOMKilled(status, record: record) {
+            status.reason = "OOMKilled"
+        } else {
+            status.reason = code == 0 ? "Completed" : "Error"
+        }
+        record.containers[i] = status
+    }
+
+    /// Applies the restart policy, with back-off, to an exited container.
+    func scheduleRestart(_ i: Int, now: Date) {
+        let status = record.containers[i]
+        guard let spec = specFor(status.name) else { return }
+        let code = status.exitCode ?? 255
+        let restart: Bool
+        if status.isSidecar {
+            restart = true  // sidecars restart on any exit, whatever the pod's policy (#40)
+        } else if status.isInit {
+            // Init containers behave as OnFailure under Always; under Never the pod fails (#39).
+            restart = record.spec.restartPolicy != .never && code != 0
+        } else {
+            restart = shouldRestart(policy: record.spec.restartPolicy, exitCode: code)
+        }
+        guard restart else { return }
+        let finished = status.finishedAt ?? now
+        let delay = backOff.nextDelay(entry: &backOffEntries[spec.name], finishedAt: finished)
+        record.containers[i].nextStartAt = finished.addingTimeInterval(delay)
+        if delay > 0 {
+            record.containers[i].waitingReason = "CrashLoopBackOff"
+            record.containers[i].waitingMessage = CrashLoopBackOff.message(
+                delay: delay, container: spec.name, pod: record.spec.name, namespace: record.spec.namespace, uid: record.uid)
+            events.append("Warning BackOff: Back-off restarting failed container \(spec.name) in pod \(record.spec.name)")
+        }
+    }
+
+    /// The earliest scheduled restart, for the event loop's timeout.
+    public var nextDeadline: Date? {
+        record.containers.compactMap(\.nextStartAt).min()
+    }
+
+    /// Starts every container whose back-off has elapsed.
+    public func tick(now: Date = Date()) {
+        guard !shuttingDown, record.sandbox.ready else { return }
+        var changed = false
+        for i in record.containers.indices {
+            guard let at = record.containers[i].nextStartAt, at <= now else { continue }
+            let previous = record.containers[i]
+            record.containers[i].lastTerminated = TerminatedState(
+                containerID: previous.id, exitCode: previous.exitCode ?? 255, signal: previous.signal,
+                reason: previous.reason ?? "Error", startedAt: previous.startedAt ?? now,
+                finishedAt: previous.finishedAt ?? now, logPath: previous.logPath)
+            record.containers[i].restartCount += 1
+            record.containers[i].state = .created
+            record.containers[i].nextStartAt = nil
+            changed = true
+            if previous.isInit && !previous.isSidecar {
+                advance(now: now)
+            } else {
+                startAttempt(i, now: now)
+            }
+        }
+        if changed { save() }
+    }
+
+    // MARK: sandbox death (K8S-SEMANTICS #22)
+
+    func sandboxDied(now: Date) {
+        record.sandbox.ready = false
+        record.sandbox.pausePID = nil
+        events.append("Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.")
+        save()
+        stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
+        runtime.destroySandbox(record)
+        if shuttingDown { return }
+        let hasRun = record.containers.contains { $0.startedAt != nil }
+        if record.spec.restartPolicy == .never && hasRun {
+            // No new sandbox: the pod goes terminal (kuberuntime_manager computePodActions).
+            save()
+            return
+        }
+        let attempt = record.sandbox.attempt + 1
+        do {
+            var next = record
+            next.sandbox.attempt = attempt
+            record.sandbox = try runtime.createSandbox(next)
+            record.sandbox.attempt = attempt
+        } catch {
+            record.failure = "recreating the sandbox failed: \(error)"
+            save()
+            return
+        }
+        // Every container is recreated in the new sandbox with restartCount + 1; init containers
+        // run again; app containers that completed under OnFailure stay completed.
+        for i in record.containers.indices {
+            let status = record.containers[i]
+            if !status.isInit, record.spec.restartPolicy == .onFailure, status.exitCode == 0, status.state == .exited,
+               status.nextStartAt == nil {
+                continue
+            }
+            if status.startedAt != nil {
+                record.containers[i].lastTerminated = TerminatedState(
+                    containerID: status.id, exitCode: status.exitCode ?? 255, signal: status.signal,
+                    reason: status.reason ?? "Error", startedAt: status.startedAt ?? now,
+                    finishedAt: status.finishedAt ?? now, logPath: status.logPath)
+                record.containers[i].restartCount += 1
+            }
+            record.containers[i].state = .created
+            record.containers[i].nextStartAt = nil
+            record.containers[i].waitingReason = nil
+        }
+        nextInit = 0
+        advance(now: Date())
+        save()
+    }
+
+    /// SIGTERM every running container (apps first, then sidecars in reverse order, #40), wait up
+    /// to `grace`, then SIGKILL; records each termination (143 / 137).
+    func stopContainers(now: Date, grace: TimeInterval) {
+        let running = record.containers.indices.filter { record.containers[$0].state == .running }
+        let ordered = running.filter { !record.containers[$0].isSidecar } + running.filter { record.containers[$0].isSidecar }.reversed()
+        for i in ordered { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
+        let deadline = Date().addingTimeInterval(grace)
+        var remaining = Set(ordered)
+        var killed = false
+        while !remaining.isEmpty {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 {
+                if let i = remaining.first(where: { record.containers[$0].pid == pid }) {
+                    recordTermination(i, waitStatus: status, now: Date())
+                    runtime.cleanupContainer(record.containers[i], record: record)
+                    remaining.remove(i)
+                }
+                continue
+            }
+            if pid < 0 && errno == ECHILD {
+                // Not our children (tests with a fake runtime): nothing more to reap.
+                for i in remaining { record.containers[i].state = .exited; record.containers[i].pid = nil; record.containers[i].exitCode = 137 }
+                break
+            }
+            if !killed && Date() >= deadline {
+                for i in remaining { if let pid = record.containers[i].pid { runtime.signal(pid, SIGKILL) } }
+                killed = true
+            }
+            usleep(2000)
+        }
+        save()
+    }
+
+    // MARK: shutdown
+
+    /// `podlab delete`: graceful stop of every container, then pause, then the sandbox and volumes.
+    public func shutdown(grace: TimeInterval? = nil) {
+        shuttingDown = true
+        record.terminating = true
+        for i in record.containers.indices { record.containers[i].nextStartAt = nil }
+        save()
+        stopContainers(now: Date(), grace: grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds))
+        runtime.destroySandbox(record)
+        record.sandbox.ready = false
+        record.sandbox.pausePID = nil
+        runtime.removeVolumes(record)
+    }
+}
