@@ -53,6 +53,11 @@ public struct PodlabError: Error, CustomStringConvertible, Sendable {
     public static func syscall(_ operation: String, _ errno: Errno) -> PodlabError {
         PodlabError(.syscall, operation, cause: errno)
     }
+
+    /// The same, from a raw errno value (as C code reports it).
+    public static func syscall(_ operation: String, errnoValue: Int32) -> PodlabError {
+        PodlabError(.syscall, operation, cause: Errno(rawValue: errnoValue))
+    }
 }
 
 /// Runs a libc call that returns -1 and sets errno on failure, retrying on EINTR.

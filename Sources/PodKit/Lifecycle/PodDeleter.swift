@@ -1,0 +1,59 @@
+import Foundation
+import PodlabCore
+
+/// `podlab delete`: asks the pod's supervisor to stop it gracefully (SIGTERM, grace period,
+/// SIGKILL, then the sandbox), and removes what is left itself if the supervisor is gone.
+public struct PodDeleter {
+    public let paths: PodlabPaths
+    public let store: PodStore
+
+    public init(paths: PodlabPaths) {
+        self.paths = paths
+        self.store = PodStore(paths: paths)
+    }
+
+    /// Deletes one pod; never throws (what cannot be removed is left for `podlab clean`, and
+    /// reported in the returned list).
+    @discardableResult
+    public func delete(_ record: PodRecord, grace: TimeInterval? = nil) -> [String] {
+        let effectiveGrace = grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds)
+        if let pid = record.supervisorPID, isSupervisor(pid, key: record.key) {
+            try? "\(effectiveGrace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
+            kill(pid, SIGTERM)
+            // The supervisor removes the pod directory as its last act.
+            let deadline = Date().addingTimeInterval(effectiveGrace + 15)
+            while Date() < deadline, FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
+                if !isSupervisor(pid, key: record.key) { break }
+                usleep(1000)
+            }
+            if !FileManager.default.fileExists(atPath: store.directory(for: record.key)) { return [] }
+            kill(pid, SIGKILL)
+        }
+        return forceRemove(key: record.key)
+    }
+
+    /// Removes a pod without its supervisor: kill every process in its cgroups, destroy the
+    /// sandbox, remove volumes and state. Used after a crash or `kill -9` of the supervisor.
+    @discardableResult
+    public func forceRemove(key: String) -> [String] {
+        var problems: [String] = []
+        let runtime = LinuxPodRuntime(paths: paths)
+        if let record = try? store.load(key: key) {
+            if let pid = record.supervisorPID, isSupervisor(pid, key: key) { kill(pid, SIGKILL) }
+            runtime.killPod(record)
+            runtime.destroySandbox(record)
+            runtime.removeVolumes(record)
+        } else {
+            problems.append(contentsOf: runtime.forceRemoveUnknown(key: key))
+        }
+        do { try store.remove(key: key) } catch { problems.append("\(error)") }
+        return problems
+    }
+
+    /// Whether `pid` is still this pod's supervisor (pids are reused).
+    func isSupervisor(_ pid: Int32, key: String) -> Bool {
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return args.count >= 3 && args[1] == "supervise" && args[2] == key
+    }
+}

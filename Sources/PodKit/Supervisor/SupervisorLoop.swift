@@ -1,0 +1,78 @@
+import CPodlab
+import Foundation
+import PodlabCore
+
+/// The supervisor process's main loop: one thread, signals taken synchronously with
+/// `sigtimedwait`, children reaped with `waitpid` (the process is a child subreaper, like
+/// containerd-shim, so container processes are re-parented to it).
+public enum SupervisorLoop {
+    /// Where `podlab delete --grace-period N` leaves the grace period for the supervisor.
+    public static func gracePath(_ store: PodStore, key: String) -> String { "\(store.directory(for: key))/delete-grace" }
+
+    /// Runs the pod until it is deleted (SIGTERM/SIGINT). Returns the process exit code.
+    public static func run(key: String, store: PodStore, runtime: any PodRuntime) -> Int32 {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
+        // Block before anything can arrive; sigtimedwait then takes them one at a time.
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        var error = pl_error()
+        if pl_set_child_subreaper(&error) != 0 {
+            FileHandle.standardError.write(Data("podlab supervise: \(PodlabError.fromShim(error))\n".utf8))
+            return 1
+        }
+        let record: PodRecord
+        do {
+            record = try store.load(key: key)
+        } catch {
+            FileHandle.standardError.write(Data("podlab supervise: \(error)\n".utf8))
+            return 1
+        }
+        var current = record
+        current.supervisorPID = getpid()
+        let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
+        do {
+            try supervisor.start()
+        } catch {
+            FileHandle.standardError.write(Data("podlab supervise: pod \(key): \(error)\n".utf8))
+            // The record keeps `failure` for `apply` to report; apply removes the pod.
+            return 1
+        }
+        while true {
+            reap(supervisor)
+            supervisor.tick()
+            let wait = max(0, min(1, supervisor.nextDeadline.map { $0.timeIntervalSinceNow } ?? 1))
+            var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - floor(wait)) * 1e9))
+            var info = siginfo_t()
+            let received = sigtimedwait(&signals, &info, &timeout)
+            if received == SIGTERM || received == SIGINT || received == SIGHUP {
+                let grace = (try? String(contentsOfFile: gracePath(store, key: key), encoding: .utf8))
+                    .flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                supervisor.shutdown(grace: grace)
+                reap(supervisor)
+                try? store.remove(key: key)
+                return 0
+            }
+        }
+    }
+
+    static func reap(_ supervisor: PodSupervisor) {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            supervisor.handleExit(pid: pid, waitStatus: status)
+        }
+    }
+}
+
+extension PodlabError {
+    /// Converts the C shim's `{errno, stage}` into a syscall error.
+    public static func fromShim(_ error: pl_error) -> PodlabError {
+        var copy = error
+        let stage = withUnsafeBytes(of: &copy.stage) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return .syscall(stage.isEmpty ? "podlab shim" : stage, errnoValue: error.err)
+    }
+}

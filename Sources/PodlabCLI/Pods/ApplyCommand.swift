@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import PodKit
+import PodlabCore
+
+/// `podlab apply -f FILE`: run the pods a Kubernetes manifest describes.
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Create pods from a Kubernetes manifest (Pod, Deployment, ConfigMap).")
+
+    @Option(name: .shortAndLong, help: "Manifest file (multi-document YAML).") var file: String
+    @Option(name: .customLong("image"), help: "Map a manifest image to a catalog image: alpine:3.2=busybox (repeatable).")
+    var imageMappings: [String] = []
+    @Option(name: .shortAndLong, help: "Put the pods in this namespace instead of the manifest's.") var namespace: String?
+    @Option(help: "Seconds to wait for the pods to start.") var timeout: Double = 60
+
+    func run() throws {
+        let paths = PodlabPaths.fromEnvironment()
+        let parsed = try ManifestParser().parse(file: file)
+        for warning in parsed.warnings {
+            FileHandle.standardError.write(Data("\(warning)\n".utf8))
+        }
+        if parsed.pods.isEmpty {
+            print("no pods in \(file) (ConfigMaps are only used by pods of the same file)")
+            return
+        }
+        let map = try PodLauncher.parseImageMap(imageMappings)
+        try Preflight.requireRoot("apply")
+        let pods = try PodLauncher(paths: paths).apply(parsed, imageMap: map, namespace: namespace, timeout: timeout)
+        for pod in pods {
+            let containers = pod.containers.map { "\($0.name) (\($0.state.display.lowercased()))" }.joined(separator: ", ")
+            print("pod/\(pod.spec.name) created: IP \(pod.sandbox.ip ?? "-"), pause pid \(pod.sandbox.pausePID.map(String.init) ?? "-"), netns \(pod.netnsName), containers: \(containers)")
+        }
+    }
+}
+
+/// `podlab delete`: stop pods gracefully and remove their sandboxes.
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete pods: SIGTERM, grace period, SIGKILL, then the sandbox.")
+
+    @OptionGroup var selection: PodSelection
+    @Flag(help: "Delete every pod.") var all = false
+    @Option(help: "Seconds between SIGTERM and SIGKILL (default: the pod's terminationGracePeriodSeconds, 30).")
+    var gracePeriod: Double?
+
+    func validate() throws {
+        if selection.isEmpty && !all { throw ValidationError("name a pod, select with -l key=value, or use --all") }
+    }
+
+    func run() throws {
+        let paths = PodlabPaths.fromEnvironment()
+        let pods = all ? PodStore(paths: paths).list() : try selection.resolve(PodStore(paths: paths), requireOne: false)
+        if pods.isEmpty && !all { throw PodlabError(.notFound, "no pod matches") }
+        let deleter = PodDeleter(paths: paths)
+        var failed = false
+        for pod in pods {
+            let problems = deleter.delete(pod, grace: gracePeriod)
+            if problems.isEmpty {
+                print("pod/\(pod.spec.name) deleted")
+            } else {
+                failed = true
+                FileHandle.standardError.write(Data("pod/\(pod.spec.name): \(problems.joined(separator: "; ")) (run podlab clean)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// `podlab supervise KEY`: the per-pod supervisor process (internal; started by apply).
+struct SuperviseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervise", abstract: "Run a pod's supervisor (internal, started by apply).", shouldDisplay: false)
+
+    @Argument var key: String
+
+    func run() throws {
+        let paths = PodlabPaths.fromEnvironment()
+        let code = SupervisorLoop.run(key: key, store: PodStore(paths: paths), runtime: LinuxPodRuntime(paths: paths))
+        throw ExitCode(code)
+    }
+}
+
+/// Checks that need to pass before podlab touches the machine.
+enum Preflight {
+    static func requireRoot(_ command: String) throws {
+        guard geteuid() == 0 else {
+            throw PodlabError(.unsupported, "podlab \(command) needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN for namespaces, mounts, veths and cgroups): run it with sudo")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Cgroups
+import Foundation
+import PodKit
+
+/// `podlab inspectp`: one pod as containerd's `{status, info}` JSON.
+struct InspectPodCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspectp", abstract: "Show a pod as JSON: status.network.ip, info.pid (pause), namespaces.")
+
+    @OptionGroup var selection: PodSelection
+    @Option(help: "Print one value by dotted path, e.g. --template .info.pid (like crictl's go-template use).")
+    var template: String?
+
+    func run() throws {
+        let pods = try selection.resolve(.current, requireOne: selection.isEmpty)
+        let documents = pods.map { PodInspection.document($0, qosClass: qosClass(of: $0.spec)) }
+        try printDocuments(documents, template: template)
+    }
+}
+
+/// `podlab inspect`: one container as containerd's `{status, info}` JSON.
+struct InspectContainerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show a container as JSON: state, pid, attempt, lastState, namespaces.")
+
+    @Argument(help: "Container ID prefix, or a container name with -p POD.") var container: String
+    @Option(name: .shortAndLong, help: "The pod, when CONTAINER is a name.") var pod: String?
+    @Option(help: "Print one value by dotted path, e.g. --template .info.pid.") var template: String?
+
+    func run() throws {
+        let store = PodStore.current
+        let pods = try pod.map { try store.find($0) } ?? store.list()
+        var found: [ContainerInspection.Document] = []
+        for record in pods {
+            for status in record.containers where status.id.hasPrefix(container) || status.name == container {
+                found.append(ContainerInspection.document(status, pod: record))
+            }
+        }
+        guard !found.isEmpty else { throw ValidationError("no container matches \"\(container)\"") }
+        guard found.count == 1 || pod != nil else {
+            throw ValidationError("\"\(container)\" matches \(found.count) containers; give more of the ID or -p POD")
+        }
+        try printDocuments(found, template: template)
+    }
+}
+
+/// One document as an object, several as an array (crictl); `--template` selects a value.
+func printDocuments<T: Encodable>(_ documents: [T], template: String?) throws {
+    if let template {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        for document in documents {
+            let object = try JSONSerialization.jsonObject(with: try encoder.encode(document))
+            var value: Any? = object
+            for key in template.trimmingCharacters(in: CharacterSet(charactersIn: "{} ")).split(separator: ".") {
+                value = (value as? [String: Any])?[String(key)]
+            }
+            guard let value else { throw ValidationError("no value at \(template)") }
+            if let string = value as? String { print(string) } else if JSONSerialization.isValidJSONObject(value) {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            } else { print(value) }
+        }
+        return
+    }
+    if documents.count == 1, let only = documents.first { try printJSON(only) } else { try printJSON(documents) }
+}
+
+/// The pod's QoS class name (K8S-SEMANTICS #37).
+func qosClass(of spec: PodSpec) -> String {
+    QoSClass.classify(spec.initContainers.map(\.resources.cgroupRequirements) + spec.containers.map(\.resources.cgroupRequirements)).rawValue
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import PodKit
+import PodlabCore
+
+/// `podlab logs`: a container's output, current or previous attempt.
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a container's logs (--previous for the last attempt).")
+
+    @OptionGroup var selection: PodSelection
+    @Option(name: .shortAndLong, help: "Container name (default: the first app container).") var container: String?
+    @Flag(name: .shortAndLong, help: "The previous attempt's logs, as kubectl logs --previous.") var previous = false
+
+    func run() throws {
+        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let status = try pod.defaultContainer(container)
+        let path: String
+        if previous {
+            guard let last = status.lastTerminated else {
+                throw PodlabError(.notFound, "previous terminated container \"\(status.name)\" in pod \"\(pod.spec.name)\" not found")
+            }
+            path = last.logPath
+        } else {
+            path = status.logPath
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PodlabError(.notFound, "no logs at \(path)")
+        }
+        FileHandle.standardOutput.write(data)
+    }
+}
+
+/// `podlab kill`: signal a container's main process (or pause), as `kill` on the node would.
+struct KillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to a container's main process or to pause.")
+
+    @OptionGroup var selection: PodSelection
+    @Option(name: .shortAndLong, help: "Container name, or \"pause\" for the sandbox (default: the first app container).") var container: String?
+    @Option(name: .shortAndLong, help: "Signal name or number (default KILL).") var signal: String = "KILL"
+
+    func run() throws {
+        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let number = try parseSignal(signal)
+        let pid: Int32
+        if container == "pause" {
+            guard let pause = pod.sandbox.pausePID else { throw PodlabError(.invalidState, "pod \(pod.spec.name) has no running pause process") }
+            pid = pause
+        } else {
+            let status = try pod.defaultContainer(container)
+            guard status.state == .running, let running = status.pid else {
+                throw PodlabError(.invalidState, "container \(status.name) is not running (state \(status.state.display))")
+            }
+            pid = running
+        }
+        try checkedSyscall("kill(\(pid), \(signal))") { Glibc.kill(pid, number) }
+        print("sent SIG\(signal.uppercased().replacingOccurrences(of: "SIG", with: "")) to \(container ?? pod.defaultContainerName) (pid \(pid))")
+    }
+}
+
+extension PodRecord {
+    var defaultContainerName: String { containers.first { !$0.isInit }?.name ?? "?" }
+}
+
+/// `KILL`, `SIGTERM`, `term`, `9`.
+func parseSignal(_ text: String) throws -> Int32 {
+    if let number = Int32(text), number > 0, number < 65 { return number }
+    let names: [String: Int32] = ["HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "TERM": SIGTERM, "USR1": SIGUSR1,
+                                  "USR2": SIGUSR2, "STOP": SIGSTOP, "CONT": SIGCONT, "ABRT": SIGABRT, "ALRM": SIGALRM]
+    let key = text.uppercased().replacingOccurrences(of: "SIG", with: "")
+    guard let number = names[key] else {
+        throw ValidationError("unknown signal \"\(text)\" (use a number or one of \(names.keys.sorted().joined(separator: ", ")))")
+    }
+    return number
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import PodKit
+
+/// `podlab ns`: namespace inodes of pause and every container, marked shared or private.
+struct NamespacesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ns", abstract: "Compare namespace inodes of pause and each container (like lsns / podman ps --ns).")
+
+    @OptionGroup var selection: PodSelection
+    @Option(name: .shortAndLong, help: "Output format: table or json (lsns -J style).") var output: OutputFormat = .table
+
+    func run() throws {
+        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let rows = NamespaceInspector.table(for: pod)
+        if output == .json {
+            try printJSON(NamespaceReport(pod: pod.spec.name, processes: rows))
+            return
+        }
+        print("Pod \(pod.spec.name)  IP \(pod.sandbox.ip ?? "-")  netns \(pod.sandbox.netnsPath ?? "-")")
+        print(NamespacesCommand.render(rows), terminator: "")
+        print("Check one yourself: readlink /proc/\(rows.first?.pid ?? 0)/ns/net")
+    }
+
+    /// One row per namespace type, one column per process: what a student compares.
+    static func render(_ rows: [ProcessNamespaces]) -> String {
+        var table = Table(headers: ["NS"] + rows.map { "\($0.process.prefix(14)) (\($0.pid))" } + ["SHARING"])
+        let host = NamespaceInspector.inodes(pid: 1)
+        for type in NamespaceType.allCases {
+            guard rows.contains(where: { $0.inode(type) != nil }) else { continue }
+            table.add([type.rawValue] + rows.map { $0.inode(type).map(String.init) ?? "-" }
+                      + [NamespaceInspector.sharing(type, rows: rows, hostInodes: host)])
+        }
+        return table.render()
+    }
+}
+
+/// `podlab ns -o json`: lsns -J style entries per process.
+struct NamespaceReport: Codable {
+    var pod: String
+    var processes: [ProcessNamespaces]
+}
