@@ -7,6 +7,11 @@ import SystemPackage
 public struct IPAMLease: Equatable, Sendable {
     public var address: IPv4Address
     public var podName: String
+
+    public init(address: IPv4Address, podName: String) {
+        self.address = address
+        self.podName = podName
+    }
 }
 
 /// Address management with one lease file per address, after CNI's host-local plugin
