@@ -68,8 +68,12 @@ public final class NetlinkSession {
 
     /// Creates a veth pair in one request. The peer is created directly in the namespace
     /// `peerNetnsFd` refers to (IFLA_NET_NS_FD inside the peer's ifinfomsg), which avoids a
-    /// separate, slow move; `masterIndex` enslaves the host end and `up` sets both ends up, so a
-    /// host end never exists unattached (`ip link add NAME master BR up type veth peer name PEER netns NS`).
+    /// separate, slow move; `masterIndex` enslaves the host end and `up` sets the host end up, so
+    /// a host end never exists unattached (`ip link add NAME master BR up type veth peer name PEER netns NS`).
+    ///
+    /// The peer is left down: asking for IFF_UP in the peer's ifinfomsg when it goes to another
+    /// namespace fails with ENOTCONN (seen on Linux 6.18), and iproute2 never sets it either.
+    /// Bring it up with `setLink(name:up:)` through a socket in its namespace.
     public func addVeth(name: String, peerName: String, peerNetnsFd: Int32? = nil, masterIndex: Int32? = nil, up: Bool = false) throws {
         let upFlags: UInt32 = up ? NetlinkConstant.IFF_UP : 0
         try newLink(operation: "veth \(name) peer \(peerName)", create: true) { message in
@@ -82,7 +86,7 @@ public final class NetlinkSession {
                 info.appendAttribute(type: NetlinkConstant.IFLA_INFO_KIND, string: "veth")
                 info.appendNested(type: NetlinkConstant.IFLA_INFO_DATA) { data in
                     data.appendNested(type: NetlinkConstant.VETH_INFO_PEER) { peer in
-                        peer.appendIfInfo(flags: upFlags, change: upFlags)
+                        peer.appendIfInfo()
                         peer.appendAttribute(type: NetlinkConstant.IFLA_IFNAME, string: peerName)
                         if let peerNetnsFd {
                             peer.appendAttribute(type: NetlinkConstant.IFLA_NET_NS_FD, uint32: UInt32(bitPattern: peerNetnsFd))

@@ -97,6 +97,12 @@ public struct PodNetwork: Sendable {
     // MARK: Steps
 
     /// Makes sure the bridge exists, carries the gateway address and is up; returns its index.
+    /// `setUp` does this itself; call it to prepare the host ahead of time (e.g. `podlab doctor`).
+    @discardableResult
+    public func ensureBridge() throws -> Int32 {
+        try ensureBridge(NetlinkSession(socket: try RouteNetlinkSocket()))
+    }
+
     /// Safe to run concurrently from several processes (EEXIST means another one won the race).
     func ensureBridge(_ host: NetlinkSession) throws -> Int32 {
         let name = config.bridgeName
@@ -119,7 +125,7 @@ public struct PodNetwork: Sendable {
     }
 
     /// Creates the veth pair with eth0 directly in the pod namespace (no move), the host end
-    /// enslaved and both ends up. An existing host end of the same name is usually the previous
+    /// enslaved and up (eth0 is brought up from inside the namespace). An existing host end of the same name is usually the previous
     /// incarnation of this pod whose namespace the kernel is still destroying: wait for it briefly.
     private func createVeth(_ host: NetlinkSession, hostVeth: String, pin: NetnsPin, bridgeIndex: Int32) throws {
         let nsfd = try checkedSyscall("open(\(pin.path))") { open(pin.path, O_RDONLY | O_CLOEXEC) }
@@ -142,11 +148,13 @@ public struct PodNetwork: Sendable {
         }
     }
 
-    /// Inside the pod namespace: lo up, eth0's address, the default route, containerd's sysctls.
+    /// Inside the pod namespace: lo and eth0 up, eth0's address, the default route, containerd's sysctls.
     private func configurePodNamespace(_ pin: NetnsPin, ip: IPv4Address) throws {
         let fd = try pin.openSocket(domain: AF_NETLINK, type: Int32(SOCK_RAW.rawValue), protocol: RouteNetlinkSocket.NETLINK_ROUTE)
         let pod = NetlinkSession(socket: try RouteNetlinkSocket(adopting: fd))
         try pod.setLink(name: "lo", up: true)
+        // Up before the address, so the kernel adds the connected route the gateway needs.
+        try pod.setLink(name: Self.podInterface, up: true)
         let eth0 = try pod.linkIndex(name: Self.podInterface)
         try pod.addAddress(ip, prefixLength: config.subnet.prefixLength, interfaceIndex: eth0, interfaceName: Self.podInterface)
         try pod.addDefaultRoute(via: config.gateway, interfaceIndex: eth0, interfaceName: Self.podInterface)

@@ -46,7 +46,7 @@ import Testing
             + "0900" + "0100" + "7665746800" + "000000"                          //   IFLA_INFO_KIND "veth\0"
             + "2c00" + "0200"                                                    //   IFLA_INFO_DATA (44 B)
             + "2800" + "0100"                                                    //     VETH_INFO_PEER (40 B)
-            + "00000000" + "00000000" + "01000000" + "01000000"                  //       peer ifinfomsg: up
+            + "00000000" + "00000000" + "00000000" + "00000000"                  //       peer ifinfomsg (left down)
             + "0900" + "0300" + "6574683000" + "000000"                          //       IFLA_IFNAME "eth0\0"
             + "0800" + "1c00" + "07000000"                                       //       IFLA_NET_NS_FD 7
         #expect(socket.requests.map(\.hex) == [expected])
