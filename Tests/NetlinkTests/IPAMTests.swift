@@ -97,10 +97,9 @@ import Testing
         #expect(try ipam.leases().isEmpty)
     }
 
-    @Test func concurrentAllocationsFromSeparateProcessesNeverShareAnAddress() throws {
-        // flock excludes processes: run the same allocation from several forked-and-exec'd
-        // copies of a tiny shell loop would need a helper binary, so instead hold the lock from
-        // another process (flock(1)) and check that allocation waits for it.
+    @Test func allocationWaitsForAnotherProcessHoldingTheLock() throws {
+        // Exclusion between processes: another process (flock(1), the same flock(2) lock) holds
+        // the network's lock file; allocation must wait until it lets go.
         let dir = try TemporaryDirectory("ipam")
         defer { dir.remove() }
         let ipam = try makeIPAM(dir)
