@@ -1,0 +1,48 @@
+import Glibc
+import Netlink
+import PodlabCore
+
+extension PodNetwork {
+    /// For `podlab clean`: removes every `<netnsDir>/podlab-*` pin, the podlab host veths
+    /// (`plv…`) still enslaved to this network's bridge, and every lease of this network.
+    /// Returns one line per thing removed ("netns /run/netns/podlab-web", "veth plv1a2b3c4d",
+    /// "lease 10.88.0.2 web"). The bridge stays (see `removeBridge`).
+    ///
+    /// Run it only when no podlab pod should survive: pins of live pods are removed too.
+    public func cleanAll() throws -> [String] {
+        var removed: [String] = []
+        for name in try FileSystem.list(config.netnsDir).sorted() where name.hasPrefix(Self.pinPrefix) {
+            let path = config.netnsDir + "/" + name
+            try NetnsPin(path: path).remove()
+            removed.append("netns \(path)")
+        }
+        let host = NetlinkSession(socket: try RouteNetlinkSocket())
+        if let bridge = try host.link(name: config.bridgeName) {
+            for link in try host.links() where link.kind == "veth" && link.masterIndex == bridge.index && HostVethName.matches(link.name) {
+                do {
+                    try host.deleteLink(name: link.name)
+                } catch let error as PodlabError where error.isErrno(ENODEV) {
+                    // Its namespace was just unpinned and the kernel got there first.
+                }
+                removed.append("veth \(link.name)")
+            }
+        }
+        for lease in try ipam.releaseAll() {
+            removed.append("lease \(lease.address) \(lease.podName)")
+        }
+        return removed
+    }
+
+    /// Deletes this network's bridge if it exists; returns whether it did.
+    /// The kernel drops the bridge's connected route with it.
+    @discardableResult
+    public func removeBridge() throws -> Bool {
+        let host = NetlinkSession(socket: try RouteNetlinkSocket())
+        do {
+            try host.deleteLink(name: config.bridgeName)
+            return true
+        } catch let error as PodlabError where error.isErrno(ENODEV) {
+            return false
+        }
+    }
+}
