@@ -115,7 +115,9 @@ struct PodNetworkIntegrationTests {
         print("podlab net timing: setUp \(setUpTimes) tearDown \(tearDownTimes)")
     }
 
-    @Test func setUpPlusTearDownCostsAFewMilliseconds() throws {
+    /// Twenty pods in a row on one bridge: each cycle succeeds and releases its lease (timing is
+    /// measured by the benchmark script, not asserted here).
+    @Test func repeatedSetUpAndTearDownReleaseEverything() throws {
         let dir = try TemporaryDirectory("net")
         let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
         var live: PodNetworkAttachment?
@@ -125,19 +127,12 @@ struct PodNetworkIntegrationTests {
             dir.remove()
         }
         _ = try network.ensureBridge()  // bridge creation is a one-off; time the per-pod cycle
-        let clock = ContinuousClock()
-        var cycles: [Duration] = []
         for n in 0..<20 {
-            let start = clock.now
             live = try network.setUp(podName: "pltest-cycle-\(n)")
             if let attachment = live { try network.tearDown(attachment) }
             live = nil
-            cycles.append(clock.now - start)
+            #expect(try network.ipam.leases().isEmpty)
         }
-        let sorted = cycles.sorted()
-        let median = sorted[sorted.count / 2]
-        print("podlab net timing: setUp+tearDown median \(median), min \(sorted[0]), max \(sorted[sorted.count - 1]) over \(cycles.count) cycles")
-        #expect(median < .milliseconds(25), "network set-up + teardown should cost a few ms, got \(median)")
         // Same pod name right after its teardown: the old veth may still be dying.
         let again1 = try network.setUp(podName: "pltest-again")
         try network.tearDown(again1)
