@@ -65,8 +65,9 @@ public struct CgroupV2Driver: CgroupDriver {
         let existed = fileSystem.exists(dir)
         do {
             try fileSystem.makeDirectory(dir)
-            // Always enable in the pod too: its children (containers) carry the limits.
-            try enableControllers(in: dir, required: true)
+            // Enable in the pod too: its children (containers) carry the limits. A child that
+            // asks for a memory limit without the controller gets a clear error in createChild.
+            try enableControllers(in: dir, required: resources.memoryLimitBytes != nil)
             try writeCommon(
                 dir, memoryLimit: resources.memoryLimitBytes, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
@@ -110,8 +111,8 @@ public struct CgroupV2Driver: CgroupDriver {
     /// Enables the wanted controllers available in `dir/cgroup.controllers` that are not yet in
     /// `dir/cgroup.subtree_control`, in one write (`+memory +cpu +pids`).
     ///
-    /// - Parameter required: memory must be available (a pod with a memory limit, or any pod's
-    ///   children); otherwise a missing memory controller is left for later writes to report.
+    /// - Parameter required: memory must be available (the cgroup gets a memory limit);
+    ///   otherwise a missing memory controller is reported by the write that needs it.
     private func enableControllers(in dir: String, required: Bool) throws {
         let available = Set(try fileSystem.read(dir + "/cgroup.controllers").split(separator: " ").map {
             $0.trimmingWhitespace()
@@ -134,6 +135,12 @@ public struct CgroupV2Driver: CgroupDriver {
         _ dir: String, memoryLimit: Int64?, cpuShares: UInt64?, quota: Int64?, period: UInt64, pids: Int64?
     ) throws {
         if let memoryLimit {
+            guard fileSystem.exists(dir + "/memory.max") else {
+                throw PodlabError(
+                    .unsupported,
+                    "cgroup v2 memory controller is not enabled for \(dir) (no memory.max); "
+                        + "it must be listed in \(mountPoint)/cgroup.controllers")
+            }
             try fileSystem.write(dir + "/memory.max", String(memoryLimit))
         }
         if let cpuShares {

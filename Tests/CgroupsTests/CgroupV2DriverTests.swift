@@ -136,6 +136,14 @@ private let mi: Int64 = 1024 * 1024
         } throws: { error in
             (error as? PodlabError)?.code == .unsupported
         }
+        _ = try driver.createPod("q", resources: .unlimited)
+        #expect {
+            try driver.createChild(pod: "q", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: mi))
+        } throws: { error in
+            (error as? PodlabError)?.code == .unsupported
+                && (error as? PodlabError)?.message.contains("memory controller is not enabled") == true
+        }
+        #expect(!noMemory.exists(noMemory.root + "/podlab/q/c"))
     }
 
     @Test func childNeedsItsPodAndNamesMustBeOnePathComponent() throws {
