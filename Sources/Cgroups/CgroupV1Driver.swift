@@ -177,7 +177,8 @@ public struct CgroupV1Driver: CgroupDriver {
             return
         }
         let current = UInt64(try fileSystem.read(limitFile).trimmingWhitespace()) ?? UInt64.max
-        if current < UInt64(limit) {
+        // -1 (unlimited) raises both, so swap goes first, as in runc.
+        if limit < 0 || current < UInt64(limit) {
             try fileSystem.write(swapFile, value)
             try fileSystem.write(limitFile, value)
         } else {

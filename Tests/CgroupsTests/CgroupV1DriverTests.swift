@@ -61,6 +61,9 @@ private let mi: Int64 = 1024 * 1024
         #expect(contents(path("memory", "p/c/memory.memsw.limit_in_bytes")) == String(200 * mi))
         _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: 10 * mi))
         #expect(contents(path("memory", "p/c/memory.memsw.limit_in_bytes")) == String(10 * mi))
+        // Back to unlimited (-1): swap first again.
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: -1))
+        #expect(contents(path("memory", "p/c/memory.limit_in_bytes")) == "-1")
     }
 
     @Test func oomKillCounterComesFromOOMControl() throws {

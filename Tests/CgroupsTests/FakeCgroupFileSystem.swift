@@ -110,8 +110,14 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
         if name == "memory.limit_in_bytes" || name == "memory.memsw.limit_in_bytes" {
             // The kernel keeps memsw ≥ limit at all times and answers EINVAL otherwise.
             guard let new = Int64(value), new >= -1 else { throw PodlabError.syscall(operation, .invalidArgument) }
-            let limit = name == "memory.limit_in_bytes" ? new : Int64(try host.read(dir + "/memory.limit_in_bytes")) ?? .max
-            let memsw = name == "memory.memsw.limit_in_bytes" ? new : Int64(try host.read(dir + "/memory.memsw.limit_in_bytes")) ?? .max
+            // -1 means unlimited, the largest value.
+            func bytes(_ text: String) -> Int64 {
+                let value = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+                return value == -1 ? .max : value
+            }
+            let limit = name == "memory.limit_in_bytes" ? bytes(value) : bytes(try host.read(dir + "/memory.limit_in_bytes"))
+            let memsw = name == "memory.memsw.limit_in_bytes"
+                ? bytes(value) : bytes(try host.read(dir + "/memory.memsw.limit_in_bytes"))
             if memsw < limit { throw PodlabError.syscall(operation, .invalidArgument) }
         }
         try put(path, stored)

@@ -6,19 +6,24 @@ import Testing
 private let mi: Int64 = 1024 * 1024
 
 /// Real cgroups on this host (v1 memory hierarchy here, cgroup2 on CI VMs), as root. Every test
-/// uses its own `cgtest-<random>` pod and removes it in a `defer`, killing leftovers first.
+/// uses its own `podlab-cgtest-<random>` parent (so it never races with other runs over the shared
+/// `podlab/` parent) and removes its pod and that parent in a `defer`, killing leftovers first.
 @Suite(.enabled(if: getuid() == 0, "needs root to create cgroups"))
 struct HostCgroupTests {
     let driver: any CgroupDriver
     let pod = "cgtest-\(UInt32.random(in: 0...UInt32.max))"
 
     init() throws {
-        driver = try CgroupLayout.detect().makeDriver()
+        driver = try CgroupLayout.detect().makeDriver(parent: "podlab-cgtest-\(UInt32.random(in: 0...UInt32.max))")
     }
 
     private func cleanUp() {
-        try? driver.killAll(PodCgroup(pod: pod))
-        try? driver.remove(PodCgroup(pod: pod))
+        let podCgroup = PodCgroup(pod: pod)
+        try? driver.killAll(podCgroup)
+        try? driver.remove(podCgroup)
+        for dir in driver.directories(of: podCgroup) {
+            try? HostCgroupFileSystem().removeDirectory((dir as NSString).deletingLastPathComponent)
+        }
     }
 
     /// Starts `/bin/sh` that puts itself into the cgroup, then execs `command`.
@@ -105,6 +110,24 @@ struct HostCgroupTests {
         case .v2:
             #expect(try read("cpu.max") == "50000 100000")
             #expect(try read("cpu.weight") == String(KubernetesResources.cpuWeight(fromShares: 256)))
+        }
+    }
+
+    @Test func aRejectedValueNamesTheFileAndValueAndLeavesNoChild() throws {
+        defer { cleanUp() }
+        _ = try driver.createPod(pod, resources: .unlimited)
+        // The kernel refuses a CFS quota below 1 ms (which is why kubelet clamps to MinQuotaPeriod).
+        let bad = ContainerCgroup(pod: pod, name: "bad")
+        let (file, value) = driver.version == .v1
+            ? (driver.interfaceFile("cpu.cfs_quota_us", of: bad), "500")
+            : (driver.interfaceFile("cpu.max", of: bad), "500 100000")
+        #expect {
+            try driver.createChild(pod: pod, name: "bad", resources: ContainerCgroupResources(cpuQuotaMicros: 500))
+        } throws: { error in
+            "\(error)".hasPrefix("write(\(file), \"\(value)\"): ")
+        }
+        for dir in driver.directories(of: ContainerCgroup(pod: pod, name: "bad")) {
+            #expect(!FileManager.default.fileExists(atPath: dir), "\(dir) left behind")
         }
     }
 }
