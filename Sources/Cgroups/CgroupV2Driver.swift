@@ -1,0 +1,205 @@
+import PodlabCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// cgroup v2 (unified): `<mount>/podlab/<pod>/<child>`, one directory per cgroup.
+///
+/// The memory, cpu and pids controllers are enabled in `cgroup.subtree_control` of the mount
+/// root, of `podlab` and of each pod, as needed, so the children get their interface files.
+/// Processes live only in the children, which satisfies v2's "no internal processes" rule.
+public struct CgroupV2Driver: CgroupDriver {
+    public var version: CgroupVersion { .v2 }
+    /// The parent cgroup name (`podlab`) below the mount point.
+    public let parent: String
+    /// The cgroup2 mount point (`/sys/fs/cgroup`), or a fake tree's root in tests.
+    public let mountPoint: String
+    private let fileSystem: any CgroupFileSystem
+    private let tree: CgroupTree
+
+    /// Controllers podlab enables for its subtree, in the order written.
+    public static let wantedControllers = ["memory", "cpu", "pids"]
+
+    /// - Parameters:
+    ///   - mountPoint: where cgroup2 is mounted, usually ``CgroupLayout/unifiedMountPoint``.
+    ///   - parent: the podlab parent cgroup name.
+    ///   - fileSystem: the file operations (the host's, or a fake).
+    public init(
+        mountPoint: String, parent: String = CgroupDefaults.parentName,
+        fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
+    ) throws {
+        try validateCgroupName(parent, role: "parent")
+        self.mountPoint = mountPoint
+        self.parent = parent
+        self.fileSystem = fileSystem
+        self.tree = CgroupTree(fileSystem: fileSystem)
+    }
+
+    private var parentDir: String { mountPoint + "/" + parent }
+
+    private func directory(_ cgroup: any CgroupNode) -> String {
+        parentDir + "/" + cgroup.relativePath
+    }
+
+    public func directories(of cgroup: any CgroupNode) -> [String] {
+        [directory(cgroup)]
+    }
+
+    public func procsFiles(for cgroup: ContainerCgroup) -> [String] {
+        [directory(cgroup) + "/cgroup.procs"]
+    }
+
+    public func interfaceFile(_ name: String, of cgroup: any CgroupNode) -> String {
+        directory(cgroup) + "/" + name
+    }
+
+    public func createPod(_ pod: String, resources: PodCgroupResources) throws -> PodCgroup {
+        try validateCgroupName(pod, role: "pod")
+        let cgroup = PodCgroup(pod: pod)
+        let dir = directory(cgroup)
+        try enableControllers(in: mountPoint, required: resources.memoryLimitBytes != nil)
+        try fileSystem.makeDirectory(parentDir)
+        try enableControllers(in: parentDir, required: resources.memoryLimitBytes != nil)
+        let existed = fileSystem.exists(dir)
+        do {
+            try fileSystem.makeDirectory(dir)
+            // Enable in the pod too: its children (containers) carry the limits. A child that
+            // asks for a memory limit without the controller gets a clear error in createChild.
+            try enableControllers(in: dir, required: resources.memoryLimitBytes != nil)
+            try writeCommon(
+                dir, memoryLimit: resources.memoryLimitBytes, cpuShares: resources.cpuShares,
+                quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+        } catch {
+            if !existed { try? fileSystem.removeDirectory(dir) }
+            throw error
+        }
+        return cgroup
+    }
+
+    public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
+        try validateCgroupName(pod, role: "pod")
+        try validateCgroupName(name, role: "child")
+        let podDir = directory(PodCgroup(pod: pod))
+        guard fileSystem.exists(podDir) else {
+            throw PodlabError(.notFound, "pod cgroup \(podDir) does not exist (create the pod cgroup first)")
+        }
+        let cgroup = ContainerCgroup(pod: pod, name: name)
+        let dir = directory(cgroup)
+        let existed = fileSystem.exists(dir)
+        do {
+            try fileSystem.makeDirectory(dir)
+            try writeCommon(
+                dir, memoryLimit: resources.memoryLimitBytes, cpuShares: resources.cpuShares,
+                quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+            // kubelet NoSwap on v2: memory.swap.max=0 (ConfigureNoSwap), when swap accounting exists.
+            if resources.noSwap, fileSystem.exists(dir + "/memory.swap.max") {
+                try fileSystem.write(dir + "/memory.swap.max", "0")
+            }
+            // Kill the whole container on OOM, not one process (kubelet, K8S-SEMANTICS #21).
+            if resources.oomGroup, fileSystem.exists(dir + "/memory.oom.group") {
+                try fileSystem.write(dir + "/memory.oom.group", "1")
+            }
+        } catch {
+            if !existed { try? fileSystem.removeDirectory(dir) }
+            throw error
+        }
+        return cgroup
+    }
+
+    /// Enables the wanted controllers available in `dir/cgroup.controllers` that are not yet in
+    /// `dir/cgroup.subtree_control`, in one write (`+memory +cpu +pids`).
+    ///
+    /// - Parameter required: memory must be available (the cgroup gets a memory limit);
+    ///   otherwise a missing memory controller is reported by the write that needs it.
+    private func enableControllers(in dir: String, required: Bool) throws {
+        let available = Set(try fileSystem.read(dir + "/cgroup.controllers").split(separator: " ").map {
+            $0.trimmingWhitespace()
+        })
+        if required && !available.contains("memory") {
+            throw PodlabError(
+                .unsupported,
+                "cgroup v2 memory controller is not available in \(dir)/cgroup.controllers "
+                    + "(enable it in the parent's cgroup.subtree_control)")
+        }
+        let enabled = Set(try fileSystem.read(dir + "/cgroup.subtree_control").split(separator: " ").map {
+            $0.trimmingWhitespace()
+        })
+        let missing = Self.wantedControllers.filter { available.contains($0) && !enabled.contains($0) }
+        if missing.isEmpty { return }
+        try fileSystem.write(dir + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "))
+    }
+
+    private func writeCommon(
+        _ dir: String, memoryLimit: Int64?, cpuShares: UInt64?, quota: Int64?, period: UInt64, pids: Int64?
+    ) throws {
+        if let memoryLimit {
+            guard fileSystem.exists(dir + "/memory.max") else {
+                throw PodlabError(
+                    .unsupported,
+                    "cgroup v2 memory controller is not enabled for \(dir) (no memory.max); "
+                        + "it must be listed in \(mountPoint)/cgroup.controllers")
+            }
+            try fileSystem.write(dir + "/memory.max", String(memoryLimit))
+        }
+        if let cpuShares {
+            let weight = KubernetesResources.cpuWeight(fromShares: cpuShares)
+            if weight > 0 { try fileSystem.write(dir + "/cpu.weight", String(weight)) }
+        }
+        if let quota {
+            try fileSystem.write(dir + "/cpu.max", "\(quota) \(period)")
+        }
+        if let pids {
+            try fileSystem.write(dir + "/pids.max", String(pids))
+        }
+    }
+
+    public func oomKillCount(_ cgroup: any CgroupNode) throws -> UInt64 {
+        try validate(cgroup)
+        return try tree.oomKillCounter(in: interfaceFile("memory.events", of: cgroup))
+    }
+
+    public func memoryLimit(of cgroup: any CgroupNode) throws -> Int64? {
+        try validate(cgroup)
+        let file = interfaceFile("memory.max", of: cgroup)
+        let text = try fileSystem.read(file).trimmingWhitespace()
+        if text == "max" { return nil }
+        guard let value = Int64(text) else {
+            throw PodlabError(.invalidState, "\(file) holds \"\(text)\", not a byte count or max")
+        }
+        return value
+    }
+
+    public func processes(in cgroup: any CgroupNode) throws -> [Int32] {
+        try validate(cgroup)
+        return try tree.processes(inTrees: directories(of: cgroup))
+    }
+
+    public func killAll(_ cgroup: any CgroupNode) throws {
+        try validate(cgroup)
+        let dir = directory(cgroup)
+        guard fileSystem.exists(dir) else { return }
+        // cgroup.kill (Linux 5.14+) kills the whole subtree atomically, forks included.
+        if fileSystem.exists(dir + "/cgroup.kill") {
+            try fileSystem.write(dir + "/cgroup.kill", "1")
+        }
+        try tree.killUntilEmpty([dir], timeout: CgroupDefaults.killWaitSeconds)
+    }
+
+    public func remove(_ cgroup: any CgroupNode) throws {
+        try validate(cgroup)
+        try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
+    }
+
+    public func listPods() throws -> [String] {
+        guard fileSystem.exists(parentDir) else { return [] }
+        return try fileSystem.subdirectories(of: parentDir)
+    }
+
+    private func validate(_ cgroup: any CgroupNode) throws {
+        for component in cgroup.relativePath.split(separator: "/", omittingEmptySubsequences: false) {
+            try validateCgroupName(String(component), role: "path component")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// One line of `/proc/<pid>/mountinfo` (see proc(5)), reduced to what cgroup detection needs.
+///
+/// Format: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS`.
+struct MountInfoEntry: Sendable, Equatable {
+    /// The mounted subtree of the filesystem (`/` for a whole cgroup hierarchy).
+    var root: String
+    /// Where it is mounted, with the kernel's octal escapes (`\040` …) decoded.
+    var mountPoint: String
+    /// `cgroup`, `cgroup2`, `tmpfs`, …
+    var fileSystemType: String
+    /// Per-superblock options; for cgroup v1 these name the controllers (`rw,memory`).
+    var superOptions: [String]
+
+    /// Parses every well-formed line; malformed lines are skipped (the kernel writes the file,
+    /// so a malformed line means a format we do not know, not user error).
+    static func parse(_ text: String) -> [MountInfoEntry] {
+        text.split(separator: "\n").compactMap { parseLine(String($0)) }
+    }
+
+    static func parseLine(_ line: String) -> MountInfoEntry? {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        // The optional fields end at a lone "-"; it can only appear after the first 6 fields.
+        guard fields.count >= 9,
+              let separator = fields[6...].firstIndex(of: "-"),
+              separator + 2 < fields.count
+        else { return nil }
+        let superOptions = separator + 3 < fields.count ? fields[separator + 3] : ""
+        return MountInfoEntry(
+            root: unescape(fields[3]),
+            mountPoint: unescape(fields[4]),
+            fileSystemType: fields[separator + 1],
+            superOptions: superOptions.split(separator: ",").map(String.init))
+    }
+
+    /// Decodes the `\NNN` octal escapes the kernel uses for space, tab, newline and backslash.
+    static func unescape(_ field: String) -> String {
+        guard field.contains("\\") else { return field }
+        var bytes: [UInt8] = []
+        let utf8 = Array(field.utf8)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count,
+               let value = UInt8(String(decoding: utf8[(index + 1)...(index + 3)], as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                index += 4
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,121 @@
+import Cgroups
+import PodlabCore
+import Testing
+
+private let mi: Int64 = 1024 * 1024
+
+/// The v1 driver against a fake tree of per-controller hierarchies.
+@Suite struct CgroupV1DriverTests {
+    let fake: FakeCgroupFileSystem
+    let driver: CgroupV1Driver
+
+    init() throws {
+        fake = try FakeCgroupFileSystem(kind: .v1)
+        driver = try CgroupV1Driver(mountPoints: fake.v1MountPoints, fileSystem: fake)
+    }
+
+    private func path(_ controller: String, _ relative: String) -> String {
+        fake.root + "/" + controller + "/podlab/" + relative
+    }
+
+    @Test func filesHoldKubeletsValuesInEachHierarchy() throws {
+        defer { fake.destroy() }
+        let app = ContainerResourceSpec(
+            cpuRequestMilli: 250, cpuLimitMilli: 500, memoryRequestBytes: 50 * mi, memoryLimitBytes: 100 * mi)
+        _ = try driver.createPod(
+            "web", resources: KubernetesResources.podCgroupResources(for: PodResourceSpec(containers: [app])))
+        let container = try driver.createChild(
+            pod: "web", name: "app-0", resources: KubernetesResources.containerCgroupResources(for: app))
+        _ = try driver.createChild(pod: "web", name: "pause", resources: .pause)
+
+        #expect(contents(path("memory", "web/memory.limit_in_bytes")) == "104857600")
+        #expect(contents(path("cpu", "web/cpu.shares")) == "256")
+        #expect(contents(path("cpu", "web/cpu.cfs_quota_us")) == "50000")
+
+        #expect(contents(path("memory", "web/app-0/memory.limit_in_bytes")) == "104857600")
+        #expect(contents(path("memory", "web/app-0/memory.memsw.limit_in_bytes")) == "104857600")
+        #expect(contents(path("cpu", "web/app-0/cpu.shares")) == "256")
+        #expect(contents(path("cpu", "web/app-0/cpu.cfs_quota_us")) == "50000")
+        #expect(contents(path("cpu", "web/app-0/cpu.cfs_period_us")) == "100000")
+
+        #expect(contents(path("cpu", "web/pause/cpu.shares")) == "2")
+        #expect(contents(path("cpu", "web/pause/cpu.cfs_quota_us")) == "-1")
+        #expect(try driver.memoryLimit(of: ContainerCgroup(pod: "web", name: "pause")) == nil)
+        #expect(try driver.memoryLimit(of: container) == 104_857_600)
+
+        // One procs file per hierarchy podlab uses; cpuacct is not one of them.
+        #expect(Set(driver.procsFiles(for: container)) == Set(["memory", "cpu", "pids", "freezer"].map {
+            path($0, "web/app-0/cgroup.procs")
+        }))
+        #expect(driver.interfaceFile("cpu.shares", of: container) == path("cpu", "web/app-0/cpu.shares"))
+        #expect(!fake.exists(fake.root + "/cpuacct/podlab"))
+    }
+
+    @Test func raisingALimitWritesSwapFirstSoMemswStaysAboveIt() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: 50 * mi))
+        // Reusing the child with a larger limit: the fake kernel refuses memsw < limit.
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: 200 * mi))
+        #expect(contents(path("memory", "p/c/memory.limit_in_bytes")) == String(200 * mi))
+        #expect(contents(path("memory", "p/c/memory.memsw.limit_in_bytes")) == String(200 * mi))
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: 10 * mi))
+        #expect(contents(path("memory", "p/c/memory.memsw.limit_in_bytes")) == String(10 * mi))
+        // Back to unlimited (-1): swap first again.
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: -1))
+        #expect(contents(path("memory", "p/c/memory.limit_in_bytes")) == "-1")
+    }
+
+    @Test func oomKillCounterComesFromOOMControl() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        let child = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: mi))
+        #expect(!driver.oomKilled(child))
+        try fake.simulateKernel(path("memory", "p/c/memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
+        #expect(try driver.oomKillCount(child) == 1)
+        #expect(driver.oomKilled(child))
+    }
+
+    @Test func killAllFreezesThenThaws() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        try driver.killAll(PodCgroup(pod: "p"))
+        let states = fake.writes.filter { $0.path == path("freezer", "p/freezer.state") }.map(\.value)
+        #expect(states == ["FROZEN", "THAWED"])
+    }
+
+    @Test func removeAndRemoveAllCleanEveryHierarchy() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("a", resources: .unlimited)
+        _ = try driver.createChild(pod: "a", name: "pause", resources: .pause)
+        _ = try driver.createPod("b", resources: .unlimited)
+        #expect(try driver.listPods() == ["a", "b"])
+        try driver.remove(PodCgroup(pod: "a"))
+        for controller in ["memory", "cpu", "pids", "freezer"] {
+            #expect(!fake.exists(path(controller, "a")))
+        }
+        try driver.removeAll()
+        #expect(try driver.listPods().isEmpty)
+    }
+
+    @Test func aFailedWriteUndoesTheDirectoriesItMade() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        let expected = "write(\(path("memory", "p/c/memory.limit_in_bytes")), \"-5\")"
+        // Like the kernel, the fake answers EINVAL: -5 is neither a byte count nor -1 (unlimited).
+        #expect {
+            try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: -5, noSwap: false))
+        } throws: { error in
+            (error as? PodlabError)?.message == expected
+        }
+        for controller in ["memory", "cpu", "pids", "freezer"] {
+            #expect(!fake.exists(path(controller, "p/c")))
+        }
+    }
+
+    @Test func memoryHierarchyIsRequired() {
+        #expect(throws: PodlabError.self) {
+            try CgroupV1Driver(mountPoints: ["cpu": "/sys/fs/cgroup/cpu"])
+        }
+    }
+}
