@@ -120,21 +120,6 @@ struct ManifestParserTests {
         #expect(e2.description.contains("type \"hostPath\" is not modelled"))
     }
 
-    @Test("quantities follow quantity.go", arguments: [
-        ("100Mi", Int64(104_857_600), Int64(104_857_600_000)), ("1G", 1_000_000_000, 1_000_000_000_000),
-        ("500m", 1, 500), ("0.5", 1, 500), ("1e3", 1000, 1_000_000), ("2", 2, 2000), ("1.5Gi", 1_610_612_736, 1_610_612_736_000),
-    ])
-    func quantities(text: String, whole: Int64, milli: Int64) throws {
-        let quantity = try #require(Quantity(text))
-        #expect(quantity.wholeUnits == whole)
-        #expect(quantity.milliUnits == milli)
-    }
-
-    @Test("malformed quantities are rejected", arguments: ["50Mx", "", "Mi", "1.2.3", "1Kii", "--1"])
-    func badQuantities(text: String) {
-        #expect(Quantity(text) == nil)
-    }
-
     @Test("hostname is the pod name cut to 63 characters without trailing dashes")
     func hostname() throws {
         var pod = try #require(try parser.parse(yaml: SeedManifests.alpineDeployment, file: "a.yaml").pods.first)

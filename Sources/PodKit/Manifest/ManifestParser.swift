@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import PodlabCore
 
@@ -287,17 +288,11 @@ public struct ManifestParser {
             var memory: Int64?, cpu: Int64?
             if let memoryNode = sectionMap.optional("memory") {
                 let text = try memoryNode.string()
-                guard let quantity = Quantity(text), quantity.value >= 0 else {
-                    throw memoryNode.error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': \"\(text)\"")
-                }
-                memory = quantity.wholeUnits
+                memory = try quantity(text, at: memoryNode) { try KubernetesQuantity.memoryBytes($0) }
             }
             if let cpuNode = sectionMap.optional("cpu") {
                 let text = try cpuNode.string()
-                guard let quantity = Quantity(text), quantity.value >= 0 else {
-                    throw cpuNode.error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': \"\(text)\"")
-                }
-                cpu = quantity.milliUnits
+                cpu = try quantity(text, at: cpuNode) { try KubernetesQuantity.milliCPU($0) }
             }
             try warnUnmodelled(sectionMap, known: ["ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"], warnings: &warnings)
             return (memory, cpu)
@@ -335,8 +330,7 @@ public struct ManifestParser {
                 }
                 if let size = em.optional("sizeLimit") {
                     let text = try size.string()
-                    guard let quantity = Quantity(text) else { throw size.error("bad quantity \"\(text)\"") }
-                    sizeLimit = quantity.wholeUnits
+                    sizeLimit = try quantity(text, at: size) { try KubernetesQuantity.memoryBytes($0) }
                 }
                 try em.rejectUnknown()
             }
@@ -385,6 +379,15 @@ public struct ManifestParser {
     }
 
     // MARK: helpers
+
+    /// Parses a quantity with the API server's message on failure, at the field's position.
+    func quantity(_ text: String, at node: YAMLCursor, _ parse: (String) throws -> Int64) throws -> Int64 {
+        do {
+            return try parse(text)
+        } catch {
+            throw node.error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': \"\(text)\" (\(error))")
+        }
+    }
 
     /// Reports every unread key: Kubernetes fields podlab doesn't model as warnings, anything
     /// else as an error (a typo Kubernetes would reject as "unknown field").

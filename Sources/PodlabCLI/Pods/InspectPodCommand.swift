@@ -67,6 +67,4 @@ func printDocuments<T: Encodable>(_ documents: [T], template: String?) throws {
 }
 
 /// The pod's QoS class name (K8S-SEMANTICS #37).
-func qosClass(of spec: PodSpec) -> String {
-    QoSClass.classify(spec.initContainers.map(\.resources.cgroupRequirements) + spec.containers.map(\.resources.cgroupRequirements)).rawValue
-}
+func qosClass(of spec: PodSpec) -> String { spec.qosClass.rawValue }
