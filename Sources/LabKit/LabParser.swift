@@ -22,7 +22,10 @@ public enum LabParser {
         let start = SourceLocation(file: file, line: 1, column: 1)
         var documents: [Node] = []
         do {
-            for document in try Yams.compose_all(yaml: yaml) { documents.append(document) }
+            // compose_all is lazy: a syntax error ends the sequence and is kept in `error`.
+            var sequence = try Yams.compose_all(yaml: yaml)
+            while let document = sequence.next() { documents.append(document) }
+            if let error = sequence.error { throw error }
         } catch let error as YamlError {
             throw LabFileError([yamlDiagnostic(error, file: file)])
         } catch {

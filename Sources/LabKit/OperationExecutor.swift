@@ -33,17 +33,7 @@ struct OperationExecutor {
         let podText = { (pod: String?) in pod.map { " pod \($0)" } ?? "" }
         switch operation.action {
         case let .apply(file, _, _): return file.map { "apply \($0)" } ?? "apply inline manifest"
-        case let .wait(c):
-            var parts: [String] = []
-            if let phase = c.phase { parts.append("phase=\(phase)") }
-            if let ready = c.ready { parts.append("ready=\(ready)") }
-            if let state = c.state { parts.append("state=\(state)") }
-            if let count = c.restartCount { parts.append("restartCount≥\(count)") }
-            if let code = c.exitCode { parts.append("exitCode=\(code)") }
-            if let reason = c.reason { parts.append("reason=\(reason)") }
-            if let code = c.lastExitCode { parts.append("lastExitCode=\(code)") }
-            if let reason = c.lastReason { parts.append("lastReason=\(reason)") }
-            return "wait for\(podText(c.pod))\(c.container.map { " container \($0)" } ?? "") \(parts.joined(separator: " "))"
+        case let .wait(condition): return "wait for " + describe(condition)
         case let .containers(pod): return "list containers\(podText(pod))"
         case let .namespaces(pod, _, _): return "namespace inodes\(podText(pod))"
         case let .podIP(pod): return "pod IP\(podText(pod))"
@@ -55,6 +45,22 @@ struct OperationExecutor {
         case let .sleep(seconds): return "sleep \(LabDuration.format(seconds))"
         case let .logs(_, container, previous): return "logs \(previous ? "--previous " : "")\(container ?? "")"
         }
+    }
+
+    /// `pod web container app restartCount≥1 state=running`.
+    static func describe(_ c: LabWaitCondition) -> String {
+        var parts: [String] = []
+        if let pod = c.pod { parts.append("pod \(pod)") }
+        if let container = c.container { parts.append("container \(container)") }
+        if let phase = c.phase { parts.append("phase=\(phase)") }
+        if let ready = c.ready { parts.append("ready=\(ready)") }
+        if let state = c.state { parts.append("state=\(state)") }
+        if let count = c.restartCount { parts.append("restartCount≥\(count)") }
+        if let code = c.exitCode { parts.append("exitCode=\(code)") }
+        if let reason = c.reason { parts.append("reason=\(reason)") }
+        if let code = c.lastExitCode { parts.append("lastExitCode=\(code)") }
+        if let reason = c.lastReason { parts.append("lastReason=\(reason)") }
+        return parts.joined(separator: " ")
     }
 
     // MARK: verbs
@@ -112,7 +118,7 @@ struct OperationExecutor {
                 return outcome
             }
             if Date() >= deadline {
-                throw PodlabError(.timeout, "timed out after \(LabDuration.format(timeout)) waiting for \(Self.summary(LabOperation(action: .wait(condition), description: nil, continueOnError: false, timeout: nil, checks: [], outputs: [], eventually: nil, location: SourceLocation(file: "", line: 0, column: 0))).dropFirst("wait for ".count)); last seen: \(lastSeen)")
+                throw PodlabError(.timeout, "timed out after \(LabDuration.format(timeout)) waiting for \(Self.describe(condition)); last seen: \(lastSeen)")
             }
             Thread.sleep(forTimeInterval: min(0.25, max(0.01, deadline.timeIntervalSinceNow)))
         }
