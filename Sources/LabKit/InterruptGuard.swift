@@ -1,0 +1,98 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Written by the signal handler, read by the guard's thread (the self-pipe trick: `write` is
+/// async-signal-safe, Swift code is not).
+nonisolated(unsafe) private var interruptPipe: [Int32] = [-1, -1]
+nonisolated(unsafe) private var interruptCount: Int32 = 0
+
+/// Ctrl-C and SIGTERM handling for lab runs: kill running host scripts, delete every running
+/// lab's pods via `deleteAll(namespace:)`, then exit 130.
+///
+/// A real handler (not `SIG_IGN`) is used on purpose: ignored signals are inherited across
+/// `exec`, so ignoring SIGTERM here would make every container the backend starts immune to
+/// `kill -TERM`. Caught signals reset to the default on exec. A second Ctrl-C exits at once.
+public final class InterruptGuard: @unchecked Sendable {
+    public static let shared = InterruptGuard()
+
+    /// The exit status after an interrupt (128 + SIGINT, what shells report for Ctrl-C).
+    public static let exitStatus: Int32 = 130
+
+    private let lock = NSLock()
+    private var installed = false
+    private var cleanups: [UUID: () -> Void] = [:]
+    private var processGroups: Set<pid_t> = []
+
+    private init() {}
+
+    /// Installs the SIGINT/SIGTERM handlers once per process.
+    public func install() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !installed else { return }
+        installed = true
+        guard pipe(&interruptPipe) == 0 else { return }
+        for fd in interruptPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            interruptCount += 1
+            if interruptCount > 1 { _exit(InterruptGuard.exitStatus) }
+            var byte = UInt8(truncatingIfNeeded: signal)
+            _ = write(interruptPipe[1], &byte, 1)
+        }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        let thread = Thread { [weak self] in
+            var byte: UInt8 = 0
+            while read(interruptPipe[0], &byte, 1) < 0 && errno == EINTR {}
+            self?.interrupted(signal: Int32(byte))
+        }
+        thread.name = "podlab-interrupt"
+        thread.start()
+    }
+
+    /// Registers work to do on interrupt (deleting a lab's pods). Returns a token for `unregister`.
+    public func register(_ cleanup: @escaping () -> Void) -> UUID {
+        let token = UUID()
+        lock.lock()
+        cleanups[token] = cleanup
+        lock.unlock()
+        return token
+    }
+
+    public func unregister(_ token: UUID) {
+        lock.lock()
+        cleanups[token] = nil
+        lock.unlock()
+    }
+
+    func trackProcessGroup(_ pgid: pid_t) {
+        lock.lock()
+        processGroups.insert(pgid)
+        lock.unlock()
+    }
+
+    func untrackProcessGroup(_ pgid: pid_t) {
+        lock.lock()
+        processGroups.remove(pgid)
+        lock.unlock()
+    }
+
+    private func interrupted(signal: Int32) {
+        lock.lock()
+        let groups = processGroups
+        let work = Array(cleanups.values)
+        lock.unlock()
+        FileHandle.standardError.write(Data("\npodlab: \(signal == SIGTERM ? "terminated" : "interrupted"): deleting the pods of \(work.count) running lab(s)…\n".utf8))
+        for group in groups { kill(-group, SIGKILL) }
+        for cleanup in work { cleanup() }
+        exit(InterruptGuard.exitStatus)
+    }
+}

@@ -1,0 +1,126 @@
+/// The pod backend the lab runner drives. PodKit implements it for real pods (wired in
+/// `PodlabCLI`'s `makeLabBackend()`); tests use an in-memory fake.
+
+/// A pod created by `apply`.
+public struct LabPodRef: Codable, Hashable, Sendable {
+    /// The pod's name in the manifest (for a Deployment, the Deployment's name).
+    public var name: String
+    /// The backend's id of the pod, unique within the lab's namespace.
+    public var id: String
+
+    public init(name: String, id: String) {
+        self.name = name
+        self.id = id
+    }
+}
+
+/// One container of a pod, as `kubectl get pod -o yaml` / `crictl inspect` would describe it.
+public struct LabContainerStatus: Codable, Sendable {
+    public var name: String
+    public var id: String
+    public var image: String
+    public var pid: Int32?
+    /// `"running"`, `"waiting"` or `"exited"`.
+    public var state: String
+    public var reason: String?
+    public var restartCount: Int
+    public var exitCode: Int32?
+    public var lastExitCode: Int32?
+    public var lastReason: String?
+
+    public init(name: String, id: String, image: String, pid: Int32?, state: String, reason: String? = nil, restartCount: Int = 0,
+                exitCode: Int32? = nil, lastExitCode: Int32? = nil, lastReason: String? = nil) {
+        self.name = name
+        self.id = id
+        self.image = image
+        self.pid = pid
+        self.state = state
+        self.reason = reason
+        self.restartCount = restartCount
+        self.exitCode = exitCode
+        self.lastExitCode = lastExitCode
+        self.lastReason = lastReason
+    }
+}
+
+/// A pod's status: phase, readiness, network and its app containers (pause is not among them,
+/// exactly like `kubectl describe`).
+public struct LabPodStatus: Codable, Sendable {
+    public var ref: LabPodRef
+    /// `Pending`, `Running`, `Succeeded` or `Failed`.
+    public var phase: String
+    public var ready: Bool
+    public var ip: String?
+    public var pausePID: Int32?
+    /// The pinned network namespace, e.g. `/run/netns/podlab-<pod>`.
+    public var netnsPath: String?
+    public var containers: [LabContainerStatus]
+
+    public init(ref: LabPodRef, phase: String, ready: Bool, ip: String?, pausePID: Int32?, netnsPath: String?, containers: [LabContainerStatus]) {
+        self.ref = ref
+        self.phase = phase
+        self.ready = ready
+        self.ip = ip
+        self.pausePID = pausePID
+        self.netnsPath = netnsPath
+        self.containers = containers
+    }
+}
+
+/// The namespace inodes of one process of a pod.
+public struct LabNamespaceRow: Codable, Sendable {
+    /// `"pause"` or the container name.
+    public var process: String
+    public var pid: Int32
+    /// Namespace kind (`net ipc uts mnt pid cgroup user`) to inode.
+    public var inodes: [String: UInt64]
+
+    public init(process: String, pid: Int32, inodes: [String: UInt64]) {
+        self.process = process
+        self.pid = pid
+        self.inodes = inodes
+    }
+}
+
+/// A process of a pod and its children.
+public struct LabProcessNode: Codable, Sendable {
+    public var pid: Int32
+    public var command: String
+    public var children: [LabProcessNode]
+
+    public init(pid: Int32, command: String, children: [LabProcessNode] = []) {
+        self.pid = pid
+        self.command = command
+        self.children = children
+    }
+}
+
+/// What a command run inside a container produced.
+public struct LabExecResult: Codable, Sendable {
+    public var exitCode: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(exitCode: Int32, stdout: String, stderr: String) {
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// Everything the lab runner needs from pods. All calls are synchronous; the runner serialises
+/// calls to one backend instance (parallel labs each get their own instance).
+public protocol LabBackend: AnyObject {
+    /// Applies a Kubernetes manifest file (multi-document YAML). `imageMap` maps manifest image names to catalog names (e.g. "alpine:3.2" -> "busybox"). Pods get a backend id unique to `namespace`, so parallel labs never collide.
+    func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef]
+    func podStatus(_ pod: LabPodRef) throws -> LabPodStatus
+    func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow]
+    func exec(_ pod: LabPodRef, container: String?, command: [String], timeout: Double) throws -> LabExecResult
+    /// Sends a signal to a container's main process, or to pause when `container` is nil.
+    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws
+    func processTree(_ pod: LabPodRef) throws -> LabProcessNode  // supervisor -> pause + containers
+    func logs(_ pod: LabPodRef, container: String?, previous: Bool) throws -> String
+    func delete(_ pod: LabPodRef, gracePeriod: Double) throws
+    /// Deletes every pod of a namespace (the runner's safety net on failure or Ctrl-C).
+    func deleteAll(namespace: String) throws
+}

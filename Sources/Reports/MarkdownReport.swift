@@ -1,0 +1,231 @@
+import Foundation
+
+/// Renders reports as GitHub-flavoured Markdown, outcome first.
+///
+/// Layout per lab: the result line (`# ✅ pause-persistence: passed (5/5 steps, 3.2 s)`), the
+/// failure if any, the step table, the facts table, namespace tables (shared vs private against
+/// pause) with a mermaid diagram, process trees, and every command with its output in
+/// `<details>` so the page stays short.
+public enum MarkdownReport {
+    /// One lab as a standalone document (`reports/<lab>.md`).
+    public static func render(_ lab: LabReport, headingLevel: Int = 1) -> String {
+        var out = MarkdownBuffer(base: headingLevel)
+        out.heading(0, "\(icon(lab.failed)) \(lab.name): \(lab.failed ? "failed" : "passed") (\(lab.passedStepCount)/\(lab.labSteps.count) steps, \(DurationText.format(lab.duration)))")
+        out.line("")
+        if !lab.title.isEmpty { out.line("**\(inline(lab.title))**  ") }
+        out.line("Lab file `\(lab.file)`, namespace `\(lab.namespace)`, started \(iso8601(lab.startTime)).")
+        out.line("")
+        if let failure = lab.firstFailure {
+            out.line("> **Failed** in step `\(failure.step.displayName)`, \(failure.operation.phase.rawValue) operation `\(failure.operation.verb)` at `\(failure.operation.location)`:")
+            for errorLine in (failure.operation.error ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
+                out.line("> \(errorLine)")
+            }
+            out.line("")
+        }
+        renderStepTable(lab, into: &out)
+        renderFacts(lab, into: &out)
+        renderNamespaces(lab, into: &out)
+        renderProcessTrees(lab, into: &out)
+        renderCommands(lab, into: &out)
+        return out.text
+    }
+
+    /// The whole suite: a summary line and lab table, then every lab one heading level down.
+    public static func render(_ report: Report) -> String {
+        var out = MarkdownBuffer(base: 1)
+        let failed = report.failedLabs.count
+        let summary = failed == 0
+            ? "\(report.labs.count)/\(report.labs.count) labs passed"
+            : "\(failed) of \(report.labs.count) labs failed"
+        out.heading(0, "\(icon(report.failed)) \(report.name): \(summary) (\(DurationText.format(report.duration)))")
+        out.line("")
+        out.line("| Lab | Result | Steps | Duration |")
+        out.line("|---|---|---|---:|")
+        for lab in report.labs {
+            out.line("| \(cell(lab.name)) | \(icon(lab.failed)) \(lab.failed ? "failed" : "passed") | \(lab.passedStepCount)/\(lab.labSteps.count) | \(DurationText.format(lab.duration)) |")
+        }
+        out.line("")
+        var text = out.text
+        for lab in report.labs { text += "\n" + render(lab, headingLevel: 2) }
+        return text
+    }
+
+    // MARK: sections
+
+    private static func renderStepTable(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        out.heading(1, "Steps")
+        out.line("")
+        out.line("| # | Step | Result | Duration |")
+        out.line("|---:|---|---|---:|")
+        for step in lab.steps {
+            let number = step.kind == .step ? String(step.index) : ""
+            out.line("| \(number) | \(cell(step.name)) | \(result(step)) | \(step.skipped ? "" : DurationText.format(step.duration)) |")
+        }
+        out.line("")
+    }
+
+    private static func renderFacts(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        var rows: [(String, String, String)] = []
+        for step in lab.steps {
+            for operation in step.operations {
+                for case let .fact(name, value) in operation.observations { rows.append((step.name, name, value)) }
+            }
+        }
+        guard !rows.isEmpty else { return }
+        out.heading(1, "Facts")
+        out.line("")
+        out.line("| Step | Fact | Value |")
+        out.line("|---|---|---|")
+        for (step, name, value) in rows { out.line("| \(cell(step)) | \(cell(name)) | `\(code(value))` |") }
+        out.line("")
+    }
+
+    private static func renderNamespaces(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        let tables = lab.steps.flatMap { step in
+            step.operations.flatMap { operation in
+                operation.observations.compactMap { observation -> (String, NamespaceTable)? in
+                    if case let .namespaces(table) = observation { return (step.name, table) }
+                    return nil
+                }
+            }
+        }
+        guard !tables.isEmpty else { return }
+        out.heading(1, "Namespaces")
+        for (step, table) in tables {
+            out.line("")
+            out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private).")
+            out.line("")
+            let kinds = table.presentKinds
+            out.line("| Process | PID | " + kinds.joined(separator: " | ") + " |")
+            out.line("|---|---:|" + String(repeating: "---|", count: kinds.count))
+            let reference = table.reference
+            for row in table.rows {
+                let cells = kinds.map { kind -> String in
+                    guard let inode = row.inodes[kind] else { return "" }
+                    if row.process == reference?.process { return "\(inode)" }
+                    return inode == reference?.inodes[kind] ? "✔ \(inode)" : "✘ \(inode)"
+                }
+                out.line("| \(cell(row.process)) | \(row.pid) | " + cells.joined(separator: " | ") + " |")
+            }
+            out.line("| **summary** | | " + kinds.map { table.isShared($0) ? "shared" : (table.isPrivate($0) ? "private" : "mixed") }.joined(separator: " | ") + " |")
+            out.line("")
+            out.line("<details><summary>Namespace diagram</summary>")
+            out.line("")
+            out.line("```mermaid")
+            out.line(MermaidNamespaceDiagram.render(table))
+            out.line("```")
+            out.line("")
+            out.line("</details>")
+        }
+        out.line("")
+    }
+
+    private static func renderProcessTrees(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        let trees = lab.steps.flatMap { step in
+            step.operations.flatMap { operation in
+                operation.observations.compactMap { observation -> (String, String, ProcessTreeNode)? in
+                    if case let .processTree(pod, root) = observation { return (step.name, pod, root) }
+                    return nil
+                }
+            }
+        }
+        guard !trees.isEmpty else { return }
+        out.heading(1, "Process tree")
+        for (step, pod, root) in trees {
+            out.line("")
+            out.line("Pod `\(pod)`, step `\(step)`:")
+            out.line("")
+            out.line("```text")
+            out.line(ProcessTreeText.render(root))
+            out.line("```")
+        }
+        out.line("")
+    }
+
+    private static func renderCommands(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        out.heading(1, "Operations and output")
+        out.line("")
+        for step in lab.steps where !step.skipped {
+            out.line("<details><summary>\(html(step.displayName)) — \(step.failed ? "failed" : "passed") (\(DurationText.format(step.duration)))</summary>")
+            out.line("")
+            for operation in step.operations {
+                let attempts = operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""
+                out.line("- \(icon(operation.failed)) **\(operation.phase.rawValue) \(operation.verb)** \(inline(operation.summary)) — \(DurationText.format(operation.duration))\(attempts) `\(operation.location)`")
+                if let error = operation.error {
+                    out.line("")
+                    out.line("  ```text")
+                    for line in error.split(separator: "\n", omittingEmptySubsequences: false) { out.line("  \(fence(String(line)))") }
+                    out.line("  ```")
+                }
+                for command in operation.commands {
+                    out.line("")
+                    out.line("  ```console")
+                    out.line("  \(command.target == "host" ? "$" : "\(command.target) $") \(fence(command.command))")
+                    for line in outputLines(command) { out.line("  \(fence(line))") }
+                    if let exitCode = command.exitCode, exitCode != 0 { out.line("  [exit code \(exitCode)]") }
+                    out.line("  ```")
+                }
+                for case let .containers(pod, rows) in operation.observations {
+                    out.line("")
+                    out.line("  ```text")
+                    out.line("  " + ContainerTableText.render(pod: pod, rows: rows).replacingOccurrences(of: "\n", with: "\n  "))
+                    out.line("  ```")
+                }
+            }
+            out.line("")
+            out.line("</details>")
+            out.line("")
+        }
+    }
+
+    // MARK: helpers
+
+    private static func outputLines(_ command: CommandRecord) -> [String] {
+        var lines: [String] = []
+        for text in [command.stdout, command.stderr] where !text.isEmpty {
+            var body = text
+            if body.hasSuffix("\n") { body.removeLast() }
+            lines += body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
+        return lines
+    }
+
+    static func icon(_ failed: Bool) -> String { failed ? "❌" : "✅" }
+
+    private static func result(_ step: StepReport) -> String {
+        if let reason = step.skipReason { return "⏭️ skipped (\(cell(reason)))" }
+        return step.failed ? "❌ failed" : "✅ passed"
+    }
+
+    private static func iso8601(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+
+    /// Table cells cannot hold `|` or newlines.
+    private static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    private static func code(_ text: String) -> String { cell(text).replacingOccurrences(of: "`", with: "'") }
+    private static func inline(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: " ") }
+
+    /// Text in `<summary>` is HTML.
+    private static func html(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// Output that itself contains a fence would close ours early.
+    private static func fence(_ line: String) -> String { line.replacingOccurrences(of: "```", with: "ˋˋˋ") }
+}
+
+/// A tiny Markdown accumulator with relative heading levels.
+struct MarkdownBuffer {
+    let base: Int
+    private(set) var text = ""
+
+    init(base: Int) { self.base = base }
+
+    mutating func heading(_ relative: Int, _ title: String) {
+        text += String(repeating: "#", count: min(6, base + relative)) + " " + title + "\n"
+    }
+
+    mutating func line(_ line: String) { text += line + "\n" }
+}

@@ -1,0 +1,267 @@
+import Foundation
+
+/// The result of one `podlab run`: a tree `Report > LabReport > StepReport > OperationReport`.
+///
+/// Following chainsaw's `pkg/model/report.go`, only facts are stored (times, observations,
+/// errors); whether something failed is always *derived* from the operations below it, so a
+/// report can never claim "passed" while holding an error.
+public struct Report: Codable, Sendable {
+    /// The suite name, used as the JUnit `<testsuites name>` and report file stem.
+    public var name: String
+    public var startTime: Date
+    public var endTime: Date
+    public var labs: [LabReport]
+
+    public init(name: String, startTime: Date, endTime: Date, labs: [LabReport]) {
+        self.name = name
+        self.startTime = startTime
+        self.endTime = endTime
+        self.labs = labs
+    }
+
+    /// True when any lab failed.
+    public var failed: Bool { labs.contains { $0.failed } }
+    /// Wall time of the whole suite in seconds.
+    public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
+    /// Labs that failed, in run order.
+    public var failedLabs: [LabReport] { labs.filter(\.failed) }
+}
+
+/// One lab run: its steps (including the `@cleanup` pseudo-step) in the order they ran.
+public struct LabReport: Codable, Sendable {
+    /// The lab's `metadata.name`.
+    public var name: String
+    /// The lab's `metadata.title`.
+    public var title: String
+    /// The lab file the run came from.
+    public var file: String
+    /// The namespace the lab's pods lived in (unique per run, so parallel labs never collide).
+    public var namespace: String
+    public var startTime: Date
+    public var endTime: Date
+    public var steps: [StepReport]
+
+    public init(name: String, title: String, file: String, namespace: String, startTime: Date, endTime: Date, steps: [StepReport]) {
+        self.name = name
+        self.title = title
+        self.file = file
+        self.namespace = namespace
+        self.startTime = startTime
+        self.endTime = endTime
+        self.steps = steps
+    }
+
+    /// True when any step failed.
+    public var failed: Bool { steps.contains { $0.failed } }
+    public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
+    /// Steps that are part of the lab proper (not the `@cleanup` pseudo-step).
+    public var labSteps: [StepReport] { steps.filter { $0.kind == .step } }
+    /// Lab steps that ran and passed.
+    public var passedStepCount: Int { labSteps.filter { !$0.failed && !$0.skipped }.count }
+    /// The first failing operation, the one a reader wants to see first.
+    public var firstFailure: (step: StepReport, operation: OperationReport)? {
+        for step in steps {
+            if let operation = step.operations.first(where: \.failed) { return (step, operation) }
+        }
+        return nil
+    }
+}
+
+/// One step of a lab, or one of the pseudo-steps the runner adds (`@setup`, `@cleanup`).
+public struct StepReport: Codable, Sendable {
+    /// Whether this is a lab step or a runner pseudo-step.
+    public enum Kind: String, Codable, Sendable {
+        /// A step written in the lab file.
+        case step
+        /// Work the runner does before the steps (e.g. creating the backend).
+        case setup
+        /// The lab-level `cleanup` operations and the deletion of the lab's pods.
+        case cleanup
+    }
+
+    /// 1-based position among the lab's steps (pseudo-steps use 0).
+    public var index: Int
+    public var name: String
+    public var kind: Kind
+    /// Why the step did not run (an earlier step failed, or `--fail-fast`), nil when it ran.
+    public var skipReason: String?
+    public var startTime: Date
+    public var endTime: Date
+    public var operations: [OperationReport]
+
+    public init(index: Int, name: String, kind: Kind = .step, skipReason: String? = nil, startTime: Date, endTime: Date, operations: [OperationReport]) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.skipReason = skipReason
+        self.startTime = startTime
+        self.endTime = endTime
+        self.operations = operations
+    }
+
+    /// True when any of its operations (try, catch, finally or cleanup) failed.
+    public var failed: Bool { operations.contains { $0.failed } }
+    public var skipped: Bool { skipReason != nil }
+    public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
+    /// `"02 kill-app"`, the name used in JUnit/TAP and the step table.
+    public var displayName: String {
+        kind == .step ? String(format: "%02d %@", index, name) : name
+    }
+}
+
+/// One operation: what ran, what it observed, and the error if it failed.
+public struct OperationReport: Codable, Sendable {
+    /// Which block of the step the operation belongs to.
+    public enum Phase: String, Codable, Sendable { case `try`, `catch`, finally, cleanup }
+
+    /// The verb (`exec`, `wait`, `namespaces`, …).
+    public var verb: String
+    /// A one-line summary (`exec in alpine: ip addr`), or the lab's `description`.
+    public var summary: String
+    public var phase: Phase
+    /// `file:line:column` of the operation in the lab file.
+    public var location: String
+    public var startTime: Date
+    public var endTime: Date
+    /// How many times the operation ran (more than 1 under `eventually`).
+    public var attempts: Int
+    public var observations: [Observation]
+    public var commands: [CommandRecord]
+    /// The failure (e.g. the failing check with expected and actual value); nil when it passed.
+    public var error: String?
+
+    public init(verb: String, summary: String, phase: Phase, location: String, startTime: Date, endTime: Date,
+                attempts: Int = 1, observations: [Observation] = [], commands: [CommandRecord] = [], error: String? = nil) {
+        self.verb = verb
+        self.summary = summary
+        self.phase = phase
+        self.location = location
+        self.startTime = startTime
+        self.endTime = endTime
+        self.attempts = attempts
+        self.observations = observations
+        self.commands = commands
+        self.error = error
+    }
+
+    public var failed: Bool { error != nil }
+    public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
+}
+
+/// A command an operation ran (in a container or on the host) and what it printed.
+public struct CommandRecord: Codable, Sendable {
+    /// Where it ran: `"host"` or a container name.
+    public var target: String
+    /// The command line as a user would type it.
+    public var command: String
+    public var exitCode: Int32?
+    public var stdout: String
+    public var stderr: String
+
+    public init(target: String, command: String, exitCode: Int32?, stdout: String, stderr: String) {
+        self.target = target
+        self.command = command
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// Something an operation saw that belongs in the report beyond pass/fail.
+public enum Observation: Codable, Sendable {
+    /// A named value (`pod IP`, `pause PID`, `$IP_BEFORE`), shown in the facts table.
+    case fact(name: String, value: String)
+    /// The crictl-style container list of a pod, pause included.
+    case containers(pod: String, rows: [ContainerRow])
+    /// Namespace inodes of pause and each container.
+    case namespaces(NamespaceTable)
+    /// The pod's processes, supervisor at the root.
+    case processTree(pod: String, root: ProcessTreeNode)
+}
+
+/// One row of the container list.
+public struct ContainerRow: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var image: String
+    public var state: String
+    public var pid: Int32?
+    public var restartCount: Int
+    /// True for the pod's sandbox (pause) container, which `kubectl describe` does not show.
+    public var isSandbox: Bool
+
+    public init(id: String, name: String, image: String, state: String, pid: Int32?, restartCount: Int, isSandbox: Bool) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.state = state
+        self.pid = pid
+        self.restartCount = restartCount
+        self.isSandbox = isSandbox
+    }
+}
+
+/// The namespace inodes of a pod's processes (`readlink /proc/PID/ns/*`).
+public struct NamespaceTable: Codable, Sendable {
+    /// One process: `pause` or a container name.
+    public struct Row: Codable, Sendable {
+        public var process: String
+        public var pid: Int32
+        /// Namespace kind (`net`, `ipc`, …) to inode.
+        public var inodes: [String: UInt64]
+
+        public init(process: String, pid: Int32, inodes: [String: UInt64]) {
+            self.process = process
+            self.pid = pid
+            self.inodes = inodes
+        }
+    }
+
+    /// The namespace kinds in display order (lsns order).
+    public static let kinds = ["net", "ipc", "uts", "mnt", "pid", "cgroup", "user"]
+
+    public var pod: String
+    public var rows: [Row]
+
+    public init(pod: String, rows: [Row]) {
+        self.pod = pod
+        self.rows = rows
+    }
+
+    /// The row the others are compared with: pause when present, else the first row.
+    public var reference: Row? { rows.first { $0.process == "pause" } ?? rows.first }
+
+    /// True when every row that has this kind has the same inode as the reference row.
+    public func isShared(_ kind: String) -> Bool {
+        guard let reference, let inode = reference.inodes[kind] else { return false }
+        let others = rows.compactMap { $0.inodes[kind] }
+        return others.count > 1 && others.allSatisfy { $0 == inode }
+    }
+
+    /// True when no two rows share an inode of this kind.
+    public func isPrivate(_ kind: String) -> Bool {
+        let inodes = rows.compactMap { $0.inodes[kind] }
+        return inodes.count > 1 && Set(inodes).count == inodes.count
+    }
+
+    /// The kinds present in any row, in display order.
+    public var presentKinds: [String] {
+        Self.kinds.filter { kind in rows.contains { $0.inodes[kind] != nil } }
+    }
+}
+
+/// A process and its children.
+public struct ProcessTreeNode: Codable, Sendable {
+    public var pid: Int32
+    public var command: String
+    public var children: [ProcessTreeNode]
+
+    public init(pid: Int32, command: String, children: [ProcessTreeNode] = []) {
+        self.pid = pid
+        self.command = command
+        self.children = children
+    }
+
+    /// Total number of processes in the tree.
+    public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import LabKit
+import Testing
+
+/// Bad lab files, each rejected with the exact file:line:column of the offending text.
+struct BadLabCorpusTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        /// The lab, one line per element.
+        var lines: [String]
+        /// 1-based line of the problem and the text whose first character is the position.
+        var line: Int
+        var at: String
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let head = ["apiVersion: podlab.dev/v1alpha1", "kind: Lab", "metadata:", "  name: bad", "spec:"]
+
+    static let cases: [Case] = [
+        Case(name: "unknown field", lines: head + ["  steps:", "  - name: one", "    tyr:", "    - podIP: {}"],
+             line: 8, at: "tyr", message: "unknown field \"tyr\" in Step (did you mean \"try\"?)"),
+        Case(name: "wrong type", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIP: {}", "      continueOnError: \"yes\""],
+             line: 10, at: "\"yes\"", message: "expected a boolean"),
+        Case(name: "missing try", lines: head + ["  steps:", "  - name: one", "    text: nothing to do"],
+             line: 7, at: "name", message: "missing required field \"try\" in Step"),
+        Case(name: "unknown verb", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIPP: {}"],
+             line: 9, at: "podIPP", message: "unknown field \"podIPP\" in Operation"),
+        Case(name: "undefined binding", lines: head + ["  steps:", "  - name: one", "    try:", "    - exec: {command: [echo, $NOPE]}"],
+             line: 9, at: "$NOPE", message: "undefined binding $NOPE"),
+        Case(name: "binding used before it is saved", lines: head + ["  steps:", "  - name: one", "    try:",
+                                                                      "    - exec: {command: [echo, $IP]}", "    - podIP: {}", "      outputs: {IP: ip}"],
+             line: 9, at: "$IP", message: "undefined binding $IP"),
+        Case(name: "bad regex", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIP: {}", "      check: {ip: {matches: \"[a-\"}}"],
+             line: 10, at: "\"[a-\"", message: "invalid regular expression"),
+        Case(name: "bad duration", lines: head + ["  timeouts: {exec: 5 sec}", "  steps:", "  - name: one", "    try:", "    - podIP: {}"],
+             line: 6, at: "5 sec", message: "invalid duration \"5 sec\""),
+        Case(name: "check on a result the verb does not have", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIP: {}", "      check: {stdout: x}"],
+             line: 10, at: "stdout", message: "podIP has no result \"stdout\""),
+        Case(name: "two verbs in one operation", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIP: {}", "      sleep: {duration: 1s}"],
+             line: 10, at: "sleep", message: "more than one verb"),
+        Case(name: "no verb", lines: head + ["  steps:", "  - name: one", "    try:", "    - description: nothing"],
+             line: 9, at: "description", message: "Operation has no verb"),
+        Case(name: "reserved output name", lines: head + ["  steps:", "  - name: one", "    try:", "    - podIP: {}", "      outputs: {PODLAB_X: ip}"],
+             line: 10, at: "PODLAB_X", message: "reserved for built-ins"),
+        Case(name: "missing manifest", lines: head + ["  steps:", "  - name: one", "    try:", "    - apply: {file: nowhere.yaml}"],
+             line: 9, at: "nowhere.yaml", message: "manifest file nowhere.yaml does not exist"),
+        Case(name: "unknown signal", lines: head + ["  steps:", "  - name: one", "    try:", "    - kill: {signal: KILLL}"],
+             line: 9, at: "KILLL", message: "unknown signal"),
+        Case(name: "wrong apiVersion", lines: ["apiVersion: podlab.dev/v1", "kind: Lab", "metadata:", "  name: bad", "spec:", "  steps:", "  - name: one", "    try:", "    - podIP: {}"],
+             line: 1, at: "podlab.dev/v1", message: "expected one of podlab.dev/v1alpha1"),
+        Case(name: "name does not match the file", lines: ["apiVersion: podlab.dev/v1alpha1", "kind: Lab", "metadata:", "  name: other", "spec:", "  steps:", "  - name: one", "    try:", "    - podIP: {}"],
+             line: 4, at: "other", message: "does not match the file name"),
+        Case(name: "YAML syntax", lines: head + ["  steps:", "  - name: one", "    try: [podIP: {}"],
+             line: 8, at: "", message: "not valid YAML"),
+    ]
+
+    @Test(arguments: cases)
+    func rejectedWithExactPosition(_ testCase: Case) throws {
+        try withTemporaryDirectory { directory in
+            let path = (directory as NSString).appendingPathComponent("bad.lab.yaml")
+            try testCase.lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try #require((1...testCase.lines.count).contains(testCase.line), "fixture error: no line \(testCase.line)")
+            let expectedLine = testCase.lines[testCase.line - 1]
+            let column: Int
+            if testCase.at.isEmpty {
+                column = -1  // libyaml decides where a syntax error is reported; only the line is pinned.
+            } else {
+                let range = try #require(expectedLine.range(of: testCase.at), "fixture error: \(testCase.at) not on line \(testCase.line)")
+                column = expectedLine.distance(from: expectedLine.startIndex, to: range.lowerBound) + 1
+            }
+            do {
+                _ = try LabParser.parse(file: path)
+                Issue.record("\(testCase.name): accepted")
+            } catch let error as LabFileError {
+                let match = error.diagnostics.first { $0.message.contains(testCase.message) }
+                let diagnostic = try #require(match, "\(testCase.name): no diagnostic containing \"\(testCase.message)\" in:\n\(error)")
+                #expect(diagnostic.location.file == path)
+                if column > 0 {
+                    #expect(diagnostic.location.line == testCase.line && diagnostic.location.column == column,
+                            "\(testCase.name): expected \(testCase.line):\(column), got \(diagnostic.location.line):\(diagnostic.location.column)")
+                    #expect(diagnostic.description.hasPrefix("\(path):\(testCase.line):\(column): error: "))
+                } else {
+                    #expect(diagnostic.location.line >= testCase.line - 1 && diagnostic.location.line <= testCase.line + 1)
+                }
+            }
+        }
+    }
+
+    @Test func allProblemsAreReportedAtOnce() throws {
+        try withTemporaryDirectory { directory in
+            let yaml = (Self.head + ["  steps:", "  - name: one", "    tyr: []", "  - name: two", "    try:", "    - podIPP: {}"]).joined(separator: "\n")
+            let path = (directory as NSString).appendingPathComponent("bad.lab.yaml")
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: LabFileError.self) { try LabParser.parse(file: path) }
+            do { _ = try LabParser.parse(file: path) } catch let error as LabFileError {
+                #expect(error.diagnostics.contains { $0.message.contains("\"tyr\"") })
+                #expect(error.diagnostics.contains { $0.message.contains("\"podIPP\"") })
+            }
+        }
+    }
+}

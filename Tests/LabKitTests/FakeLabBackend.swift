@@ -1,0 +1,135 @@
+import Foundation
+import LabKit
+
+/// An in-memory pod backend: one pod per apply (named by `podName`) with one container per
+/// name in `containerNames`. Killing a container restarts it (new id and PID, restartCount+1,
+/// lastExitCode 128+signal) after `restartAfterPolls` status reads, like the supervisor would.
+final class FakeLabBackend: LabBackend {
+    var podName = "web"
+    var containerNames = ["app"]
+    var ip = "10.88.0.5"
+    var sharedNetwork = true
+    var restartAfterPolls = 2
+    /// Answers `exec`; default: echo the argv.
+    var execHandler: ([String]) -> LabExecResult = { LabExecResult(exitCode: 0, stdout: $0.joined(separator: " ") + "\n", stderr: "") }
+
+    private(set) var applied: [(path: String, images: [String: String], namespace: String)] = []
+    private(set) var execCalls: [(command: [String], timeout: Double)] = []
+    private(set) var deleted: [LabPodRef] = []
+    private(set) var deletedNamespaces: [String] = []
+    private(set) var killed: [(container: String?, signal: Int32)] = []
+
+    private var containers: [String: [LabContainerStatus]] = [:]
+    private var pendingRestarts: [String: Int] = [:]
+    private var nextPID: Int32 = 200
+
+    var execCommands: [String] { execCalls.map { $0.command.joined(separator: " ") } }
+
+    func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef] {
+        applied.append((manifestPath, imageMap, namespace))
+        let ref = LabPodRef(name: podName, id: "\(namespace)-\(podName)")
+        containers[ref.id] = containerNames.enumerated().map { index, name in
+            LabContainerStatus(name: name, id: "ctr-\(name)-0", image: "busybox", pid: Int32(101 + index), state: "running")
+        }
+        return [ref]
+    }
+
+    func podStatus(_ pod: LabPodRef) throws -> LabPodStatus {
+        guard var list = containers[pod.id] else { throw FakeError.noSuchPod(pod.id) }
+        for (index, container) in list.enumerated() where pendingRestarts[container.name] != nil {
+            let remaining = (pendingRestarts[container.name] ?? 0) - 1
+            if remaining > 0 {
+                pendingRestarts[container.name] = remaining
+                continue
+            }
+            pendingRestarts[container.name] = nil
+            nextPID += 1
+            list[index].restartCount += 1
+            list[index].id = "ctr-\(container.name)-\(list[index].restartCount)"
+            list[index].pid = nextPID
+            list[index].state = "running"
+        }
+        containers[pod.id] = list
+        return LabPodStatus(ref: pod, phase: "Running", ready: list.allSatisfy { $0.state == "running" }, ip: ip, pausePID: 100,
+                            netnsPath: "/run/netns/podlab-\(pod.name)", containers: list)
+    }
+
+    func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow] {
+        let status = try podStatus(pod)
+        var rows = [LabNamespaceRow(process: "pause", pid: 100, inodes: ["net": 4026532500, "ipc": 4026532501, "uts": 4026532502, "mnt": 4026532503, "pid": 4026532504])]
+        for (index, container) in status.containers.enumerated() {
+            let own = UInt64(4026533000 + index * 10)
+            rows.append(LabNamespaceRow(process: container.name, pid: container.pid ?? 0, inodes: [
+                "net": sharedNetwork ? 4026532500 : own, "ipc": 4026532501, "uts": 4026532502, "mnt": own + 1, "pid": own + 2,
+            ]))
+        }
+        return rows
+    }
+
+    func exec(_ pod: LabPodRef, container: String?, command: [String], timeout: Double) throws -> LabExecResult {
+        execCalls.append((command, timeout))
+        return execHandler(command)
+    }
+
+    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws {
+        killed.append((container, signal))
+        guard let container, var list = containers[pod.id], let index = list.firstIndex(where: { $0.name == container }) else { return }
+        list[index].state = "waiting"
+        list[index].lastExitCode = 128 + signal
+        list[index].lastReason = "Error"
+        list[index].pid = nil
+        containers[pod.id] = list
+        pendingRestarts[container] = restartAfterPolls
+    }
+
+    func processTree(_ pod: LabPodRef) throws -> LabProcessNode {
+        LabProcessNode(pid: 99, command: "podlab-supervisor", children: [
+            LabProcessNode(pid: 100, command: "pause"),
+            LabProcessNode(pid: 101, command: "sh", children: [LabProcessNode(pid: 102, command: "sleep")]),
+        ])
+    }
+
+    func logs(_ pod: LabPodRef, container: String?, previous: Bool) throws -> String { previous ? "old log\n" : "log\n" }
+
+    func delete(_ pod: LabPodRef, gracePeriod: Double) throws {
+        deleted.append(pod)
+        containers[pod.id] = nil
+    }
+
+    func deleteAll(namespace: String) throws {
+        deletedNamespaces.append(namespace)
+    }
+
+    enum FakeError: Error { case noSuchPod(String) }
+}
+
+/// A temporary directory removed when the test ends, pass or fail.
+func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("podlab-labkit-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try body(path)
+}
+
+/// Writes `NAME.lab.yaml` (and an empty `pod.yaml` manifest next to it) and parses it.
+func writeLab(_ yaml: String, name: String = "t", in directory: String) throws -> (path: String, lab: Lab) {
+    let path = (directory as NSString).appendingPathComponent("\(name).lab.yaml")
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    try "kind: Pod\n".write(toFile: (directory as NSString).appendingPathComponent("pod.yaml"), atomically: true, encoding: .utf8)
+    return (path, try LabParser.parse(file: path))
+}
+
+/// The common head of test labs: a lab called `name` whose first step applies one pod.
+func labHeader(_ name: String = "t", timeouts: String = "") -> String {
+    """
+    apiVersion: podlab.dev/v1alpha1
+    kind: Lab
+    metadata: {name: \(name)}
+    spec:
+    \(timeouts.isEmpty ? "" : "  timeouts: \(timeouts)\n")  steps:
+      - name: create
+        try:
+        - apply: {file: pod.yaml}
+
+    """
+}
