@@ -10,7 +10,15 @@ public struct PodlabCommand: ParsableCommand {
         abstract: "Kubernetes pod internals, reproducible on one Linux machine.",
         discussion: "podlab builds real pod sandboxes (a pause process holding the pod's namespaces, containers joining them, veth networking, cgroups) and runs declarative labs against them.",
         version: version,
-        subcommands: [RunCommand.self, LintCommand.self, ListCommand.self, SchemaCommand.self])
+        subcommands: [SuperviseCommand.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Labs", subcommands: [RunCommand.self, ListCommand.self, LintCommand.self, SchemaCommand.self]),
+            CommandGroup(name: "Pods", subcommands: [
+                ApplyCommand.self, PodsCommand.self, PsCommand.self, InspectPodCommand.self, InspectContainerCommand.self,
+                NamespacesCommand.self, ExecCommand.self, LogsCommand.self, KillCommand.self, DeleteCommand.self,
+            ]),
+            CommandGroup(name: "Machine", subcommands: [RootfsCommand.self, CleanCommand.self, DoctorCommand.self]),
+        ])
 
     public init() {}
 }
