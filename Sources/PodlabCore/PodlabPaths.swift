@@ -34,6 +34,12 @@ public struct PodlabPaths: Sendable, Equatable {
             reportsDir: env["PODLAB_REPORTS_DIR"] ?? cwd + "/reports")
     }
 
+    /// The `PODLAB_*_DIR` variables that make a child podlab process use these same paths.
+    public var environment: [String: String] {
+        ["PODLAB_STATE_DIR": stateDir, "PODLAB_DATA_DIR": dataDir, "PODLAB_ROOTFS_DIR": rootfsDir,
+         "PODLAB_LABS_DIR": labsDir, "PODLAB_REPORTS_DIR": reportsDir]
+    }
+
     /// The content-addressed cache of unpacked images: `<dataDir>/images/<sha256>/rootfs`.
     public var imageCacheDir: String { dataDir + "/images" }
     /// IPAM leases, one file per address: `<dataDir>/ipam/<network>`.

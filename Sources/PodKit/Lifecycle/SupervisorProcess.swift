@@ -11,12 +11,10 @@ enum SupervisorProcess {
         guard logFD >= 0 else { throw PodlabError.syscall("open(\(logPath))", errnoValue: errno) }
         defer { close(logFD) }
         // The supervisor gets the same paths, explicitly, whatever the CLI's working directory.
-        let env = [
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "PODLAB_STATE_DIR=\(paths.stateDir)", "PODLAB_DATA_DIR=\(paths.dataDir)",
-            "PODLAB_ROOTFS_DIR=\(paths.rootfsDir)", "PODLAB_LABS_DIR=\(paths.labsDir)",
-            "PODLAB_REPORTS_DIR=\(paths.reportsDir)",
-        ] + ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("PODLAB_") && !$0.key.hasSuffix("_DIR") }.map { "\($0.key)=\($0.value)" }
+        var variables = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("PODLAB_") }
+        variables.merge(paths.environment) { _, explicit in explicit }
+        variables["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let env = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return try withCStrings([executable, "supervise", key]) { argv in
             try withCStrings(env) { envp in
                 var config = pl_spawn_config()

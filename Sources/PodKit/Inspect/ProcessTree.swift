@@ -1,0 +1,58 @@
+import Foundation
+
+/// A process and its children, read from `/proc` (what `pstree -p` shows).
+public struct ProcessTreeNode: Codable, Sendable {
+    public var pid: Int32
+    public var command: String
+    public var children: [ProcessTreeNode]
+}
+
+public enum ProcessTree {
+    /// The tree under `root`: every descendant, with its command line (or comm).
+    public static func build(root: Int32, procRoot: String = "/proc") -> ProcessTreeNode? {
+        var parentOf: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: procRoot)) ?? [] {
+            guard let pid = Int32(entry), let ppid = parentPID(pid, procRoot: procRoot) else { continue }
+            parentOf[pid] = ppid
+        }
+        var children: [Int32: [Int32]] = [:]
+        for (pid, ppid) in parentOf { children[ppid, default: []].append(pid) }
+        func node(_ pid: Int32) -> ProcessTreeNode {
+            ProcessTreeNode(pid: pid, command: command(pid, procRoot: procRoot),
+                            children: (children[pid] ?? []).sorted().map(node))
+        }
+        guard parentOf[root] != nil else { return nil }
+        return node(root)
+    }
+
+    /// `ppid` from `/proc/<pid>/stat` (the field after the parenthesised comm, which may hold spaces).
+    static func parentPID(_ pid: Int32, procRoot: String) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "\(procRoot)/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// The command line as `ps` shows it, falling back to `[comm]`.
+    public static func command(_ pid: Int32, procRoot: String = "/proc") -> String {
+        if let data = FileManager.default.contents(atPath: "\(procRoot)/\(pid)/cmdline"), !data.isEmpty {
+            return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        }
+        let comm = (try? String(contentsOfFile: "\(procRoot)/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "[\(comm ?? "?")]"
+    }
+
+    /// pstree-style text: `podlab supervise web(41)` then `├─pause(42)` lines.
+    public static func render(_ node: ProcessTreeNode) -> String {
+        var lines: [String] = ["\(node.command)(\(node.pid))"]
+        func walk(_ children: [ProcessTreeNode], prefix: String) {
+            for (i, child) in children.enumerated() {
+                let last = i == children.count - 1
+                lines.append("\(prefix)\(last ? "└─" : "├─")\(child.command)(\(child.pid))")
+                walk(child.children, prefix: prefix + (last ? "  " : "│ "))
+            }
+        }
+        walk(node.children, prefix: "")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
