@@ -453,6 +453,25 @@ static void close_fds_on_exec(void) {
     for (rlim_t fd = 3; fd < max; fd++) (void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
+/// close(2) on fds lo..hi inclusive.
+static void close_span(unsigned int lo, unsigned int hi) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, lo, hi, 0U) == 0) return;
+#endif
+    struct rlimit rl;
+    unsigned int max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) ? (unsigned int)rl.rlim_cur : 65536;
+    for (unsigned int fd = lo; fd <= hi && fd < max; fd++) (void)close((int)fd);
+}
+
+/// Closes every fd except the two kept ones (the intermediate's channels).
+static void close_all_but(int keep1, int keep2) {
+    int lo = keep1 < keep2 ? keep1 : keep2;
+    int hi = keep1 < keep2 ? keep2 : keep1;
+    if (lo > 0) close_span(0, (unsigned int)lo - 1);
+    if (hi - lo > 1) close_span((unsigned int)lo + 1, (unsigned int)hi - 1);
+    close_span((unsigned int)hi + 1, ~0U);
+}
+
 static const char *env_lookup(char *const *envp, const char *name) {
     size_t n = strlen(name);
     for (; envp != NULL && *envp != NULL; envp++) {
@@ -574,6 +593,10 @@ __attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_con
         run_process(cfg, sync, report[1]);
     }
     close(report[1]);
+    // The process has its copies of the caller's fds (stdio among them); the intermediate must
+    // not keep them: with wait_for_exit it lives as long as the process, and a pipe write end or
+    // a file open for writing held here would hide EOFs and make execve fail with ETXTBSY.
+    close_all_but(sync, report[0]);
 
     struct msg m;
     memset(&m, 0, sizeof(m));
