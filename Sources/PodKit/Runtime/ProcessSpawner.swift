@@ -22,7 +22,11 @@ public struct ProcessSpawner: Sendable {
     /// Without `waitForExit` this returns as soon as the process has exec'd; it is then orphaned
     /// (its intermediate parent exits) and re-parented to the nearest child subreaper: call
     /// `makeChildSubreaper()` first to be able to wait for it. With `waitForExit` this blocks
-    /// until the process ends and returns how it ended.
+    /// the calling thread until the process ends and returns how it ended (call it off the
+    /// cooperative pool, e.g. from a dedicated thread, for long-running processes).
+    ///
+    /// The caller must not run a `waitpid(-1)` reaper concurrently: it could take the
+    /// intermediate's status, which `waitForExit` needs (a reaper should wait for known pids).
     /// - Parameter request: what to start.
     /// - Returns: the pid (in the caller's PID namespace) and, when waited for, the exit.
     public func spawn(_ request: SpawnRequest) throws -> SpawnResult {
