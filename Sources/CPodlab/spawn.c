@@ -1,0 +1,729 @@
+// pl_spawn: start a process inside namespaces, with a container's mounts, the way runc/crun do.
+//
+// Process shape (runc's nsexec.c and youki's main → intermediate → init, kept in C because the
+// caller is a multi-threaded Swift process, see podlab_shim.h):
+//
+//   caller ── fork ──▶ intermediate: setns(pid, uts, ipc, net, mnt by path), unshare(new ones)
+//                         └─ fork ──▶ process: waits for "release", then sets itself up and execs
+//
+// The second fork is what makes a joined or new PID namespace apply: setns/unshare of a PID
+// namespace only affects children. The intermediate reports the process' host pid; the caller puts
+// that pid into the cgroups *before* releasing it (youki/vmexec: cgroup before anything runs), so
+// every byte the container allocates is accounted. Errors travel back as {errno, stage}.
+//
+// Channels: `sync` is a SOCK_SEQPACKET socketpair between caller and children (message
+// boundaries, and send(MSG_NOSIGNAL) cannot SIGPIPE a child whose handlers were reset).
+// `report` is a second socketpair from the process to the intermediate; it is close-on-exec, so
+// EOF on it means execve succeeded (the classic CLOEXEC-pipe trick) and a message means it failed.
+// The intermediate relays a failure to the caller and reaps the process, so a failed spawn never
+// leaves a zombie behind, whether or not the caller is a subreaper.
+//
+// Everything after fork is async-signal-safe: raw syscalls and string copies into stack buffers,
+// no malloc and no stdio.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "podlab_shim.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/// The PATH used when the environment has none: containerd's default for Linux containers
+/// (`oci.DefaultPathEnv`), so a PATH-less spec resolves programs the way containerd would.
+#define PL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// MARK: - async-signal-safe helpers
+
+/// Appends `src` to `dst` (holding `*len` bytes, capacity `cap`), always NUL-terminating.
+static void append(char *dst, size_t cap, size_t *len, const char *src) {
+    while (*src != '\0' && *len + 1 < cap) dst[(*len)++] = *src++;
+    dst[*len] = '\0';
+}
+
+/// Formats "call(arg1, arg2)" into `dst`, truncating safely; NULL arguments are left out.
+static void format_stage(char *dst, size_t cap, const char *call, const char *arg1, const char *arg2) {
+    size_t len = 0;
+    dst[0] = '\0';
+    append(dst, cap, &len, call);
+    append(dst, cap, &len, "(");
+    if (arg1 != NULL) append(dst, cap, &len, arg1);
+    if (arg1 != NULL && arg2 != NULL) append(dst, cap, &len, ", ");
+    if (arg2 != NULL) append(dst, cap, &len, arg2);
+    append(dst, cap, &len, ")");
+}
+
+/// Decimal form of `value` in `buf` (>= 24 bytes).
+static const char *itoa_buf(long long value, char *buf) {
+    char tmp[24];
+    size_t n = 0, i = 0;
+    unsigned long long v = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        tmp[n++] = (char)('0' + (v % 10));
+        v /= 10;
+    } while (v != 0);
+    if (value < 0) buf[i++] = '-';
+    while (n > 0) buf[i++] = tmp[--n];
+    buf[i] = '\0';
+    return buf;
+}
+
+/// `dir` + "/" + `name` into `out` (PATH_MAX); 0, or -1 if it does not fit.
+static int join_path(char *out, const char *dir, const char *name) {
+    size_t len = 0;
+    out[0] = '\0';
+    append(out, PATH_MAX, &len, dir);
+    if (len == 0 || out[len - 1] != '/') append(out, PATH_MAX, &len, "/");
+    append(out, PATH_MAX, &len, name[0] == '/' ? name + 1 : name);
+    return len + 1 < PATH_MAX ? 0 : -1;
+}
+
+static int set_error(struct pl_error *err, int e, const char *call, const char *arg1, const char *arg2) {
+    if (err != NULL) {
+        err->err = e;
+        format_stage(err->stage, sizeof(err->stage), call, arg1, arg2);
+    }
+    errno = e;
+    return -1;
+}
+
+static pid_t waitpid_retry(pid_t pid, int *status) {
+    pid_t r;
+    do {
+        r = waitpid(pid, status, 0);
+    } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+// MARK: - messages
+
+enum msg_kind {
+    MSG_PID = 1,    ///< intermediate → caller: the process' pid in the caller's PID namespace
+    MSG_ERROR = 2,  ///< any child → caller: `err` + `stage`
+};
+
+/// One message per send on a SEQPACKET socket, so it is never split or merged.
+struct msg {
+    int kind;
+    int err;
+    pid_t pid;
+    char stage[sizeof(((struct pl_error *)0)->stage)];
+};
+
+static int send_msg(int fd, const struct msg *m) {
+    ssize_t n;
+    do {
+        n = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(*m) ? 0 : -1;
+}
+
+/// Receives one message: its size, 0 at EOF, -1 on error.
+static ssize_t recv_msg(int fd, struct msg *m) {
+    ssize_t n;
+    memset(m, 0, sizeof(*m));
+    do {
+        n = recv(fd, m, sizeof(*m), 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/// Reports a failure to `fd` and ends this child. 127 mirrors a shell's "could not run it".
+__attribute__((noreturn)) static void die(int fd, int e, const char *call, const char *arg1, const char *arg2) {
+    struct msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = MSG_ERROR;
+    m.err = e;
+    format_stage(m.stage, sizeof(m.stage), call, arg1, arg2);
+    (void)send_msg(fd, &m);
+    _exit(127);
+}
+
+// MARK: - child: signals, namespaces
+
+/// A forked child inherits the caller's handlers (Swift/Foundation ignore SIGPIPE, for example)
+/// and, here, an all-blocked mask. Both would leak into the container through execve, so reset
+/// them, as crun's and containerization's exec helpers do.
+static void reset_signals(void) {
+    struct sigaction sa;
+    sigset_t none;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    for (int sig = 1; sig < NSIG; sig++) (void)sigaction(sig, &sa, NULL);  // fails only for KILL/STOP/reserved
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/// "CLONE_NEWPID|CLONE_NEWNS…" for error stages.
+static void format_clone_flags(int flags, char *out, size_t cap) {
+    static const struct { int flag; const char *name; } names[] = {
+        {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWUTS, "CLONE_NEWUTS"},
+        {CLONE_NEWIPC, "CLONE_NEWIPC"},   {CLONE_NEWNET, "CLONE_NEWNET"}, {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+        {CLONE_NEWNS, "CLONE_NEWNS"},
+    };
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((flags & names[i].flag) == 0) continue;
+        if (len > 0) append(out, cap, &len, "|");
+        append(out, cap, &len, names[i].name);
+    }
+    if (len == 0) append(out, cap, &len, "0");
+}
+
+/// Joins the namespaces named by path. All files are opened first (joining mnt changes what a
+/// path means), then joined in runc/youki order with mount last: pid, uts, ipc, net, mnt.
+static void join_namespaces(const struct pl_spawn_config *cfg, int report) {
+    struct {
+        const char *path;
+        int type;
+        int fd;
+    } joins[] = {
+        {cfg->join_pid, CLONE_NEWPID, -1}, {cfg->join_uts, CLONE_NEWUTS, -1}, {cfg->join_ipc, CLONE_NEWIPC, -1},
+        {cfg->join_net, CLONE_NEWNET, -1}, {cfg->join_mnt, CLONE_NEWNS, -1},
+    };
+    const size_t n = sizeof(joins) / sizeof(joins[0]);
+    for (size_t i = 0; i < n; i++) {
+        if (joins[i].path == NULL) continue;
+        joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+        if (joins[i].fd < 0) die(report, errno, "open", joins[i].path, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (joins[i].fd < 0) continue;
+        if (setns(joins[i].fd, joins[i].type) < 0) die(report, errno, "setns", joins[i].path, NULL);
+        close(joins[i].fd);
+    }
+}
+
+// MARK: - child: files and mounts
+
+/// mkdir -p, mode 0755 for every created component.
+static int mkdir_all(const char *path) {
+    char buf[PATH_MAX];
+    size_t len = 0;
+    append(buf, sizeof(buf), &len, path);
+    if (len + 1 >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/// Creates an empty file (and its parent directories) to bind-mount a file or device onto.
+/// O_NOFOLLOW: never create through a symlink planted at the final component by an image.
+static int create_file(const char *path) {
+    char dir[PATH_MAX];
+    size_t len = 0;
+    append(dir, sizeof(dir), &len, path);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        if (mkdir_all(dir) < 0) return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
+/// The nosuid/nodev/noexec flags a mount already has; a bind remount must repeat them or the
+/// kernel refuses it when they are locked (runc `getMountFlags` in rootfs_linux.go).
+static unsigned long locked_flags(const char *path) {
+    struct statfs st;
+    unsigned long flags = 0;
+    if (statfs(path, &st) < 0) return 0;
+    if (st.f_flags & ST_NOSUID) flags |= MS_NOSUID;
+    if (st.f_flags & ST_NODEV) flags |= MS_NODEV;
+    if (st.f_flags & ST_NOEXEC) flags |= MS_NOEXEC;
+    return flags;
+}
+
+static void do_mount(const struct pl_mount *m, int report) {
+    const unsigned long propagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+    const unsigned long per_mount = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    unsigned long flags = m->flags;
+
+    if (m->create == 1 && mkdir_all(m->target) < 0) die(report, errno, "mkdir", m->target, NULL);
+    if (m->create == 2 && create_file(m->target) < 0) die(report, errno, "open", m->target, NULL);
+
+    const char *what = (flags & MS_BIND) ? m->source : (m->fstype != NULL ? m->fstype : m->source);
+    if (what == NULL) what = "none";
+
+    if (flags & MS_BIND) {
+        // The kernel ignores per-mount flags on the first bind; apply them with a remount.
+        if (mount(m->source, m->target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+            die(report, errno, "mount", what, m->target);
+        if (flags & per_mount) {
+            unsigned long remount = MS_BIND | MS_REMOUNT | (flags & per_mount) | locked_flags(m->target);
+            if (mount(NULL, m->target, NULL, remount, NULL) < 0) die(report, errno, "mount", "remount", m->target);
+        }
+    } else if ((flags & propagation) && m->fstype == NULL && m->source == NULL) {
+        // A pure propagation change: handled below.
+    } else {
+        if (mount(m->source, m->target, m->fstype, flags & ~(propagation | MS_REC), m->data) < 0)
+            die(report, errno, "mount", what, m->target);
+    }
+    if (flags & propagation) {
+        if (mount(NULL, m->target, NULL, flags & (propagation | MS_REC), NULL) < 0)
+            die(report, errno, "mount", "propagation", m->target);
+    }
+}
+
+static void mount_devices(const struct pl_spawn_config *cfg, int report) {
+    for (size_t i = 0; i < cfg->n_devices; i++) {
+        const struct pl_device *d = &cfg->devices[i];
+        if (create_file(d->target) < 0) die(report, errno, "open", d->target, NULL);
+        if (mount(d->host_path, d->target, NULL, MS_BIND, NULL) < 0) die(report, errno, "mount", d->host_path, d->target);
+    }
+}
+
+/// runc's pivotRoot (libcontainer/rootfs_linux.go): pivot_root(".", ".") stacks the old root
+/// on top of the new one at "/", so no put_old directory is needed inside the image; the old root
+/// is made rslave (so the detach does not propagate to the host) and lazily unmounted.
+static void pivot_into(const char *rootfs, int report) {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) die(report, errno, "open", "/", NULL);
+    int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (newroot < 0) die(report, errno, "open", rootfs, NULL);
+    if (fchdir(newroot) < 0) die(report, errno, "fchdir", rootfs, NULL);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) die(report, errno, "pivot_root", rootfs, NULL);
+    if (fchdir(oldroot) < 0) die(report, errno, "fchdir", "old root", NULL);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) die(report, errno, "mount", "old root", "MS_SLAVE|MS_REC");
+    if (umount2(".", MNT_DETACH) < 0) die(report, errno, "umount2", "old root", "MNT_DETACH");
+    if (chdir("/") < 0) die(report, errno, "chdir", "/", NULL);
+    close(oldroot);
+    close(newroot);
+}
+
+/// runc maskPath: /dev/null over files, an empty read-only tmpfs over directories.
+static void mask_paths(const struct pl_spawn_config *cfg, int report) {
+    for (size_t i = 0; i < cfg->n_masked_paths; i++) {
+        const char *p = cfg->masked_paths[i];
+        struct stat st;
+        if (stat(p, &st) < 0) {
+            if (errno == ENOENT) continue;
+            die(report, errno, "stat", p, NULL);
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") < 0) die(report, errno, "mount", "tmpfs", p);
+        } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
+            die(report, errno, "mount", "/dev/null", p);
+        }
+    }
+}
+
+/// runc readonlyPath: bind the path onto itself, then remount that bind read-only.
+static void readonly_paths(const struct pl_spawn_config *cfg, int report) {
+    for (size_t i = 0; i < cfg->n_readonly_paths; i++) {
+        const char *p = cfg->readonly_paths[i];
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (errno == ENOENT) continue;
+            die(report, errno, "mount", p, p);
+        }
+        unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags(p);
+        if (mount(NULL, p, NULL, flags, NULL) < 0) die(report, errno, "mount", "remount-ro", p);
+    }
+}
+
+static int wants_mounts(const struct pl_spawn_config *cfg) {
+    return cfg->rootfs != NULL || cfg->n_mounts > 0 || cfg->n_devices > 0 || cfg->n_masked_paths > 0 ||
+           cfg->n_readonly_paths > 0 || cfg->mount_proc;
+}
+
+static void setup_filesystem(const struct pl_spawn_config *cfg, int report) {
+    if (cfg->join_mnt != NULL || !wants_mounts(cfg)) return;
+    // Never touch the caller's mount table: every mount below needs a namespace of its own.
+    if ((cfg->new_namespaces & CLONE_NEWNS) == 0) die(report, EINVAL, "mount", "no CLONE_NEWNS in new_namespaces", NULL);
+
+    // runc's default rootfsPropagation is rslave: host mounts still reach us, ours never leak out.
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) die(report, errno, "mount", "/", "MS_REC|MS_SLAVE");
+    if (cfg->rootfs != NULL) {
+        // runc prepareRoot: pivot_root needs the new root to be a mount point.
+        if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+            die(report, errno, "mount", cfg->rootfs, cfg->rootfs);
+    }
+    for (size_t i = 0; i < cfg->n_mounts; i++) do_mount(&cfg->mounts[i], report);
+    mount_devices(cfg, report);
+    if (cfg->mount_proc) {
+        char proc[PATH_MAX];
+        if (join_path(proc, cfg->rootfs != NULL ? cfg->rootfs : "/", "proc") < 0)
+            die(report, ENAMETOOLONG, "mount", "proc", cfg->rootfs);
+        if (mkdir_all(proc) < 0) die(report, errno, "mkdir", proc, NULL);
+        if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(report, errno, "mount", "proc", proc);
+    }
+    if (cfg->rootfs != NULL) pivot_into(cfg->rootfs, report);
+    mask_paths(cfg, report);
+    readonly_paths(cfg, report);
+}
+
+// MARK: - child: process attributes
+
+static void write_oom_score_adj(int value, int report) {
+    char num[24];
+    itoa_buf(value, num);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die(report, errno, "open", "/proc/self/oom_score_adj", NULL);
+    size_t len = strlen(num);
+    if (write(fd, num, len) != (ssize_t)len) die(report, errno, "write", "/proc/self/oom_score_adj", num);
+    close(fd);
+}
+
+/// stdio: each fd is first duplicated above 2 (so, e.g., stdout_fd == 0 is not clobbered by the
+/// stdin dup2), then dup2'd into place, which also clears close-on-exec on 0..2.
+static void setup_stdio(const struct pl_spawn_config *cfg, int devnull, int report) {
+    static const char *names[3] = {"stdin", "stdout", "stderr"};
+    int src[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
+    int tmp[3];
+    for (int i = 0; i < 3; i++) {
+        tmp[i] = fcntl(src[i] < 0 ? devnull : src[i], F_DUPFD_CLOEXEC, 3);
+        if (tmp[i] < 0) die(report, errno, "fcntl", names[i], "F_DUPFD_CLOEXEC");
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(tmp[i], i) < 0) die(report, errno, "dup2", names[i], NULL);
+    }
+}
+
+/// Keeps exactly `keep` (bits = CAP_* numbers): drop the rest of the bounding set, clear the
+/// ambient set, then capset effective/permitted/inheritable. Raw syscalls, no libcap (crun style).
+/// Because the process is uid 0, execve then gives it permitted = effective = inheritable|bounding.
+static void apply_capabilities(uint64_t keep, int report) {
+    uint64_t known = 0;
+    char num[24];
+    for (unsigned long cap = 0; cap < 64; cap++) {
+        int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (r < 0) {
+            if (errno == EINVAL) break;  // past the kernel's last capability
+            die(report, errno, "prctl", "PR_CAPBSET_READ", itoa_buf((long long)cap, num));
+        }
+        known |= 1ULL << cap;
+        if (r == 1 && (keep & (1ULL << cap)) == 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            die(report, errno, "prctl", "PR_CAPBSET_DROP", itoa_buf((long long)cap, num));
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        die(report, errno, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL", NULL);
+
+    keep &= known;  // capset refuses bits the kernel does not have
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    for (int i = 0; i < 2; i++) {
+        uint32_t half = (uint32_t)(keep >> (32 * i));
+        data[i].effective = half;
+        data[i].permitted = half;
+        data[i].inheritable = half;
+    }
+    if (syscall(SYS_capset, &header, data) < 0) die(report, errno, "capset", "_LINUX_CAPABILITY_VERSION_3", NULL);
+}
+
+/// Marks every fd above stdio close-on-exec, so nothing the caller opened (other threads do not
+/// always use O_CLOEXEC) reaches the container. Falls back to a loop on kernels before 5.11.
+static void close_fds_on_exec(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+#endif
+    struct rlimit rl;
+    rlim_t max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) ? rl.rlim_cur : 65536;
+    for (rlim_t fd = 3; fd < max; fd++) (void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+/// close(2) on fds lo..hi inclusive.
+static void close_span(unsigned int lo, unsigned int hi) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, lo, hi, 0U) == 0) return;
+#endif
+    struct rlimit rl;
+    unsigned int max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) ? (unsigned int)rl.rlim_cur : 65536;
+    for (unsigned int fd = lo; fd <= hi && fd < max; fd++) (void)close((int)fd);
+}
+
+/// Closes every fd except the two kept ones (the intermediate's channels).
+static void close_all_but(int keep1, int keep2) {
+    int lo = keep1 < keep2 ? keep1 : keep2;
+    int hi = keep1 < keep2 ? keep2 : keep1;
+    if (lo > 0) close_span(0, (unsigned int)lo - 1);
+    if (hi - lo > 1) close_span((unsigned int)lo + 1, (unsigned int)hi - 1);
+    close_span((unsigned int)hi + 1, ~0U);
+}
+
+static const char *env_lookup(char *const *envp, const char *name) {
+    size_t n = strlen(name);
+    for (; envp != NULL && *envp != NULL; envp++) {
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=') return *envp + n + 1;
+    }
+    return NULL;
+}
+
+/// execve, with execvpe-style search of the *container's* PATH (from envp, not the caller's).
+/// Like glibc: EACCES from any candidate wins over ENOENT; other errors stop the search.
+__attribute__((noreturn)) static void exec_program(const struct pl_spawn_config *cfg, int report) {
+    static char *const empty_env[] = {NULL};
+    char *const *envp = cfg->envp != NULL ? cfg->envp : empty_env;
+    const char *file = cfg->path != NULL ? cfg->path : (cfg->argv != NULL ? cfg->argv[0] : NULL);
+    if (file == NULL || file[0] == '\0') die(report, EINVAL, "execve", "(no program)", NULL);
+    char *const fallback_argv[] = {(char *)file, NULL};
+    char *const *argv = cfg->argv != NULL ? cfg->argv : fallback_argv;
+
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        die(report, errno, "execve", file, NULL);
+    }
+    const char *search = env_lookup(envp, "PATH");
+    if (search == NULL) search = PL_DEFAULT_PATH;
+    int saw_eacces = 0;
+    char candidate[PATH_MAX];
+    while (1) {
+        const char *end = strchr(search, ':');
+        size_t seglen = end != NULL ? (size_t)(end - search) : strlen(search);
+        char dir[PATH_MAX];
+        if (seglen == 0) {
+            dir[0] = '.';  // an empty PATH entry means the current directory (POSIX)
+            dir[1] = '\0';
+        } else if (seglen < sizeof(dir)) {
+            memcpy(dir, search, seglen);
+            dir[seglen] = '\0';
+        } else {
+            dir[0] = '\0';
+        }
+        if (dir[0] != '\0' && join_path(candidate, dir, file) == 0) {
+            execve(candidate, argv, envp);
+            switch (errno) {
+            case EACCES:
+                saw_eacces = 1;
+                break;
+            case ENOENT:
+            case ENOTDIR:
+            case ESTALE:
+            case ENODEV:
+            case ETIMEDOUT:
+                break;
+            default:
+                die(report, errno, "execve", candidate, NULL);
+            }
+        }
+        if (end == NULL) break;
+        search = end + 1;
+    }
+    die(report, saw_eacces ? EACCES : ENOENT, "execve", file, NULL);
+}
+
+// MARK: - the two children
+
+/// The process itself: waits to be released (after the caller put it into its cgroups), then
+/// sets itself up in the order runc/crun do and execs. Any failure goes to `report`.
+__attribute__((noreturn)) static void run_process(const struct pl_spawn_config *cfg, int sync, int report) {
+    char go = 0;
+    ssize_t n;
+    do {
+        n = recv(sync, &go, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) die(report, ECANCELED, "recv", "release from the caller", NULL);
+    close(sync);
+
+    // A cgroup namespace is rooted at the cgroup current at unshare time: only now, inside its cgroup.
+    if ((cfg->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        die(report, errno, "unshare", "CLONE_NEWCGROUP", NULL);
+    // Opened before the mounts, so a rootfs without /dev/null still gets one for its stdio.
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) die(report, errno, "open", "/dev/null", NULL);
+
+    if (cfg->oom_score_adj != PL_OOM_SCORE_ADJ_UNSET) write_oom_score_adj(cfg->oom_score_adj, report);
+    if (cfg->hostname != NULL) {
+        // Without a UTS namespace of its own this would rename the host.
+        if ((cfg->new_namespaces & CLONE_NEWUTS) == 0 && cfg->join_uts == NULL)
+            die(report, EINVAL, "sethostname", cfg->hostname, "no UTS namespace");
+        if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) die(report, errno, "sethostname", cfg->hostname, NULL);
+    }
+    setup_filesystem(cfg, report);
+    const char *cwd = cfg->cwd != NULL ? cfg->cwd : "/";
+    if (chdir(cwd) < 0) die(report, errno, "chdir", cwd, NULL);
+    if (setsid() < 0) die(report, errno, "setsid", NULL, NULL);
+    setup_stdio(cfg, devnull, report);
+    if (cfg->set_controlling_tty && ioctl(0, TIOCSCTTY, 0) < 0) die(report, errno, "ioctl", "stdin", "TIOCSCTTY");
+    if (cfg->drop_capabilities) apply_capabilities(cfg->capabilities, report);
+    if (cfg->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        die(report, errno, "prctl", "PR_SET_NO_NEW_PRIVS", NULL);
+    close_fds_on_exec();
+    exec_program(cfg, report);
+}
+
+/// The intermediate: enters the namespaces, forks the process, reports its pid, relays its
+/// failure or (wait_for_exit) its exit status, like nsenter(1) does for the program it runs.
+__attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_config *cfg, int sync) {
+    reset_signals();
+    join_namespaces(cfg, sync);
+    int unshare_flags = cfg->new_namespaces & ~CLONE_NEWCGROUP;
+    if (unshare_flags != 0 && unshare(unshare_flags) < 0) {
+        char names[160];
+        format_clone_flags(unshare_flags, names, sizeof(names));
+        die(sync, errno, "unshare", names, NULL);
+    }
+    int report[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) < 0) die(sync, errno, "socketpair", "report", NULL);
+    pid_t pid = fork();
+    if (pid < 0) die(sync, errno, "fork", "process", NULL);
+    if (pid == 0) {
+        close(report[0]);
+        run_process(cfg, sync, report[1]);
+    }
+    close(report[1]);
+    // The process has its copies of the caller's fds (stdio among them); the intermediate must
+    // not keep them: with wait_for_exit it lives as long as the process, and a pipe write end or
+    // a file open for writing held here would hide EOFs and make execve fail with ETXTBSY.
+    close_all_but(sync, report[0]);
+
+    struct msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = MSG_PID;
+    m.pid = pid;
+    if (send_msg(sync, &m) < 0) {
+        kill(pid, SIGKILL);  // the caller is gone: nobody would release or reap it
+        waitpid_retry(pid, NULL);
+        _exit(127);
+    }
+    // EOF: the process exec'd (its end of `report` was close-on-exec). A message: it failed.
+    if (recv_msg(report[0], &m) == (ssize_t)sizeof(m)) {
+        (void)send_msg(sync, &m);
+        waitpid_retry(pid, NULL);
+        _exit(127);
+    }
+    close(sync);  // the caller reads EOF: started
+    if (!cfg->wait_for_exit) _exit(0);
+
+    int status = 0;
+    if (waitpid_retry(pid, &status) < 0) _exit(127);
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+        // nsenter: die of the same signal, so the caller's wait status says "signaled".
+        int sig = WTERMSIG(status);
+        struct rlimit nocore = {0, 0};
+        (void)setrlimit(RLIMIT_CORE, &nocore);  // the process may have dumped core; we need not
+        (void)signal(sig, SIG_DFL);
+        (void)kill(getpid(), sig);
+        _exit(128 + sig);
+    }
+    _exit(127);
+}
+
+// MARK: - the caller's side
+
+static int write_pid_file(const char *path, pid_t pid, struct pl_error *err) {
+    char num[24];
+    itoa_buf(pid, num);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return set_error(err, errno, "open", path, NULL);
+    size_t len = strlen(num);
+    ssize_t n;
+    do {
+        n = write(fd, num, len);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)len) return set_error(err, n < 0 ? e : EIO, "write", path, num);
+    return 0;
+}
+
+/// Fails the spawn after the intermediate started: closes the channel (which makes a waiting
+/// process give up) and reaps the intermediate, which reaps the process.
+static int abort_spawn(int sync, pid_t intermediate) {
+    int e = errno;
+    close(sync);
+    waitpid_retry(intermediate, NULL);
+    errno = e;
+    return -1;
+}
+
+int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status, struct pl_error *err) {
+    if (cfg == NULL || pid_out == NULL) return set_error(err, EINVAL, "pl_spawn", "NULL config", NULL);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return set_error(err, errno, "socketpair", "sync", NULL);
+
+    // Block every signal across fork so no handler of the caller runs in the child before it
+    // resets them (crun, swift-subprocess); the caller's own mask is restored right after.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t intermediate = fork();
+    int fork_errno = errno;
+    if (intermediate == 0) {
+        close(sv[0]);
+        run_intermediate(cfg, sv[1]);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(sv[1]);
+    if (intermediate < 0) {
+        close(sv[0]);
+        return set_error(err, fork_errno, "fork", "intermediate", NULL);
+    }
+
+    struct msg m;
+    ssize_t n = recv_msg(sv[0], &m);
+    if (n != (ssize_t)sizeof(m)) {
+        set_error(err, n < 0 ? errno : EPIPE, "recv", "pid from the intermediate", NULL);
+        return abort_spawn(sv[0], intermediate);
+    }
+    if (m.kind == MSG_ERROR) {
+        set_error(err, m.err, "", NULL, NULL);
+        if (err != NULL) memcpy(err->stage, m.stage, sizeof(err->stage));
+        return abort_spawn(sv[0], intermediate);
+    }
+    pid_t pid = m.pid;
+
+    for (size_t i = 0; i < cfg->n_cgroup_procs; i++) {
+        if (write_pid_file(cfg->cgroup_procs[i], pid, err) < 0) return abort_spawn(sv[0], intermediate);
+    }
+    char go = 1;
+    ssize_t sent;
+    do {
+        sent = send(sv[0], &go, 1, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent != 1) {
+        set_error(err, errno, "send", "release to the process", NULL);
+        return abort_spawn(sv[0], intermediate);
+    }
+
+    n = recv_msg(sv[0], &m);  // EOF once the process has exec'd; a message if it failed
+    int recv_errno = errno;
+    close(sv[0]);
+    int status = 0;
+    pid_t reaped = waitpid_retry(intermediate, &status);
+    int wait_errno = errno;
+    if (n == (ssize_t)sizeof(m) && m.kind == MSG_ERROR) {
+        set_error(err, m.err, "", NULL, NULL);
+        if (err != NULL) memcpy(err->stage, m.stage, sizeof(err->stage));
+        return -1;
+    }
+    if (n < 0) return set_error(err, recv_errno, "recv", "exec result", NULL);
+    // A concurrent waitpid(-1) reaper may have taken the intermediate; only wait_for_exit needs it.
+    if (reaped < 0 && cfg->wait_for_exit) return set_error(err, wait_errno, "waitpid", "intermediate", NULL);
+
+    *pid_out = pid;
+    if (wait_status != NULL) *wait_status = cfg->wait_for_exit ? status : 0;
+    return 0;
+}

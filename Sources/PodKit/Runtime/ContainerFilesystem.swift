@@ -1,0 +1,57 @@
+/// The files a container's filesystem is assembled from; `ContainerMountPlan` turns it into
+/// mounts. Every path is a host path.
+public struct ContainerFilesystem: Hashable, Sendable {
+    /// A volume mount (emptyDir, configMap, hostPath) as the container sees it.
+    public struct Volume: Hashable, Sendable {
+        public var hostPath: String
+        /// Absolute path inside the container.
+        public var containerPath: String
+        public var readOnly: Bool
+        /// Whether `hostPath` is a single file (a configMap key by subPath), so the target is
+        /// created as a file instead of a directory.
+        public var isFile: Bool
+
+        public init(hostPath: String, containerPath: String, readOnly: Bool = false, isFile: Bool = false) {
+            self.hostPath = hostPath
+            self.containerPath = containerPath
+            self.readOnly = readOnly
+            self.isFile = isFile
+        }
+    }
+
+    /// The unpacked image: overlay's lowerdir, shared by every container using the image and never
+    /// written to.
+    public var imageDir: String
+    /// Per attempt: overlay's upperdir (the container's writes), workdir, and the merged dir that
+    /// becomes the root. A restart gets new ones: a fresh writable rootfs (K8S-SEMANTICS #18).
+    public var upperDir: String
+    public var workDir: String
+    public var rootfs: String
+    /// The pod's /dev/shm directory (a 64 MiB tmpfs the sandbox owns, #13).
+    public var podShmDir: String
+    /// Kubernetes-managed /etc/hosts, /etc/hostname and /etc/resolv.conf (see `PodFiles`); nil
+    /// leaves the image's file.
+    public var hostsFile: String?
+    public var hostnameFile: String?
+    public var resolvConfFile: String?
+    public var volumes: [Volume]
+    /// `readOnlyRootFilesystem`: the overlay and the /etc files are mounted read-only.
+    public var readOnlyRootfs: Bool
+
+    public init(
+        imageDir: String, upperDir: String, workDir: String, rootfs: String, podShmDir: String,
+        hostsFile: String? = nil, hostnameFile: String? = nil, resolvConfFile: String? = nil,
+        volumes: [Volume] = [], readOnlyRootfs: Bool = false
+    ) {
+        self.imageDir = imageDir
+        self.upperDir = upperDir
+        self.workDir = workDir
+        self.rootfs = rootfs
+        self.podShmDir = podShmDir
+        self.hostsFile = hostsFile
+        self.hostnameFile = hostnameFile
+        self.resolvConfFile = resolvConfFile
+        self.volumes = volumes
+        self.readOnlyRootfs = readOnlyRootfs
+    }
+}

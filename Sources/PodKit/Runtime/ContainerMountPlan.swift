@@ -1,0 +1,84 @@
+import PodlabCore
+
+/// The ordered mounts that build a container's root, as runc would perform them for the spec
+/// containerd generates for a CRI container. Pure: it only computes paths and flags, so it is
+/// unit-tested without root; `ProcessSpawner` performs it inside the container's mount namespace.
+public struct ContainerMountPlan: Hashable, Sendable {
+    /// In order: overlay root, /dev, /dev/pts, /dev/ptmx, /dev/shm, /dev/mqueue, /sys, the /etc
+    /// files, then volumes.
+    public var mounts: [MountEntry]
+    /// null, zero, full, random, urandom, tty, bind-mounted from the host into the new /dev.
+    public var devices: [DeviceEntry]
+
+    public init(mounts: [MountEntry], devices: [DeviceEntry]) {
+        self.mounts = mounts
+        self.devices = devices
+    }
+
+    /// Computes the plan for `fs`.
+    /// - Throws: `PodlabError.invalidArgument` for relative paths, overlay directories the mount
+    ///   options cannot express (`,` or `:` in them) and container paths escaping the root (`..`).
+    public static func make(for fs: ContainerFilesystem) throws -> ContainerMountPlan {
+        for (name, path) in [("imageDir", fs.imageDir), ("upperDir", fs.upperDir), ("workDir", fs.workDir), ("rootfs", fs.rootfs)] {
+            try requireAbsolute(path, field: name)
+            // overlayfs splits its options at ',' and lowerdir at ':'.
+            guard !path.contains(","), !path.contains(":") else {
+                throw PodlabError(.invalidArgument, "\(name) \(path): overlay paths cannot contain ',' or ':'")
+            }
+        }
+        let root = fs.rootfs.hasSuffix("/") ? String(fs.rootfs.dropLast()) : fs.rootfs
+        func inside(_ containerPath: String) throws -> String {
+            try requireAbsolute(containerPath, field: "container path")
+            guard !containerPath.split(separator: "/").contains("..") else {
+                throw PodlabError(.invalidArgument, "container path \(containerPath): must not contain '..'")
+            }
+            return root + containerPath
+        }
+
+        let etcFlags: MountEntry.Flags = fs.readOnlyRootfs ? [.bind, .readOnly] : [.bind]
+        var mounts: [MountEntry] = [
+            // A fresh writable layer per attempt over the shared read-only image.
+            MountEntry(
+                source: "overlay", target: root, fstype: "overlay",
+                data: "lowerdir=\(fs.imageDir),upperdir=\(fs.upperDir),workdir=\(fs.workDir)",
+                flags: fs.readOnlyRootfs ? [.readOnly] : [], create: .directory),
+            // runc's default spec mounts (containerd populateDefaultUnixSpec).
+            MountEntry(
+                source: "tmpfs", target: try inside("/dev"), fstype: "tmpfs", data: "mode=755,size=65536k",
+                flags: [.noSuid, .strictAtime]),
+            MountEntry(
+                source: "devpts", target: try inside("/dev/pts"), fstype: "devpts",
+                data: "newinstance,ptmxmode=0666,mode=0620,gid=5", flags: [.noSuid, .noExec]),
+            // /dev/ptmx must be the new devpts instance's, not the host's.
+            MountEntry.bind(try inside("/dev/pts/ptmx"), at: try inside("/dev/ptmx"), create: .file),
+            // The pod's shm: the same tmpfs in every container of the pod (K8S-SEMANTICS #13).
+            MountEntry.bind(fs.podShmDir, at: try inside("/dev/shm")),
+            MountEntry(
+                source: "mqueue", target: try inside("/dev/mqueue"), fstype: "mqueue", flags: [.noSuid, .noExec, .noDev]),
+            MountEntry(
+                source: "sysfs", target: try inside("/sys"), fstype: "sysfs", flags: [.noSuid, .noExec, .noDev, .readOnly]),
+        ]
+        let etcFiles: [(String?, String)] = [
+            (fs.hostsFile, "/etc/hosts"), (fs.hostnameFile, "/etc/hostname"), (fs.resolvConfFile, "/etc/resolv.conf"),
+        ]
+        for case let (source?, path) in etcFiles {
+            mounts.append(MountEntry(source: source, target: try inside(path), flags: etcFlags, create: .file))
+        }
+        for volume in fs.volumes {
+            mounts.append(
+                .bind(
+                    volume.hostPath, at: try inside(volume.containerPath), readOnly: volume.readOnly,
+                    create: volume.isFile ? .file : .directory))
+        }
+        let devices = try ContainerDefaults.deviceNames.map {
+            DeviceEntry(hostPath: "/dev/" + $0, target: try inside("/dev/" + $0))
+        }
+        return ContainerMountPlan(mounts: mounts, devices: devices)
+    }
+
+    private static func requireAbsolute(_ path: String, field: String) throws {
+        guard path.hasPrefix("/") else {
+            throw PodlabError(.invalidArgument, "\(field) \(path.debugDescription): must be an absolute path")
+        }
+    }
+}

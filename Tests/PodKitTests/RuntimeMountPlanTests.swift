@@ -1,0 +1,98 @@
+import PodlabCore
+import Testing
+
+@testable import PodKit
+
+@Suite("Container mount plan")
+struct RuntimeMountPlanTests {
+    let fs = ContainerFilesystem(
+        imageDir: "/var/lib/podlab/images/abc/rootfs", upperDir: "/run/podlab/pods/web/nginx/0/upper",
+        workDir: "/run/podlab/pods/web/nginx/0/work", rootfs: "/run/podlab/pods/web/nginx/0/rootfs",
+        podShmDir: "/run/podlab/pods/web/shm", hostsFile: "/run/podlab/pods/web/etc-hosts",
+        hostnameFile: "/run/podlab/pods/web/hostname", resolvConfFile: "/run/podlab/pods/web/resolv.conf",
+        volumes: [
+            .init(hostPath: "/run/podlab/pods/web/volumes/html", containerPath: "/usr/share/nginx/html", readOnly: true),
+            .init(hostPath: "/run/podlab/pods/web/volumes/cache", containerPath: "/cache"),
+        ])
+    let root = "/run/podlab/pods/web/nginx/0/rootfs"
+
+    @Test func mountsComeInRuncOrderWithVolumesLast() throws {
+        let plan = try ContainerMountPlan.make(for: fs)
+        let targets = plan.mounts.map { $0.target == root ? "/" : String($0.target.dropFirst(root.count)) }
+        #expect(
+            targets == [
+                "/", "/dev", "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/mqueue", "/sys", "/etc/hosts", "/etc/hostname",
+                "/etc/resolv.conf", "/usr/share/nginx/html", "/cache",
+            ])
+    }
+
+    @Test func rootIsAnOverlayOfTheImageWithAPerAttemptUpperLayer() throws {
+        let overlay = try #require(ContainerMountPlan.make(for: fs).mounts.first)
+        #expect(overlay.fstype == "overlay")
+        #expect(overlay.target == root)
+        #expect(
+            overlay.data
+                == "lowerdir=/var/lib/podlab/images/abc/rootfs,upperdir=/run/podlab/pods/web/nginx/0/upper,workdir=/run/podlab/pods/web/nginx/0/work"
+        )
+        #expect(!overlay.isReadOnly)
+    }
+
+    @Test func devAndSysHaveRuncsFlags() throws {
+        let byTarget = Dictionary(uniqueKeysWithValues: try ContainerMountPlan.make(for: fs).mounts.map { ($0.target, $0) })
+        let dev = try #require(byTarget[root + "/dev"])
+        #expect(dev.fstype == "tmpfs" && dev.data == "mode=755,size=65536k" && dev.flags.contains(.noSuid))
+        let pts = try #require(byTarget[root + "/dev/pts"])
+        #expect(pts.fstype == "devpts" && pts.data?.contains("newinstance,ptmxmode=0666,mode=0620") == true)
+        let ptmx = try #require(byTarget[root + "/dev/ptmx"])
+        #expect(ptmx.source == root + "/dev/pts/ptmx" && ptmx.flags.contains(.bind) && ptmx.create == .file)
+        let sys = try #require(byTarget[root + "/sys"])
+        #expect(sys.fstype == "sysfs" && sys.flags.isSuperset(of: [.readOnly, .noSuid, .noExec, .noDev]))
+        let mqueue = try #require(byTarget[root + "/dev/mqueue"])
+        #expect(mqueue.fstype == "mqueue")
+    }
+
+    @Test func podShmIsSharedByBindAndEtcFilesAreWritableFileBinds() throws {
+        let byTarget = Dictionary(uniqueKeysWithValues: try ContainerMountPlan.make(for: fs).mounts.map { ($0.target, $0) })
+        let shm = try #require(byTarget[root + "/dev/shm"])
+        #expect(shm.source == "/run/podlab/pods/web/shm" && shm.flags.contains(.bind) && !shm.isReadOnly)
+        for (file, source) in [("/etc/hosts", fs.hostsFile), ("/etc/hostname", fs.hostnameFile), ("/etc/resolv.conf", fs.resolvConfFile)] {
+            let entry = try #require(byTarget[root + file])
+            #expect(entry.source == source)
+            #expect(entry.create == .file)
+            #expect(entry.flags.contains(.bind) && !entry.isReadOnly, "kubelet mounts \(file) read-write")
+        }
+    }
+
+    @Test func readOnlyVolumeIsReadOnlyOnlyWhereAsked() throws {
+        let byTarget = Dictionary(uniqueKeysWithValues: try ContainerMountPlan.make(for: fs).mounts.map { ($0.target, $0) })
+        #expect(try #require(byTarget[root + "/usr/share/nginx/html"]).isReadOnly)
+        #expect(try #require(byTarget[root + "/cache"]).isReadOnly == false)
+    }
+
+    @Test func readOnlyRootFilesystemMakesOverlayAndEtcFilesReadOnly() throws {
+        var readOnly = fs
+        readOnly.readOnlyRootfs = true
+        let plan = try ContainerMountPlan.make(for: readOnly)
+        #expect(plan.mounts[0].isReadOnly)
+        let etc = plan.mounts.filter { $0.target.hasPrefix(root + "/etc/") }
+        #expect(etc.count == 3 && etc.allSatisfy { $0.isReadOnly })
+    }
+
+    @Test func devicesAreTheStandardNodesBoundFromTheHost() throws {
+        let devices = try ContainerMountPlan.make(for: fs).devices
+        #expect(devices.map(\.hostPath) == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"])
+        #expect(devices.allSatisfy { $0.target == root + $0.hostPath })
+    }
+
+    @Test func refusesPathsOverlayOrTheRootCannotHold() {
+        var comma = fs
+        comma.upperDir = "/tmp/a,b"
+        #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: comma) }
+        var relative = fs
+        relative.imageDir = "images/abc"
+        #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: relative) }
+        var escape = fs
+        escape.volumes = [.init(hostPath: "/tmp/v", containerPath: "/data/../../etc")]
+        #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: escape) }
+    }
+}
