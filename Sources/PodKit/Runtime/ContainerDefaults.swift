@@ -33,9 +33,6 @@ public enum ContainerDefaults {
         "/proc/sysrq-trigger",
     ]
 
-    /// containerd's `defaultSandboxOOMAdj` for the pause process (K8S-SEMANTICS #14). Lowering
-    /// oom_score_adj needs CAP_SYS_RESOURCE; check `LinuxCapabilitySet.currentEffective()`.
-    public static let sandboxOOMScoreAdj: Int32 = -998
 
     /// The PATH a container gets when its image sets none (containerd `oci.DefaultPathEnv`).
     public static let pathEnvironment = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

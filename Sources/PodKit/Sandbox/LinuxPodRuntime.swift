@@ -1,0 +1,317 @@
+import Cgroups
+import Foundation
+import PodNetwork
+import PodlabCore
+import SystemPackage
+
+/// Where the runtime's own files live and which binaries it runs.
+public enum PodRuntimeFiles {
+    /// The pause binary: `PODLAB_PAUSE`, else `pause` next to the running `podlab`.
+    public static func pauseBinary(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["PODLAB_PAUSE"] { return explicit }
+        let exe = PodLauncher.currentExecutable()
+        return (exe as NSString).deletingLastPathComponent + "/pause"
+    }
+}
+
+/// The real `PodRuntime`: a pod as containerd + runc + pause build it, on this machine.
+///
+/// Pod directory layout (`<stateDir>/pods/<key>/`): `pod.json`, `network.json` (the veth/IP
+/// attachment), `shm/` (the pod's 64 MiB /dev/shm tmpfs), `etc/{hosts,hostname,resolv.conf}`,
+/// `volumes/<name>`, `containers/<id>/{upper,work,rootfs}` (one per attempt), `logs/<ctr>/<n>.log`.
+public final class LinuxPodRuntime: PodRuntime {
+    let paths: PodlabPaths
+    let store: PodStore
+    let spawner = ProcessSpawner()
+    private var cachedDriver: (any CgroupDriver)?
+    private var cachedNetwork: PodNetwork?
+
+    public init(paths: PodlabPaths) {
+        self.paths = paths
+        self.store = PodStore(paths: paths)
+    }
+
+    /// The pod network from `PODLAB_BRIDGE` / `PODLAB_SUBNET` (default podlab0, 10.88.0.0/16).
+    public func network() throws -> PodNetwork {
+        if let cachedNetwork { return cachedNetwork }
+        let env = ProcessInfo.processInfo.environment
+        let config = try PodNetworkConfig(bridgeName: env["PODLAB_BRIDGE"] ?? "podlab0", subnet: env["PODLAB_SUBNET"] ?? "10.88.0.0/16",
+                                          netnsDir: env["PODLAB_NETNS_DIR"] ?? "/run/netns")
+        let network = PodNetwork(config: config, paths: paths)
+        cachedNetwork = network
+        return network
+    }
+
+    /// The cgroup driver for this machine's layout (v1/hybrid or v2), detected once.
+    public func cgroups() throws -> any CgroupDriver {
+        if let cachedDriver { return cachedDriver }
+        let parent = ProcessInfo.processInfo.environment["PODLAB_CGROUP_PARENT"] ?? CgroupDefaults.parentName
+        let driver = try CgroupLayout.detect().makeDriver(parent: parent)
+        cachedDriver = driver
+        return driver
+    }
+
+    func directory(_ record: PodRecord) -> String { store.directory(for: record.key) }
+
+    // MARK: sandbox
+
+    public func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
+        let dir = directory(record)
+        var undo: [() -> Void] = []
+        do {
+            let driver = try cgroups()
+            _ = try driver.createPod(record.key, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
+            undo.append { try? driver.killAll(PodCgroup(pod: record.key)); try? driver.remove(PodCgroup(pod: record.key)) }
+            let pauseCgroup = try driver.createChild(pod: record.key, name: "pause", resources: .pause)
+
+            let network = try network()
+            let attachment = try network.setUp(podName: record.key)
+            undo.append { try? network.tearDown(attachment) }
+            try writeJSON(attachment, to: "\(dir)/network.json")
+
+            // /dev/shm: one tmpfs per sandbox, 64 MiB, 1777 (containerd `defaultShmSize`, #13).
+            let shm = "\(dir)/shm"
+            try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
+            if !isMountPoint(shm) {
+                try checkedSyscall("mount(shm, \(shm), tmpfs, mode=1777,size=67108864)") {
+                    mount("shm", shm, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "mode=1777,size=67108864")
+                }
+            }
+            undo.append { umount2(shm, Int32(MNT_DETACH)) }
+
+            // kubelet-managed /etc/hosts, containerd's hostname and resolv.conf (#10–#12).
+            let etc = "\(dir)/etc"
+            try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+            let hostname = record.spec.effectiveHostname
+            try PodFiles.write(PodFiles.hosts(podIPs: [attachment.ip], hostname: hostname), to: "\(etc)/hosts")
+            try PodFiles.write(PodFiles.hostname(hostname), to: "\(etc)/hostname")
+            try PodFiles.write(PodFiles.resolvConf(), to: "\(etc)/resolv.conf")
+
+            // pause: new pid, ipc, uts (+ mnt) namespaces inside the pinned netns (#8).
+            var request = SpawnRequest(arguments: ["/pause"])
+            request.executable = PodRuntimeFiles.pauseBinary()
+            request.join = SpawnRequest.JoinedNamespaces(network: attachment.netnsPath)
+            request.newNamespaces = .sandbox
+            request.hostname = hostname
+            request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
+            request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
+            let log = try openLog("\(dir)/pause.log")
+            defer { try? log.close() }
+            request.stdout = log
+            request.stderr = log
+            let pause = try spawner.spawn(request)
+            return SandboxStatus(ready: true, attempt: record.sandbox.attempt, pausePID: pause.pid, netnsPath: attachment.netnsPath,
+                                 ip: attachment.ip, gateway: attachment.gateway, hostVeth: attachment.hostVeth, createdAt: Date())
+        } catch {
+            for step in undo.reversed() { step() }
+            throw error
+        }
+    }
+
+    public func destroySandbox(_ record: PodRecord) {
+        let dir = directory(record)
+        if let driver = try? cgroups() {
+            // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
+            // supervisor's loop (or by init after a forced removal).
+            try? driver.killAll(PodCgroup(pod: record.key))
+        } else if let pause = record.sandbox.pausePID {
+            kill(pause, SIGKILL)
+        }
+        if let pause = record.sandbox.pausePID { reap(pause) }
+        if let network = try? network() {
+            if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") {
+                try? network.tearDown(attachment)
+            }
+            try? network.ipam.release(pod: record.key)
+        }
+        try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
+        umount2("\(dir)/shm", Int32(MNT_DETACH))
+        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: record.key)) }
+    }
+
+    /// Kills every process of the pod (used by forced removal, when the supervisor is gone).
+    public func killPod(_ record: PodRecord) {
+        if let driver = try? cgroups() { try? driver.killAll(PodCgroup(pod: record.key)) }
+    }
+
+    /// Removes whatever a pod directory without a readable record left (crash before the first save).
+    public func forceRemoveUnknown(key: String) -> [String] {
+        var problems: [String] = []
+        let dir = store.directory(for: key)
+        do {
+            let driver = try cgroups()
+            try driver.killAll(PodCgroup(pod: key))
+            try driver.remove(PodCgroup(pod: key))
+        } catch { problems.append("cgroup \(key): \(error)") }
+        if let network = try? network() {
+            if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") { try? network.tearDown(attachment) }
+            try? network.ipam.release(pod: key)
+        }
+        for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
+        return problems
+    }
+
+    func reap(_ pid: Int32) {
+        // Only our own children can be reaped; others (forced removal) are init's.
+        for _ in 0..<500 {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno == ECHILD) { return }
+            usleep(1000)
+        }
+    }
+
+    // MARK: volumes
+
+    public func prepareVolumes(_ record: PodRecord) throws {
+        try PodVolumes(podDirectory: directory(record)).prepare(record.spec)
+    }
+
+    public func removeVolumes(_ record: PodRecord) {
+        PodVolumes(podDirectory: directory(record)).removeAll()
+    }
+
+    // MARK: containers
+
+    public func startContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws -> StartedContainer {
+        guard let pause = record.sandbox.pausePID else { throw PodlabError(.invalidState, "the sandbox of \(record.spec.name) has no pause process") }
+        guard let image = record.imageRoots[spec.name] else { throw PodlabError(.invalidState, "no image resolved for container \(spec.name)") }
+        let dir = directory(record)
+        let attempt = "\(dir)/containers/\(status.id)"
+        for sub in ["upper", "work", "rootfs"] {
+            try FileManager.default.createDirectory(atPath: "\(attempt)/\(sub)", withIntermediateDirectories: true)
+        }
+        let volumes = PodVolumes(podDirectory: dir)
+        let mounts = try spec.volumeMounts.map { mount -> ContainerFilesystem.Volume in
+            guard let volume = record.spec.volumes.first(where: { $0.name == mount.name }) else {
+                throw PodlabError(.invalidState, "volume \(mount.name) is not declared")
+            }
+            var host = volumes.path(of: volume.name)
+            if let sub = mount.subPath, !sub.isEmpty {
+                host += "/\(sub)"
+                try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+            }
+            // configMap volumes are always read-only (#30); readOnly applies per mount (#31).
+            var readOnly = mount.readOnly
+            if case .configMap = volume.source { readOnly = true }
+            return ContainerFilesystem.Volume(hostPath: host, containerPath: mount.mountPath, readOnly: readOnly)
+        }
+        let filesystem = ContainerFilesystem(
+            imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
+            podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
+            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts)
+        let plan = try ContainerMountPlan.make(for: filesystem)
+
+        let driver = try cgroups()
+        let podResources = record.spec.resourceSpec
+        let containerResources = spec.resourceSpec(isSidecar: spec.restartPolicy == .always)
+        let cgroup = try driver.createChild(pod: record.key, name: status.id,
+                                            resources: KubernetesResources.containerCgroupResources(for: containerResources))
+        let capacity = (try? MemoryCapacity.host()) ?? 0
+        let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
+
+        var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: spec.command, args: spec.args))
+        request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
+        request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
+        request.rootfs = filesystem.rootfs
+        request.mounts = plan.mounts
+        request.devices = plan.devices
+        request.mountProc = true
+        request.maskedPaths = ContainerDefaults.maskedPaths
+        request.readonlyPaths = ContainerDefaults.readonlyPaths
+        request.cgroupProcsFiles = driver.procsFiles(for: cgroup)
+        request.oomScoreAdj = oomScore.flatMap { Self.allowedOOMScoreAdj(Int32($0)) }
+        request.capabilities = ContainerDefaults.capabilities
+        request.noNewPrivileges = true
+        request.workingDirectory = spec.workingDir
+        request.environment = Self.environment(for: spec, hostname: record.spec.effectiveHostname)
+        let log = try openLog(status.logPath)
+        defer { try? log.close() }
+        request.stdout = log
+        request.stderr = log
+        do {
+            let started = try spawner.spawn(request)
+            return StartedContainer(pid: started.pid, cgroupPath: driver.directories(of: cgroup).first)
+        } catch {
+            try? driver.remove(cgroup)
+            throw error
+        }
+    }
+
+    /// The container's environment: PATH, HOSTNAME (containerd), then the manifest's `env`.
+    static func environment(for spec: ContainerSpec, hostname: String) -> [String] {
+        var env = [ContainerDefaults.pathEnvironment, "HOSTNAME=\(hostname)"]
+        for variable in spec.env {
+            env.removeAll { $0.hasPrefix("\(variable.name)=") }
+            env.append("\(variable.name)=\(variable.value)")
+        }
+        return env
+    }
+
+    /// Negative oom_score_adj needs CAP_SYS_RESOURCE; without it (some VMs) keep the inherited value
+    /// rather than fail the pod. The report and `inspectp` show the QoS class either way.
+    static func allowedOOMScoreAdj(_ value: Int32) -> Int32? {
+        if value >= 0 { return value }
+        guard let caps = try? LinuxCapabilitySet.currentEffective(), caps.contains(.sysResource) else { return nil }
+        return value
+    }
+
+    public func cleanupContainer(_ status: ContainerStatus, record: PodRecord) {
+        let attempt = "\(directory(record))/containers/\(status.id)"
+        // The overlay lived in the container's own mount namespace, gone with its last process.
+        umount2("\(attempt)/rootfs", Int32(MNT_DETACH))
+        try? FileManager.default.removeItem(atPath: attempt)
+        if let driver = try? cgroups() {
+            let cgroup = ContainerCgroup(pod: record.key, name: status.id)
+            try? driver.killAll(cgroup)
+            try? driver.remove(cgroup)
+        }
+    }
+
+    public func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool {
+        guard let driver = try? cgroups() else { return false }
+        return driver.oomKilled(ContainerCgroup(pod: record.key, name: status.id))
+    }
+
+    public func signal(_ pid: Int32, _ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    // MARK: helpers
+
+    func openLog(_ path: String) throws -> FileDescriptor {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            return try FileDescriptor.open(path, .writeOnly, options: [.create, .append, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch let error as Errno {
+            throw PodlabError.syscall("open(\(path))", error)
+        }
+    }
+
+    func isMountPoint(_ path: String) -> Bool { MountTable.mountPoints(under: path).contains(path) }
+}
+
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let data = try JSONEncoder().encode(value)
+    guard FileManager.default.createFile(atPath: path, contents: data) else { throw PodlabError(.syscall, "write(\(path)) failed") }
+}
+
+func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+    guard let data = FileManager.default.contents(atPath: path) else { throw PodlabError(.notFound, "\(path) not found") }
+    return try JSONDecoder().decode(type, from: data)
+}
+
+/// Mount points from `/proc/self/mountinfo`.
+public enum MountTable {
+    /// Every mount point at or below `directory`, in mount order.
+    public static func mountPoints(under directory: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            // mountinfo escapes spaces etc. as \040; podlab's own paths have none.
+            let point = String(fields[4])
+            return point == directory || point.hasPrefix(directory + "/") ? point : nil
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Cgroups
+import Foundation
+import PodKit
+import PodlabCore
+import RootfsKit
+
+/// `podlab doctor`: can this machine run labs? Each failed check names its fix.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "Check that this machine can run labs (root, namespaces, overlayfs, cgroups, images).")
+
+    struct Check {
+        var name: String
+        var ok: Bool
+        var detail: String
+        var fix: String?
+    }
+
+    func run() throws {
+        let paths = PodlabPaths.fromEnvironment()
+        var checks: [Check] = []
+        let root = geteuid() == 0
+        checks.append(Check(name: "root", ok: root, detail: root ? "running as root" : "running as uid \(geteuid())",
+                            fix: "run podlab with sudo (namespaces, mounts, veths and cgroups need CAP_SYS_ADMIN and CAP_NET_ADMIN)"))
+        let namespaces = ["net", "ipc", "uts", "pid", "mnt"].filter { !FileManager.default.fileExists(atPath: "/proc/self/ns/\($0)") }
+        checks.append(Check(name: "namespaces", ok: namespaces.isEmpty,
+                            detail: namespaces.isEmpty ? "net, ipc, uts, pid, mnt available" : "missing: \(namespaces.joined(separator: ", "))",
+                            fix: "use a kernel built with CONFIG_NAMESPACES, CONFIG_NET_NS, CONFIG_PID_NS, CONFIG_IPC_NS, CONFIG_UTS_NS"))
+        let filesystems = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
+        let overlay = filesystems.contains("\toverlay\n")
+        checks.append(Check(name: "overlayfs", ok: overlay, detail: overlay ? "overlay in /proc/filesystems" : "overlay not available",
+                            fix: "modprobe overlay"))
+        do {
+            let layout = try CgroupLayout.detect()
+            let detail = layout.version == .v2 ? "cgroup v2 at \(layout.unifiedMountPoint ?? "?")"
+                : "cgroup v1\(layout.isHybrid ? " (hybrid: memory on v1, cgroup2 at \(layout.unifiedMountPoint ?? "?"))" : "")"
+            checks.append(Check(name: "cgroups", ok: true, detail: detail))
+        } catch {
+            checks.append(Check(name: "cgroups", ok: false, detail: "\(error)", fix: "mount cgroup2 at /sys/fs/cgroup or the v1 memory controller"))
+        }
+        let bridge = FileManager.default.fileExists(atPath: "/sys/class/net/\(ProcessInfo.processInfo.environment["PODLAB_BRIDGE"] ?? "podlab0")")
+        checks.append(Check(name: "bridge", ok: true, detail: bridge ? "bridge present" : "bridge not created yet (podlab creates it on the first pod)"))
+        let pause = PodRuntimeFiles.pauseBinary()
+        let pauseOK = FileManager.default.isExecutableFile(atPath: pause)
+        checks.append(Check(name: "pause binary", ok: pauseOK, detail: pause, fix: "swift build --product pause (scripts/podlab does it)"))
+        let catalog = ImageCatalog(paths: paths)
+        if let image = try? catalog.resolve("busybox") {
+            checks.append(Check(name: "busybox image", ok: true, detail: "\(image.tarballPath) (sha256:\(image.digest.prefix(12)))"))
+        } else {
+            let busybox = FileManager.default.isExecutableFile(atPath: "/bin/busybox")
+            checks.append(Check(name: "busybox image", ok: busybox,
+                                detail: busybox ? "not built yet; built on first use from /bin/busybox" : "no image and no /bin/busybox to build it",
+                                fix: "apt-get install busybox-static, then podlab rootfs build busybox"))
+        }
+        var failed = false
+        for check in checks {
+            print("\(check.ok ? "ok  " : "FAIL")  \(check.name.padding(toLength: 14, withPad: " ", startingAt: 0))\(check.detail)")
+            if !check.ok, let fix = check.fix {
+                print("      fix: \(fix)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

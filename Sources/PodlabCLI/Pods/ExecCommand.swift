@@ -1,0 +1,22 @@
+import ArgumentParser
+import PodKit
+import PodlabCore
+
+/// `podlab exec POD [-c CTR] -- CMD`: run a command inside a container (crictl exec).
+struct ExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec", abstract: "Run a command in a container's namespaces and root; its exit code is passed through.")
+
+    @OptionGroup var selection: PodSelection
+    @Option(name: .shortAndLong, help: "Container name (default: the first app container).") var container: String?
+    @Flag(name: .shortAndLong, help: "Give the command the terminal as its controlling TTY.") var tty = false
+    @Flag(name: .shortAndLong, help: "Keep stdin open (stdin is always passed through; accepted for crictl/kubectl habits).") var interactive = false
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func run() throws {
+        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let status = try pod.defaultContainer(container)
+        let code = try PodExec(paths: .fromEnvironment()).run(pod, container: status, command: command, tty: tty)
+        throw ExitCode(code)
+    }
+}
