@@ -43,7 +43,11 @@ public struct ImageReference: Equatable, Sendable, CustomStringConvertible {
         }
         let nameChars = Set("abcdefghijklmnopqrstuvwxyz0123456789._-/:")
         let tagChars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        guard !rest.isEmpty, rest.allSatisfy({ nameChars.contains($0) }), !rest.hasPrefix("/"), !rest.contains("..") else {
+        guard !rest.isEmpty, rest.allSatisfy({ nameChars.contains($0) }), !rest.hasPrefix("/"), !rest.contains(".."),
+            // ':' only in the registry host (`localhost:5000/…`), never in a path component.
+            !rest.split(separator: "/").dropFirst().contains(where: { $0.contains(":") }), !(rest.contains(":") && !rest.contains("/")),
+            rest.split(separator: "/").first.map({ !$0.contains(":") || $0.split(separator: ":").last?.allSatisfy(\.isNumber) == true }) ?? false
+        else {
             throw PodlabError(.invalidArgument, "image reference \(reference): name must be lowercase letters, digits, '.', '_', '-', '/'")
         }
         guard !tag.isEmpty, tag.count <= 128, tag.allSatisfy({ tagChars.contains($0) }) else {
