@@ -61,6 +61,11 @@ public struct ImageCache {
         }
     }
 
+    /// The sha256 (hex) of a tarball file: the digest that names its cache entry.
+    public static func digest(ofTarball path: String) throws -> String {
+        try FileDigest.sha256(ofFile: path).digest
+    }
+
     /// Removes every unpacked image (`podlab clean --images`). Pods using one must be gone first.
     public func removeAll() throws {
         guard FileManager.default.fileExists(atPath: paths.imageCacheDir) else { return }

@@ -36,19 +36,9 @@ struct RootfsUnpackCommand: ParsableCommand {
             return
         }
         let cache = ImageCache(paths: paths)
-        let (path, report) = try cache.rootfs(tarball: tarball, digest: try digest ?? Self.sha256(tarball))
+        let (path, report) = try cache.rootfs(tarball: tarball, digest: try digest ?? ImageCache.digest(ofTarball: tarball))
         if let report { Self.printWarnings(report) }
         print(path)
-    }
-
-    private static func sha256(_ path: String) throws -> String {
-        var hasher = SHA256()
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw PodlabError(.notFound, "unpack(\(path)): no such file") }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { hasher.update($0) }
-        }
-        return hasher.finalizeHex()
     }
 
     private static func printWarnings(_ report: ExtractionReport) {
