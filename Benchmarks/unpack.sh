@@ -2,7 +2,8 @@
 # Times podlab's libarchive unpack against bsdtar and GNU tar on the same tarballs, in one run
 # (the VM is noisy: compare ratios, not absolute figures), plus the cost of an image-cache hit.
 #
-#   swift build -c release && Benchmarks/unpack.sh            # WORK=/dev/shm/x to time on tmpfs
+#   swift build -c release --static-swift-stdlib && Benchmarks/unpack.sh
+#   (PODLAB=path/to/podlab to time another build; WORK=/dev/shm/x to time on tmpfs)
 #
 # Needs: hyperfine, bsdtar (libarchive-tools), GNU tar, busybox-static. Everything it creates
 # lives under $WORK (default: a mktemp dir under /var/tmp, on disk like a real cache) and is removed.
@@ -12,6 +13,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PODLAB=${PODLAB:-$ROOT/.build/release/podlab}
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
+BIG_RUNS=${BIG_RUNS:-$RUNS}      # the 50 MB case takes seconds per run
+BIG_WARMUP=${BIG_WARMUP:-$WARMUP}
 WORK=${WORK:-$(mktemp -d /var/tmp/podlab-unpack-bench.XXXXXX)}
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
@@ -38,9 +41,9 @@ echo "busybox: $(du -h "$BUSYBOX" | cut -f1), $(bsdtar -tf "$BUSYBOX" | wc -l) e
 echo "big:     $(du -h "$BIG" | cut -f1), $(bsdtar -tf "$BIG" | wc -l) entries, $(bsdtar -xOf "$BIG" | wc -c | numfmt --to=iec) unpacked"
 
 D=$WORK/out
-bench() {  # name tarball
-  local name=$1 tarball=$2
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/$name.json" \
+bench() {  # name tarball runs warmup
+  local name=$1 tarball=$2 runs=$3 warmup=$4
+  hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$WORK/$name.json" \
     --prepare "sh -c 'rm -rf $D && mkdir $D'" \
     -n "podlab $name" "$PODLAB rootfs unpack $tarball --dest $D" \
     -n "bsdtar $name" "bsdtar -xpf $tarball -C $D" \
@@ -53,8 +56,8 @@ for peer in ("bsdtar", "gnutar"):
     print(f"  median podlab / {peer}: {p*1000:.1f} / {r[peer]['median']*1000:.1f} ms = {p / r[peer]['median']:.2f}x")
 PY
 }
-bench busybox "$BUSYBOX"
-bench big "$BIG"
+bench busybox "$BUSYBOX" "$RUNS" "$WARMUP"
+bench big "$BIG" "$BIG_RUNS" "$BIG_WARMUP"
 
 # 3. Cache: a miss (sha256 check + unpack + rename) and a hit (one stat of the marker).
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \

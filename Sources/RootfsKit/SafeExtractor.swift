@@ -98,7 +98,12 @@ private final class ExtractionSession {
             return
         }
         let key = components.joined(separator: "/")
-        if options.applyWhiteouts { createdPaths.insert(key) }
+        if options.applyWhiteouts {
+            // Ancestors count as created by this layer too: layers may omit implicit parent entries.
+            for depth in stride(from: components.count, through: 1, by: -1) {
+                if !createdPaths.insert(components.prefix(depth).joined(separator: "/")).inserted { break }
+            }
+        }
         switch entry.kind {
         case .directory:
             let parent = try parentFd(components.dropLast())

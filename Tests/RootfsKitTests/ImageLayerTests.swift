@@ -21,7 +21,9 @@ struct ImageLayerTests {
     static func upperLayer(_ path: String, filter: TestArchive.Filter = .none) throws {
         let a = try TestArchive(path, filter: filter)
         try a.dir("etc").file("etc/.wh.gone").file("etc/added", "new")
-        try a.dir("data").file("data/upper", "upper").file("data/.wh..wh..opq")
+        try a.dir("data").file("data/upper", "upper")
+        try a.file("data/implicit/deep", "no dir entry for data/implicit")  // parent created implicitly
+        try a.file("data/.wh..wh..opq")
         try a.file(".wh.gonedir")
         try a.finish()
     }
@@ -33,6 +35,7 @@ struct ImageLayerTests {
         #expect(lstatOf(rootfs + "/etc/gone") == nil, "whited-out file is gone")
         #expect(lstatOf(rootfs + "/gonedir") == nil, "whited-out directory is gone")
         #expect(contents(rootfs + "/data/upper") == "upper", "opaque dir keeps the upper layer's content")
+        #expect(contents(rootfs + "/data/implicit/deep") != nil, "opaque dir keeps implicit upper dirs")
         #expect(lstatOf(rootfs + "/data/lower1") == nil, "opaque dir hides lower content")
         #expect(lstatOf(rootfs + "/data/sub") == nil, "opaque dir hides lower subdirs")
         let listing = treeListing(rootfs)
