@@ -113,7 +113,7 @@ public final class LinuxPodRuntime: PodRuntime {
         if let driver = try? cgroups() {
             // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
             // supervisor's loop (or by init after a forced removal).
-            try? driver.killAll(PodCgroup(pod: record.key))
+            _ = try? driver.killAll(PodCgroup(pod: record.key))
         } else if let pause = record.sandbox.pausePID {
             kill(pause, SIGKILL)
         }
@@ -122,7 +122,7 @@ public final class LinuxPodRuntime: PodRuntime {
             if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") {
                 try? network.tearDown(attachment)
             }
-            try? network.ipam.release(pod: record.key)
+            _ = try? network.ipam.release(pod: record.key)
         }
         try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
         umount2("\(dir)/shm", Int32(MNT_DETACH))
@@ -145,7 +145,7 @@ public final class LinuxPodRuntime: PodRuntime {
         } catch { problems.append("cgroup \(key): \(error)") }
         if let network = try? network() {
             if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") { try? network.tearDown(attachment) }
-            try? network.ipam.release(pod: key)
+            _ = try? network.ipam.release(pod: key)
         }
         for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
         return problems

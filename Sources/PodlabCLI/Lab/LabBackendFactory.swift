@@ -65,22 +65,16 @@ final class PodKitLabBackend: LabBackend {
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         // Drain both pipes while waiting, so a chatty command cannot block on a full pipe.
-        var stdout = Data(), stderr = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { stdout = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { stderr = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let stdoutReader = PipeReader(out), stderrReader = PipeReader(err)
         while process.isRunning && Date() < deadline { usleep(2000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            group.wait()
             throw PodlabError(.timeout, "exec \(command.joined(separator: " ")) in \(pod.name) did not finish within \(timeout) s")
         }
-        group.wait()
-        return LabExecResult(exitCode: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        process.waitUntilExit()
+        return LabExecResult(exitCode: process.terminationStatus, stdout: String(decoding: stdoutReader.wait(), as: UTF8.self),
+                             stderr: String(decoding: stderrReader.wait(), as: UTF8.self))
     }
 
     func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws {
@@ -131,5 +125,25 @@ final class PodKitLabBackend: LabBackend {
             // The safety net must be quick: no grace period (Ctrl-C, failed lab).
             deleter.delete(record, grace: 0)
         }
+    }
+}
+
+/// Drains a pipe on a background thread (so a chatty child never blocks on a full pipe).
+final class PipeReader: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    /// The whole output, once the writer closed the pipe.
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Times podlab's libarchive unpack against bsdtar and GNU tar on the same tarballs, in one run
+# (the VM is noisy: compare ratios, not absolute figures), plus the cost of an image-cache hit.
+#
+#   swift build -c release --static-swift-stdlib && Benchmarks/unpack.sh
+#   (PODLAB=path/to/podlab to time another build; WORK=/dev/shm/x to time on tmpfs)
+#
+# Needs: hyperfine, bsdtar (libarchive-tools), GNU tar, busybox-static. Everything it creates
+# lives under $WORK (default: a mktemp dir under /var/tmp, on disk like a real cache) and is removed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PODLAB=${PODLAB:-$ROOT/.build/release/podlab}
+RUNS=${RUNS:-20}
+WARMUP=${WARMUP:-3}
+BIG_RUNS=${BIG_RUNS:-$RUNS}      # the 50 MB case takes seconds per run
+BIG_WARMUP=${BIG_WARMUP:-$WARMUP}
+WORK=${WORK:-$(mktemp -d /var/tmp/podlab-unpack-bench.XXXXXX)}
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+
+[ -x "$PODLAB" ] || { echo "build podlab first: swift build -c release" >&2; exit 2; }
+for tool in hyperfine bsdtar tar; do command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 2; }; done
+
+export PODLAB_ROOTFS_DIR=$WORK/rootfs PODLAB_DATA_DIR=$WORK/data PODLAB_STATE_DIR=$WORK/state
+
+# 1. The busybox image, built by podlab itself.
+"$PODLAB" rootfs build busybox >/dev/null
+BUSYBOX=$WORK/rootfs/busybox_latest.tar.gz
+
+# 2. A ~50 MB gzip'ed rootfs with thousands of files, from this machine's /usr/share and /usr/lib
+#    (same files every run on the same machine; the size is capped by the selection below).
+BIG=$WORK/big.tar.gz
+if [ ! -s "$BIG" ]; then
+  (cd / && find usr/share/doc usr/share/locale usr/share/perl5 usr/lib/python3* usr/share/zoneinfo \
+      -xdev \( -type f -o -type l -o -type d \) -size -2M 2>/dev/null || true) | LC_ALL=C sort > "$WORK/all"
+  head -n 9000 "$WORK/all" > "$WORK/list"
+  tar -C / --no-recursion -czf "$BIG" -T "$WORK/list" 2>/dev/null || true
+fi
+echo "busybox: $(du -h "$BUSYBOX" | cut -f1), $(bsdtar -tf "$BUSYBOX" | wc -l) entries"
+echo "big:     $(du -h "$BIG" | cut -f1), $(bsdtar -tf "$BIG" | wc -l) entries, $(bsdtar -xOf "$BIG" | wc -c | numfmt --to=iec) unpacked"
+
+D=$WORK/out
+bench() {  # name tarball runs warmup
+  local name=$1 tarball=$2 runs=$3 warmup=$4
+  hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$WORK/$name.json" \
+    --prepare "sh -c 'rm -rf $D && mkdir $D'" \
+    -n "podlab $name" "$PODLAB rootfs unpack $tarball --dest $D" \
+    -n "bsdtar $name" "bsdtar -xpf $tarball -C $D" \
+    -n "gnutar $name" "tar -xpf $tarball -C $D"
+  python3 - "$WORK/$name.json" <<'PY'
+import json, sys
+r = {x["command"].split()[0]: x for x in json.load(open(sys.argv[1]))["results"]}
+p = r["podlab"]["median"]
+for peer in ("bsdtar", "gnutar"):
+    print(f"  median podlab / {peer}: {p*1000:.1f} / {r[peer]['median']*1000:.1f} ms = {p / r[peer]['median']:.2f}x")
+PY
+}
+bench busybox "$BUSYBOX" "$RUNS" "$WARMUP"
+bench big "$BIG" "$BIG_RUNS" "$BIG_WARMUP"
+
+# 3. Cache: a miss (sha256 check + unpack + rename) and a hit (one stat of the marker).
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
+  --prepare "rm -rf $WORK/data" -n "cache miss busybox" "$PODLAB rootfs unpack busybox"
+"$PODLAB" rootfs unpack busybox >/dev/null
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
+  -n "cache hit busybox (whole CLI)" "$PODLAB rootfs unpack busybox" \
+  -n "podlab --version (CLI floor)" "$PODLAB --version"

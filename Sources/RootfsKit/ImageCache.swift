@@ -1,0 +1,90 @@
+import Foundation
+import PodlabCore
+
+/// Unpacked images, content-addressed: `<imageCacheDir>/<sha256>/rootfs`, unpacked once per digest.
+///
+/// Pods mount `rootfs` read-only as an overlay lower layer, so a second pod costs no unpack. An
+/// entry appears atomically: unpack into `.tmp-<digest>-<pid>-<random>` beside it, write the
+/// `complete` marker, then `rename` the whole directory into place. A half-unpacked image (crash,
+/// corrupt archive) is never visible under the final name, and an flock on `<digest>.lock`
+/// serialises concurrent unpacks of the same image. A hit is one `stat` of the marker.
+public struct ImageCache {
+    public let paths: PodlabPaths
+
+    public init(paths: PodlabPaths) {
+        self.paths = paths
+    }
+
+    /// The directory holding the unpacked entry for `digest` (parent of `rootfs`).
+    public func entryPath(digest: String) -> String { paths.imageCacheDir + "/" + digest }
+
+    /// The unpacked rootfs of `record` (read-only lower dir), unpacking it on first use.
+    public func rootfs(for record: ImageRecord) throws -> String {
+        try rootfs(tarball: record.tarballPath, digest: record.digest).path
+    }
+
+    /// Like `rootfs(for:)` for any tarball whose sha256 is known; says whether it unpacked.
+    public func rootfs(tarball: String, digest: String) throws -> (path: String, report: ExtractionReport?) {
+        guard digest.count == 64, digest.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw PodlabError(.invalidArgument, "image cache: digest \(digest) is not 64 lowercase hex characters")
+        }
+        let entry = entryPath(digest: digest)
+        let marker = entry + "/complete"
+        var st = stat()
+        if stat(marker, &st) == 0 { return (entry + "/rootfs", nil) }
+
+        try makeDirectories(paths.imageCacheDir, mode: 0o700)
+        return try FileLock.withExclusiveLock(paths.imageCacheDir + "/\(digest).lock") {
+            // Another thread or process may have finished while we waited for the lock.
+            if stat(marker, &st) == 0 { return (entry + "/rootfs", nil) }
+            try removeLeftovers(digest: digest, entry: entry)
+            let (actual, _) = try FileDigest.sha256(ofFile: tarball)
+            guard actual == digest else {
+                throw PodlabError(.conflict, "image cache: \(tarball) has sha256 \(actual) but the catalog says \(digest); re-import the image")
+            }
+            let temporary = paths.imageCacheDir + "/.tmp-\(digest)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            do {
+                try checkedSyscall("mkdir(\(temporary))") { mkdir(temporary, 0o755) }
+                try checkedSyscall("mkdir(\(temporary)/rootfs)") { mkdir(temporary + "/rootfs", 0o755) }
+                let report = try SafeExtractor().extract(archive: tarball, into: temporary + "/rootfs")
+                let summary = "sha256:\(digest)\nsource: \(tarball)\nentries: \(report.entries)\nwarnings:\n"
+                    + report.warnings.map { "  \($0)\n" }.joined()
+                guard FileManager.default.createFile(atPath: temporary + "/complete", contents: Data(summary.utf8)) else {
+                    throw PodlabError(.invalidState, "write(\(temporary)/complete): cannot create the completion marker")
+                }
+                try checkedSyscall("rename(\(temporary), \(entry))") { rename(temporary, entry) }
+                return (entry + "/rootfs", report)
+            } catch {
+                try? removeTree(temporary)
+                throw error
+            }
+        }
+    }
+
+    /// The sha256 (hex) of a tarball file: the digest that names its cache entry.
+    public static func digest(ofTarball path: String) throws -> String {
+        try FileDigest.sha256(ofFile: path).digest
+    }
+
+    /// Removes every unpacked image (`podlab clean --images`). Pods using one must be gone first.
+    public func removeAll() throws {
+        guard FileManager.default.fileExists(atPath: paths.imageCacheDir) else { return }
+        try removeTree(paths.imageCacheDir)
+    }
+
+    /// Digests with a complete cache entry.
+    public func cachedDigests() throws -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.imageCacheDir)) ?? []
+        return names.filter { $0.count == 64 && FileManager.default.fileExists(atPath: paths.imageCacheDir + "/" + $0 + "/complete") }.sorted()
+    }
+
+    /// Under the digest's lock nobody else is unpacking it: temp dirs for it are crash leftovers,
+    /// and an entry without its marker is not ours (the marker is written before the rename).
+    private func removeLeftovers(digest: String, entry: String) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.imageCacheDir)) ?? []
+        for name in names where name.hasPrefix(".tmp-\(digest)-") {
+            try removeTree(paths.imageCacheDir + "/" + name)
+        }
+        if FileManager.default.fileExists(atPath: entry) { try removeTree(entry) }
+    }
+}
