@@ -10,6 +10,9 @@ import Reports
 /// - lab `cleanup` always runs, then every pod of the lab is deleted, then `deleteAll` on the
 ///   lab's namespace as a safety net — also on Ctrl-C/SIGTERM through `InterruptGuard`.
 public final class LabRunner {
+    /// Seconds between SIGTERM and SIGKILL when the runner deletes a lab's pods at cleanup.
+    public static let cleanupGracePeriod: Double = 1
+
     public let lab: Lab
     public let namespace: String
     private let state: LabRunState
@@ -94,7 +97,9 @@ public final class LabRunner {
             let opStart = Date()
             var failure: String?
             do {
-                try state.backend.delete(pod, gracePeriod: cleanupTimeout)
+                // A short grace period: the lab is over, and an app like `sleep` that ignores
+                // SIGTERM as PID 1 would otherwise hold cleanup for the pod's full 30 s.
+                try state.backend.delete(pod, gracePeriod: min(LabRunner.cleanupGracePeriod, cleanupTimeout))
             } catch {
                 failure = "delete pod \(pod.name) (\(pod.id)): \(error)"
             }

@@ -55,7 +55,7 @@ public enum NamespaceInspector {
 
     /// How a namespace type is held across the rows: `shared` (same inode everywhere),
     /// `private` (all different), `partly shared`, or `host` (same as PID 1 of the host).
-    public static func sharing(_ type: NamespaceType, rows: [ProcessNamespaces], hostInodes: [String: UInt64] = inodes(pid: 1)) -> String {
+    public static func sharing(_ type: NamespaceType, rows: [ProcessNamespaces], hostInodes: [String: UInt64] = inodes(pid: getpid())) -> String {
         let values = rows.compactMap { $0.inode(type) }
         guard let first = values.first else { return "-" }
         if values.allSatisfy({ $0 == first }) {

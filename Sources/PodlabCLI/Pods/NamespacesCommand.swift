@@ -25,7 +25,7 @@ struct NamespacesCommand: ParsableCommand {
     /// One row per namespace type, one column per process: what a student compares.
     static func render(_ rows: [ProcessNamespaces]) -> String {
         var table = Table(headers: ["NS"] + rows.map { "\($0.process.prefix(14)) (\($0.pid))" } + ["SHARING"])
-        let host = NamespaceInspector.inodes(pid: 1)
+        let host = NamespaceInspector.inodes(pid: getpid())
         for type in NamespaceType.allCases {
             guard rows.contains(where: { $0.inode(type) != nil }) else { continue }
             table.add([type.rawValue] + rows.map { $0.inode(type).map(String.init) ?? "-" }
