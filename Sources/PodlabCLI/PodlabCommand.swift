@@ -10,7 +10,7 @@ public struct PodlabCommand: ParsableCommand {
         abstract: "Kubernetes pod internals, reproducible on one Linux machine.",
         discussion: "podlab builds real pod sandboxes (a pause process holding the pod's namespaces, containers joining them, veth networking, cgroups) and runs declarative labs against them.",
         version: version,
-        subcommands: [RunCommand.self, LintCommand.self, ListCommand.self, SchemaCommand.self])
+        subcommands: [RunCommand.self, WalkCommand.self, LintCommand.self, ListCommand.self, SchemaCommand.self, DocsCommand.self])
 
     public init() {}
 }
