@@ -42,23 +42,23 @@ public final class LabRunner {
         start()
         for offset in lab.steps.indices {
             let step = lab.steps[offset]
+            let report: StepReport
             if let failedStep {
-                driver?.afterStep(step, report: recordSkipped(at: offset, reason: "step \(failedStep) failed"), runner: self)
-                continue
+                report = recordSkipped(at: offset, reason: "step \(failedStep) failed")
+            } else if quitRequested {
+                report = recordSkipped(at: offset, reason: "the walk was ended (q)")
+            } else {
+                switch driver?.beforeStep(step, index: offset, runner: self) ?? .run {
+                case .run:
+                    report = runStep(at: offset, driver: driver)
+                case .skip:
+                    report = recordSkipped(at: offset, reason: "skipped by the user")
+                case .quit:
+                    quitRequested = true
+                    report = recordSkipped(at: offset, reason: "the walk was ended (q)")
+                }
             }
-            if quitRequested {
-                driver?.afterStep(step, report: recordSkipped(at: offset, reason: "the walk was ended (q)"), runner: self)
-                continue
-            }
-            switch driver?.beforeStep(step, index: offset, runner: self) ?? .run {
-            case .run:
-                driver?.afterStep(step, report: runStep(at: offset, driver: driver), runner: self)
-            case .skip:
-                driver?.afterStep(step, report: recordSkipped(at: offset, reason: "skipped by the user"), runner: self)
-            case .quit:
-                quitRequested = true
-                driver?.afterStep(step, report: recordSkipped(at: offset, reason: "the walk was ended (q)"), runner: self)
-            }
+            driver?.afterStep(step, report: report, runner: self)
         }
         return finish(keepPods: keepPods && !quitRequested)
     }
