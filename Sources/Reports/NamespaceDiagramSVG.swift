@@ -132,7 +132,7 @@ private struct Layout {
         let center = x + columnWidth / 2
         var lines = ["  <g>", "    <title>\(esc("\(process.name) (pid \(process.pid)\(process.id.map { ", id \($0)" } ?? ""))"))</title>"]
         // A thin guide from the box down through the namespace rows.
-        lines.append("    <line x1=\"\(f(center))\" y1=\"\(f(boxTop + boxHeight))\" x2=\"\(f(center))\" y2=\"\(f(legendTop - 10))\" stroke=\"\(colors.1)\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>")
+        lines.append("    <line x1=\"\(f(center))\" y1=\"\(f(boxTop + boxHeight))\" x2=\"\(f(center))\" y2=\"\(f(bandsTop + Double(kinds.count) * (rowHeight + rowGap) - rowGap))\" stroke=\"\(colors.1)\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>")
         lines.append("    <rect x=\"\(f(x))\" y=\"\(f(boxTop))\" width=\"\(f(columnWidth))\" height=\"\(f(boxHeight))\" rx=\"8\" fill=\"\(colors.0)\" stroke=\"\(colors.1)\" stroke-width=\"2\"/>")
         lines.append("  " + text(center, boxTop + 22, fit(process.name, width: columnWidth - 16, size: 14, bold: true), size: 14, bold: true))
         lines.append("  " + text(center, boxTop + 41, "PID \(process.pid)", size: 12))
@@ -156,9 +156,16 @@ private struct Layout {
             let x = columnX(index), bandWidth = columnX(end) + columnWidth - x
             var label = "\(kind):[\(inode)]"
             if members > 1 { label += members == processes.count ? " shared by all \(members)" : " shared by \(members)" }
-            if kind == "net", let ip, !ip.isEmpty { label += " · pod IP \(ip)" }
+            let ipText = kind == "net" ? ip.flatMap { $0.isEmpty ? nil : "pod IP \($0)" } : nil
             lines.append("  <rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(bandWidth))\" height=\"\(f(rowHeight))\" rx=\"6\" fill=\"\(colors.0)\" stroke=\"\(colors.1)\" stroke-width=\"1.5\"/>")
-            lines.append(text(x + bandWidth / 2, y + rowHeight / 2 + 4, fit(label, width: bandWidth - 12, size: 12), size: 12, monospace: false))
+            if let ipText, textWidth(label + " · " + ipText, size: 12) > bandWidth - 12 {
+                // A narrow band (one box) gets the IP on a second line rather than an ellipsis.
+                lines.append(text(x + bandWidth / 2, y + 14, fit(label, width: bandWidth - 12, size: 11), size: 11))
+                lines.append(text(x + bandWidth / 2, y + 28, fit(ipText, width: bandWidth - 12, size: 11), size: 11))
+            } else {
+                let full = ipText.map { label + " · " + $0 } ?? label
+                lines.append(text(x + bandWidth / 2, y + rowHeight / 2 + 4, fit(full, width: bandWidth - 12, size: 12), size: 12))
+            }
             index = end + 1
         }
         return lines

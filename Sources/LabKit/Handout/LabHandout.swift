@@ -42,10 +42,11 @@ public enum LabHandout {
             return nil
         }
         for file in Set(manifests).sorted() { out.append("- Manifest: `\(file)` (next to the lab file).") }
-        let text = allOperations(lab).flatMap { EquivalentCommands.commands(for: $0, lab: lab, values: [:]) }.joined(separator: "\n")
+        let text = allOperations(lab).flatMap { EquivalentCommands.commands(for: $0, lab: lab, values: [:], relativePaths: true) }.joined(separator: "\n")
         let tools = [("ip ", "`ip` (iproute2)"), ("nsenter", "`nsenter` (util-linux)"), ("lsns", "`lsns` (util-linux)"), ("pstree", "`pstree` (psmisc)"), ("wget", "`wget` (or curl)")]
             .filter { text.contains($0.0) }.map(\.1)
         if !tools.isEmpty { out.append("- For typing the commands yourself: \(ExpectedObservations.list(tools)).") }
+        out.append("- The commands use placeholders such as `<pause-pid>` and podlab's `$PODLAB_…` variables (set for its scripts); when typing them, use the values `podlab ps -a` and `podlab ns` show.")
         out.append("- Step by step with pauses: `podlab walk \(lab.name)`; all at once with a report: `podlab run \(lab.name)`.")
         out.append("")
         return out
@@ -99,7 +100,7 @@ public enum LabHandout {
 
     private static func commandBlock(_ title: String, _ operations: [LabOperation], lab: Lab) -> [String] {
         var seen = Set<String>()
-        let lines = operations.flatMap { EquivalentCommands.commands(for: $0, lab: lab, values: [:]) }.filter { seen.insert($0).inserted }
+        let lines = operations.flatMap { EquivalentCommands.commands(for: $0, lab: lab, values: [:], relativePaths: true) }.filter { seen.insert($0).inserted }
         guard !lines.isEmpty else { return [] }
         var out = title.isEmpty ? [] : [title, ""]
         out.append("```console")

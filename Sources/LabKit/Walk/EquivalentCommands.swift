@@ -10,13 +10,15 @@ import Foundation
 /// (`ip netns identify`, `nsenter`, `pstree`).
 public enum EquivalentCommands {
     /// The commands for one operation; comment lines start with `#`.
-    /// - Parameter values: bindings and `PODLAB_*` built-ins known now (`LabRunner.knownValues`).
-    public static func commands(for operation: LabOperation, lab: Lab, values: [String: String]) -> [String] {
+    /// - Parameters:
+    ///   - values: bindings and `PODLAB_*` built-ins known now (`LabRunner.knownValues`).
+    ///   - relativePaths: manifest paths relative to the lab file (handouts) instead of absolute.
+    public static func commands(for operation: LabOperation, lab: Lab, values: [String: String], relativePaths: Bool = false) -> [String] {
         let known = Known(values: values, podHint: operation.action.pod)
         switch operation.action {
         case let .apply(file, _, _):
             guard let file else { return ["# an inline manifest: podlab applies it for you (kubectl apply -f - on a cluster)"] }
-            let path = file.hasPrefix("/") ? file : (lab.directory as NSString).appendingPathComponent(file)
+            let path = file.hasPrefix("/") || relativePaths ? file : (lab.directory as NSString).appendingPathComponent(file)
             return ["cat \(ShellQuote.join([path]))", "# on a cluster: kubectl apply -f \(file)"]
         case let .wait(condition):
             return ["podlab pods", "podlab ps -a" + (condition.container.map { "    # \($0): STATE, ATTEMPT" } ?? "")]
