@@ -277,7 +277,7 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
 
     private func printSummary(_ report: LabReport, runner: LabRunner) {
         emit("")
-        let result = report.failed ? style.red("failed") : style.green("passed")
+        let result = report.failed ? style.red("failed") : (runner.quitRequested ? style.yellow("ended early (q)") : style.green("passed"))
         emit(style.bold("\(lab.name) \(result): \(report.passedStepCount)/\(report.labSteps.count) steps passed in \(DurationText.format(report.duration))"))
         if options.keep && !runner.quitRequested {
             emit("The pods are still running in namespace \(namespace). Delete them with:")
