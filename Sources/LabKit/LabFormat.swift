@@ -117,13 +117,20 @@ public enum LabFormat {
         return LabObjectSpec("Operation", doc: "One verb with its checks.", fields: common + verbs, exactlyOne: LabVerb.allCases.map(\.rawValue))
     }()
 
-    static let step = LabObjectSpec("Step", doc: "A step: try (stop at the first failure), catch (only on failure), finally (always).", fields: [
+    static let step = LabObjectSpec("Step", doc: "A step: try (stop at the first failure), catch (only on failure), finally (always); or a student task (task, verify, solution) instead of try.", fields: [
         LabFieldSpec("name", .string, required: true, "the step's name"),
         LabFieldSpec("text", .string, "Markdown explaining the step (shown by classroom mode)"),
+        LabFieldSpec("questions", .list(.string, minItems: 1), "discussion questions (Markdown) for `podlab walk` and handouts; not checked"),
         LabFieldSpec("timeouts", .object(timeouts), "timeouts for this step's operations"),
-        LabFieldSpec("try", .list(.object(operation), minItems: 1), required: true, "operations run in order; the first failure stops the step"),
+        LabFieldSpec("try", .list(.object(operation), minItems: 1), "operations run in order; the first failure stops the step (required unless the step is a task)"),
+        LabFieldSpec("task", .string, "Markdown: what the student should do; `podlab walk` waits, then runs verify (instead of try)"),
+        LabFieldSpec("hint", .string, "Markdown shown to the student when verify fails"),
+        LabFieldSpec("verify", .list(.object(operation), minItems: 1), "operations that pass once the task is done (like a Killercoda verify script)"),
+        LabFieldSpec("solution", .list(.object(operation), minItems: 1), "the scripted solution: `podlab run` runs it before verify; `walk` runs it when the student skips"),
         LabFieldSpec("catch", .list(.object(operation), minItems: 1), "operations run only when the step failed (all of them, even if one fails)"),
         LabFieldSpec("finally", .list(.object(operation), minItems: 1), "operations run after the step, pass or fail"),
+    ], alternatives: ["try", "task"], requires: [
+        "task": ["verify", "solution"], "verify": ["task"], "solution": ["task"], "hint": ["task"],
     ])
 
     static let spec = LabObjectSpec("Spec", doc: "The experiment.", fields: [

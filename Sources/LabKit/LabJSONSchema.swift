@@ -49,6 +49,8 @@ public enum LabJSONSchema {
                 if !required.isEmpty { object["required"] = required }
                 if !spec.exactlyOne.isEmpty { object["oneOf"] = spec.exactlyOne.map { ["required": [$0]] } }
                 if !spec.atLeastOne.isEmpty { object["anyOf"] = spec.atLeastOne.map { ["required": [$0]] } }
+                if !spec.alternatives.isEmpty { object["oneOf"] = spec.alternatives.map { ["required": [$0]] } }
+                if !spec.requires.isEmpty { object["dependentRequired"] = spec.requires }
                 definitions[spec.name] = object
             }
             return ["$ref": "#/$defs/\(spec.name)"]

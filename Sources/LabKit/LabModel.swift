@@ -46,10 +46,30 @@ public struct LabStep: Sendable {
     public var name: String
     /// Markdown explaining the step.
     public var text: String
+    /// Discussion questions (Markdown), shown by `podlab walk` and in handouts; never checked.
+    public var questions: [String] = []
     public var timeouts: LabTimeouts
+    /// The operations podlab runs. Empty for a student task step (see `task`).
     public var tryOperations: [LabOperation]
+    /// Set when the step hands the student a task instead of running `try`.
+    public var task: LabTask?
     public var catchOperations: [LabOperation]
     public var finallyOperations: [LabOperation]
+    public var location: SourceLocation
+}
+
+/// A task for the student (Killercoda's verify scripts, iximiuz's hint checks): `podlab walk`
+/// shows `text`, waits until the student says done, runs `verify`, and shows `hint` on failure;
+/// `podlab run` runs the scripted `solution` first, so CI covers the task too.
+public struct LabTask: Sendable {
+    /// Markdown: what the student should do.
+    public var text: String
+    /// Markdown shown after a failed verify.
+    public var hint: String?
+    /// Checks that pass once the task is done; the first failure stops them (like `try`).
+    public var verify: [LabOperation]
+    /// What a student would do, as operations: run by `podlab run`, or by `walk` on request.
+    public var solution: [LabOperation]
     public var location: SourceLocation
 }
 

@@ -135,14 +135,32 @@ struct LabBuilder {
 
     private mutating func buildStep(_ node: Node) -> LabStep {
         let mapping = node.mapping
+        let tryOperations = operations(mapping?["try"])
+        let task = buildTask(node)
         return LabStep(
             name: string(mapping?["name"]) ?? "",
             text: string(mapping?["text"]) ?? "",
+            questions: (mapping?["questions"]?.sequence ?? Node.Sequence([])).compactMap { $0.scalar?.string },
             timeouts: timeouts(mapping?["timeouts"]),
-            tryOperations: operations(mapping?["try"]),
+            tryOperations: tryOperations,
+            task: task,
             catchOperations: operations(mapping?["catch"]),
             finallyOperations: operations(mapping?["finally"]),
             location: location(node))
+    }
+
+    /// A student task. `walk` may run only `verify` (the student did the work) or `solution`
+    /// then `verify`, so bindings saved by the solution are not visible to verify or to later
+    /// steps: only verify's own outputs are.
+    private mutating func buildTask(_ node: Node) -> LabTask? {
+        guard let mapping = node.mapping, let taskNode = mapping["task"], let text = taskNode.scalar?.string else { return nil }
+        let before = defined
+        let verify = operations(mapping["verify"])
+        let afterVerify = defined
+        defined = before
+        let solution = operations(mapping["solution"])
+        defined = afterVerify
+        return LabTask(text: text, hint: string(mapping["hint"]), verify: verify, solution: solution, location: location(taskNode))
     }
 
     private mutating func operations(_ node: Node?) -> [LabOperation] {

@@ -17,6 +17,13 @@ public final class LabRunner {
     public let namespace: String
     private let state: LabRunState
     private weak var observer: (any LabRunObserver)?
+    private var startTime = Date()
+    private var started = false
+    private var interruptToken: UUID?
+    private var steps: [StepReport] = []
+    private var failedStep: String?
+    /// Set when a driver asked to quit; the remaining steps are skipped.
+    public private(set) var quitRequested = false
 
     /// - Parameters:
     ///   - namespace: unique per run, so parallel labs never collide.
@@ -29,49 +36,65 @@ public final class LabRunner {
     }
 
     /// Runs the lab to the end and returns its report. Never throws: failures are in the report.
-    public func run() -> LabReport {
-        let start = Date()
+    /// - Parameters:
+    ///   - driver: asked before each step and task attempt (`podlab walk`); nil runs everything
+    ///     and runs tasks' solutions (`podlab run`).
+    ///   - keepPods: when every step was reached, leave the pods running and skip the lab's
+    ///     `cleanup` (a quit or Ctrl-C still cleans up).
+    public func run(driver: (any LabStepDriver)? = nil, keepPods: Bool = false) -> LabReport {
+        start()
+        for offset in lab.steps.indices {
+            let step = lab.steps[offset]
+            let report: StepReport
+            if let failedStep {
+                report = recordSkipped(at: offset, reason: "step \(failedStep) failed")
+            } else if quitRequested {
+                report = recordSkipped(at: offset, reason: "the walk was ended (q)")
+            } else {
+                switch driver?.beforeStep(step, index: offset, runner: self) ?? .run {
+                case .run:
+                    report = runStep(at: offset, driver: driver)
+                case .skip:
+                    report = recordSkipped(at: offset, reason: "skipped by the user")
+                case .quit:
+                    quitRequested = true
+                    report = recordSkipped(at: offset, reason: "the walk was ended (q)")
+                }
+            }
+            driver?.afterStep(step, report: report, runner: self)
+        }
+        return finish(keepPods: keepPods && !quitRequested)
+    }
+
+    /// Starts the run: announces it and arms Ctrl-C/SIGTERM to delete the lab's pods.
+    /// Called by `run` and by the first `runStep`; calling it again does nothing.
+    public func start() {
+        guard !started else { return }
+        started = true
+        startTime = Date()
         observer?.labStarted(lab, namespace: namespace)
         let backend = state.backend
         let namespace = self.namespace
-        let token = InterruptGuard.shared.register { try? backend.deleteAll(namespace: namespace) }
-        defer { InterruptGuard.shared.unregister(token) }
-
-        var steps: [StepReport] = []
-        var failedStep: String?
-        for (offset, step) in lab.steps.enumerated() {
-            if let failedStep {
-                let now = Date()
-                let skipped = StepReport(index: offset + 1, name: step.name, skipReason: "step \(failedStep) failed", startTime: now, endTime: now, operations: [])
-                steps.append(skipped)
-                observer?.stepFinished(lab, skipped)
-                continue
-            }
-            let report = runStep(step, index: offset + 1)
-            steps.append(report)
-            observer?.stepFinished(lab, report)
-            if report.failed { failedStep = report.displayName }
-        }
-        let cleanup = runCleanup()
-        steps.append(cleanup)
-        observer?.stepFinished(lab, cleanup)
-        let report = LabReport(name: lab.name, title: lab.title, file: lab.file, namespace: namespace, startTime: start, endTime: Date(), steps: steps)
-        observer?.labFinished(lab, report)
-        return report
+        interruptToken = InterruptGuard.shared.register { try? backend.deleteAll(namespace: namespace) }
     }
 
-    private func runStep(_ step: LabStep, index: Int) -> StepReport {
-        let start = Date()
+    /// Runs one step (0-based `offset`) now and records it. A task step runs its solution and
+    /// verify, or, with a driver, asks it before each attempt.
+    @discardableResult
+    public func runStep(at offset: Int, driver: (any LabStepDriver)? = nil) -> StepReport {
+        start()
+        let step = lab.steps[offset]
+        let begin = Date()
         let timeouts = lab.timeouts.overridden(by: step.timeouts)
-        var operations: [OperationReport] = []
-        var failed = false
-        for operation in step.tryOperations {
-            let report = runOperation(operation, phase: .try, timeouts: timeouts, step: step.name)
-            operations.append(report)
-            if report.failed {
-                failed = true
-                if !operation.continueOnError { break }
+        var operations: [OperationReport]
+        var failed: Bool
+        if let task = step.task {
+            guard let result = runTask(step, task, timeouts: timeouts, driver: driver) else {
+                return recordSkipped(at: offset, reason: quitRequested ? "the walk was ended (q)" : "task skipped by the student")
             }
+            (operations, failed) = result
+        } else {
+            (operations, failed) = runSequence(step.tryOperations, phase: .try, timeouts: timeouts, step: step.name)
         }
         if failed {
             for operation in step.catchOperations {
@@ -81,8 +104,125 @@ public final class LabRunner {
         for operation in step.finallyOperations {
             operations.append(runOperation(operation, phase: .finally, timeouts: timeouts, step: step.name))
         }
-        return StepReport(index: index, name: step.name, startTime: start, endTime: Date(), operations: operations)
+        let report = StepReport(index: offset + 1, name: step.name, startTime: begin, endTime: Date(), operations: operations)
+        record(report)
+        return report
     }
+
+    /// Records step `offset` as not run.
+    @discardableResult
+    public func recordSkipped(at offset: Int, reason: String) -> StepReport {
+        let now = Date()
+        let report = StepReport(index: offset + 1, name: lab.steps[offset].name, skipReason: reason, startTime: now, endTime: now, operations: [])
+        record(report)
+        return report
+    }
+
+    /// Runs the lab's cleanup and deletes its pods (unless `keepPods`), then returns the report
+    /// of every step recorded so far.
+    public func finish(keepPods: Bool = false) -> LabReport {
+        start()
+        let cleanup = keepPods ? keptCleanup() : runCleanup()
+        steps.append(cleanup)
+        observer?.stepFinished(lab, cleanup)
+        // Cleaned up, or (with keepPods) left on purpose: either way a late Ctrl-C must not delete.
+        if let token = interruptToken { InterruptGuard.shared.unregister(token) }
+        interruptToken = nil
+        let report = LabReport(name: lab.name, title: lab.title, file: lab.file, namespace: namespace, startTime: startTime, endTime: Date(), steps: steps)
+        observer?.labFinished(lab, report)
+        return report
+    }
+
+    /// The pods applied so far, in order.
+    public var pods: [LabPodRef] { state.pods }
+
+    /// The current status of a pod, or nil when the backend cannot say.
+    public func status(of pod: LabPodRef) -> LabPodStatus? { try? state.backend.podStatus(pod) }
+
+    /// Every binding known now: the lab's, the outputs saved so far, and the built-ins of `pod`
+    /// (the first applied pod when nil). For showing commands a person could type.
+    public func knownValues(pod: String? = nil) -> [String: String] {
+        state.builtins(pod: pod).merging(state.bindings) { _, new in new }
+    }
+
+    private func record(_ report: StepReport) {
+        steps.append(report)
+        observer?.stepFinished(lab, report)
+        if report.failed && failedStep == nil { failedStep = report.displayName }
+    }
+
+    /// Operations in order; the first failure stops them unless it says `continueOnError`.
+    private func runSequence(_ list: [LabOperation], phase: OperationReport.Phase, timeouts: LabTimeouts, step: String) -> ([OperationReport], Bool) {
+        var operations: [OperationReport] = []
+        var failed = false
+        for operation in list {
+            let report = runOperation(operation, phase: phase, timeouts: timeouts, step: step)
+            operations.append(report)
+            if report.failed {
+                failed = true
+                if !operation.continueOnError { break }
+            }
+        }
+        return (operations, failed)
+    }
+
+    /// A student task: nil when skipped or quit. The report keeps the last verify attempt (and
+    /// the solution when it ran) plus a `task` line saying who did it.
+    private func runTask(_ step: LabStep, _ task: LabTask, timeouts: LabTimeouts, driver: (any LabStepDriver)?) -> ([OperationReport], Bool)? {
+        let begin = Date()
+        guard let driver else {
+            let (solution, solutionFailed) = runSequence(task.solution, phase: .solution, timeouts: timeouts, step: step.name)
+            if solutionFailed { return (solution, true) }
+            let (verify, failed) = runSequence(task.verify, phase: .verify, timeouts: timeouts, step: step.name)
+            if failed { return (solution + verify, true) }
+            return (solution + verify + [taskNote("solved by the scripted solution", begin, task, step: step.name)], false)
+        }
+        var lastFailure: [OperationReport]?
+        var attempt = 0
+        while true {
+            attempt += 1
+            switch driver.beforeTaskAttempt(step, task: task, attempt: attempt, lastFailure: lastFailure, runner: self) {
+            case .check:
+                let (verify, failed) = runSequence(task.verify, phase: .verify, timeouts: timeouts, step: step.name)
+                if !failed {
+                    return (verify + [taskNote("done by the student (attempt \(attempt))", begin, task, step: step.name)], false)
+                }
+                lastFailure = verify
+            case .solution:
+                let (solution, solutionFailed) = runSequence(task.solution, phase: .solution, timeouts: timeouts, step: step.name)
+                if solutionFailed { return (solution, true) }
+                let (verify, failed) = runSequence(task.verify, phase: .verify, timeouts: timeouts, step: step.name)
+                if failed { return (solution + verify, true) }
+                let tries = attempt - 1
+                let note = taskNote("solution shown after \(tries) attempt\(tries == 1 ? "" : "s") by the student", begin, task, step: step.name)
+                return (solution + verify + [note], false)
+            case .skip:
+                return nil
+            case .quit:
+                quitRequested = true
+                return nil
+            }
+        }
+    }
+
+    private func taskNote(_ outcome: String, _ begin: Date, _ task: LabTask, step: String) -> OperationReport {
+        let note = OperationReport(verb: "task", summary: "student task: \(outcome)", phase: .verify, location: task.location.description,
+                                   startTime: begin, endTime: Date(), observations: [.fact(name: "student task", value: outcome)])
+        observer?.operationFinished(lab, step: step, note)
+        return note
+    }
+
+    /// `--keep`: nothing is deleted; the report says how to delete it later.
+    private func keptCleanup() -> StepReport {
+        let now = Date()
+        let note = OperationReport(verb: "keep", summary: "pods kept (--keep): delete them with `\(Self.deleteCommand(namespace: namespace))`",
+                                   phase: .cleanup, location: lab.file, startTime: now, endTime: now,
+                                   observations: [.fact(name: "pods kept in namespace", value: namespace)])
+        return StepReport(index: 0, name: "@cleanup", kind: .cleanup, skipReason: "--keep: pods left running", startTime: now, endTime: now, operations: [note])
+    }
+
+    /// How a person deletes what a kept run left behind.
+    public static func deleteCommand(namespace: String) -> String { "podlab delete -n \(namespace) --all" }
 
     private func runCleanup() -> StepReport {
         let start = Date()
@@ -128,6 +268,8 @@ public final class LabRunner {
         let retryDeadline = operation.eventually.map { start.addingTimeInterval($0.timeout ?? timeouts.value(.assert)) }
         var attempts = 0
         var outcome = OperationOutcome()
+        let summary = OperationExecutor.summary(operation)
+        observer?.operationStarted(lab, step: step, summary: summary, operation: operation)
         while true {
             attempts += 1
             do {
@@ -143,6 +285,7 @@ public final class LabRunner {
                 outcome.error = "\(outcome.error ?? "") — still failing after \(attempts) attempts in \(LabDuration.format(Date().timeIntervalSince(start)))"
                 break
             }
+            observer?.operationRetrying(lab, step: step, summary: summary, attempt: attempts, lastError: outcome.error ?? "")
             Thread.sleep(forTimeInterval: eventually.interval)
         }
         if outcome.error == nil {
@@ -153,7 +296,7 @@ public final class LabRunner {
             }
         }
         let report = OperationReport(
-            verb: operation.verb.rawValue, summary: OperationExecutor.summary(operation), phase: phase,
+            verb: operation.verb.rawValue, summary: summary, phase: phase,
             location: operation.location.description, startTime: start, endTime: Date(), attempts: attempts,
             observations: outcome.observations, commands: outcome.commands, error: outcome.error)
         observer?.operationFinished(lab, step: step, report)

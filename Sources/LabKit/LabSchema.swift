@@ -66,13 +66,21 @@ public struct LabObjectSpec: Sendable {
     public var exactlyOne: [String]
     /// At least one of these fields must be present (a `wait` condition).
     public var atLeastOne: [String]
+    /// Exactly one of these fields must be present, the first being the usual one (a step's
+    /// `try`, or `task` for a student task). Unlike `exactlyOne`, these are not verbs.
+    public var alternatives: [String]
+    /// Field → fields that must be present with it (`task` needs `verify` and `solution`).
+    public var requires: [String: [String]]
 
-    public init(_ name: String, doc: String, fields: [LabFieldSpec], exactlyOne: [String] = [], atLeastOne: [String] = []) {
+    public init(_ name: String, doc: String, fields: [LabFieldSpec], exactlyOne: [String] = [], atLeastOne: [String] = [],
+                alternatives: [String] = [], requires: [String: [String]] = [:]) {
         self.name = name
         self.doc = doc
         self.fields = fields
         self.exactlyOne = exactlyOne
         self.atLeastOne = atLeastOne
+        self.alternatives = alternatives
+        self.requires = requires
     }
 
     public func field(_ name: String) -> LabFieldSpec? { fields.first { $0.name == name } }

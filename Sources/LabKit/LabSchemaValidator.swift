@@ -99,6 +99,7 @@ struct LabSchemaValidator {
         for required in spec.fields where required.required && mapping[required.name] == nil {
             error(node, "missing required field \"\(required.name)\" in \(spec.name)\(field.isEmpty ? "" : " (\(field))")")
         }
+        validateAlternatives(node, mapping, spec, field: field)
         if !spec.exactlyOne.isEmpty && seenExactlyOne.isEmpty {
             let unknownVerb = mapping.keys.compactMap(\.scalar?.string).first { spec.field($0) == nil }
             if unknownVerb == nil {
@@ -107,6 +108,23 @@ struct LabSchemaValidator {
         }
         if !spec.atLeastOne.isEmpty && !spec.atLeastOne.contains(where: { mapping[$0] != nil }) {
             error(node, "\(spec.name) needs at least one of: \(spec.atLeastOne.joined(separator: ", "))")
+        }
+    }
+
+    /// `alternatives` (exactly one present) and `requires` (fields that come together).
+    private mutating func validateAlternatives(_ node: Node, _ mapping: Node.Mapping, _ spec: LabObjectSpec, field: String) {
+        let present = spec.alternatives.filter { mapping[$0] != nil }
+        if let usual = spec.alternatives.first, present.isEmpty {
+            let others = spec.alternatives.dropFirst().map { "\"\($0)\"" }.joined(separator: " or ")
+            error(node, "missing required field \"\(usual)\" in \(spec.name)\(field.isEmpty ? "" : " (\(field))")" + (others.isEmpty ? "" : "; or give \(others) instead"))
+        } else if present.count > 1, let second = mapping.first(where: { $0.key.scalar?.string == present[1] })?.key {
+            error(second, "\(spec.name) has both \(present.map { "\"\($0)\"" }.joined(separator: " and ")); use one of them")
+        }
+        for (key, _) in mapping {
+            guard let name = key.scalar?.string, let needed = spec.requires[name] else { continue }
+            for other in needed where mapping[other] == nil {
+                error(key, "\"\(name)\" needs \"\(other)\" in \(spec.name) (\(other): \(spec.field(other)?.doc ?? ""))")
+            }
         }
     }
 

@@ -161,7 +161,13 @@ struct OperationExecutor {
     private func namespaces(_ pod: String?, shared: [NamespaceKind], private privateKinds: [NamespaceKind]) throws -> OperationOutcome {
         let ref = try state.pod(pod)
         let rows = try state.backend.namespaces(ref)
-        let table = NamespaceTable(pod: ref.name, rows: rows.map { NamespaceTable.Row(process: $0.process, pid: $0.pid, inodes: $0.inodes) })
+        // IP and container ids are for the report's diagram only; a status failure is not the
+        // namespaces operation's failure.
+        let status = try? state.backend.podStatus(ref)
+        let ids = Dictionary((status?.containers ?? []).map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let table = NamespaceTable(pod: ref.name, ip: status?.ip, rows: rows.map {
+            NamespaceTable.Row(process: $0.process, pid: $0.pid, inodes: $0.inodes, containerID: $0.process == "pause" ? ref.id : ids[$0.process])
+        })
         var outcome = OperationOutcome()
         outcome.observations.append(.namespaces(table))
         if let reference = table.reference {
@@ -286,6 +292,12 @@ struct OperationExecutor {
         outcome.commands.append(CommandRecord(target: "host", command: "podlab logs \(previous ? "--previous " : "")\(ref.name)\(container.map { " -c \($0)" } ?? "")", exitCode: nil, stdout: text, stderr: ""))
         return outcome
     }
+}
+
+extension LabOperation {
+    /// The one-line name of the operation in reports and on the console (its `description`,
+    /// else generated from the verb: `exec in app: ip addr`).
+    public var summary: String { OperationExecutor.summary(self) }
 }
 
 /// Runs a blocking call with a deadline. The call cannot be cancelled, so on timeout it keeps

@@ -91,6 +91,7 @@ public enum MarkdownReport {
         }
         guard !tables.isEmpty else { return }
         out.heading(1, "Namespaces")
+        renderPictures(lab, into: &out)
         for (step, table) in tables {
             out.line("")
             out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private).")
@@ -118,6 +119,21 @@ public enum MarkdownReport {
             out.line("</details>")
         }
         out.line("")
+    }
+
+    /// The SVG pictures `ReportWriter` writes next to this file, side by side when there are
+    /// several (before/after).
+    private static func renderPictures(_ lab: LabReport, into out: inout MarkdownBuffer) {
+        let diagrams = LabDiagrams.diagrams(for: lab)
+        guard !diagrams.isEmpty else { return }
+        out.line("")
+        if diagrams.count == 1, let diagram = diagrams.first {
+            out.line("![Namespaces of pod \(html(diagram.table.pod)), \(html(diagram.caption))](\(diagram.fileName))")
+        } else {
+            out.line("| " + diagrams.map { cell($0.caption) }.joined(separator: " | ") + " |")
+            out.line("|" + String(repeating: "---|", count: diagrams.count))
+            out.line("| " + diagrams.map { "![Namespaces of pod \(cell(html($0.table.pod))), \(cell(html($0.caption)))](\($0.fileName))" }.joined(separator: " | ") + " |")
+        }
     }
 
     private static func renderProcessTrees(_ lab: LabReport, into out: inout MarkdownBuffer) {

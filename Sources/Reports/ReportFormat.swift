@@ -36,7 +36,7 @@ public struct ReportWriter: Sendable {
         self.formats = formats
     }
 
-    /// Writes `<name>.md`, one `<lab>.md` per lab, and one file per requested format.
+    /// Writes `<name>.md`, one `<lab>.md` per lab with its SVG pictures, and one file per requested format.
     /// - Returns: the paths written, suite Markdown first.
     @discardableResult
     public func write(_ report: Report) throws -> [String] {
@@ -49,6 +49,7 @@ public struct ReportWriter: Sendable {
         written.append(try save(MarkdownReport.render(report), as: "\(name).md"))
         for lab in report.labs {
             written.append(try save(MarkdownReport.render(lab), as: "\(lab.name).md"))
+            for diagram in LabDiagrams.diagrams(for: lab) { written.append(try save(diagram.svg, as: diagram.fileName)) }
         }
         for format in formats {
             written.append(try save(try format.render(report), as: "\(name).\(format.fileExtension)"))

@@ -112,7 +112,13 @@ public struct StepReport: Codable, Sendable {
 /// One operation: what ran, what it observed, and the error if it failed.
 public struct OperationReport: Codable, Sendable {
     /// Which block of the step the operation belongs to.
-    public enum Phase: String, Codable, Sendable { case `try`, `catch`, finally, cleanup }
+    public enum Phase: String, Codable, Sendable {
+        case `try`, `catch`, finally, cleanup
+        /// A student task's scripted solution (`podlab run`, or `walk` when the student skips).
+        case solution
+        /// A student task's checks.
+        case verify
+    }
 
     /// The verb (`exec`, `wait`, `namespaces`, …).
     public var verb: String
@@ -209,11 +215,14 @@ public struct NamespaceTable: Codable, Sendable {
         public var pid: Int32
         /// Namespace kind (`net`, `ipc`, …) to inode.
         public var inodes: [String: UInt64]
+        /// The container id (pause: the sandbox id), when known.
+        public var containerID: String?
 
-        public init(process: String, pid: Int32, inodes: [String: UInt64]) {
+        public init(process: String, pid: Int32, inodes: [String: UInt64], containerID: String? = nil) {
             self.process = process
             self.pid = pid
             self.inodes = inodes
+            self.containerID = containerID
         }
     }
 
@@ -221,10 +230,13 @@ public struct NamespaceTable: Codable, Sendable {
     public static let kinds = ["net", "ipc", "uts", "mnt", "pid", "cgroup", "user"]
 
     public var pod: String
+    /// The pod IP when the table was taken (it lives in the net namespace).
+    public var ip: String?
     public var rows: [Row]
 
-    public init(pod: String, rows: [Row]) {
+    public init(pod: String, ip: String? = nil, rows: [Row]) {
         self.pod = pod
+        self.ip = ip
         self.rows = rows
     }
 
