@@ -39,7 +39,8 @@ final class PodKitLabBackend: LabBackend {
             containers: record.containers.map { container in
                 LabContainerStatus(
                     name: container.name, id: container.id, image: container.image,
-                    pid: container.state == .running ? container.pid : nil, state: container.kubeState,
+                    pid: container.state == .running ? container.pid : nil,
+                    state: container.kubeState == "terminated" ? "exited" : container.kubeState,
                     reason: container.waitingReason ?? container.reason, restartCount: container.restartCount,
                     exitCode: container.exitCode, lastExitCode: container.lastTerminated?.exitCode,
                     lastReason: container.lastTerminated?.reason)
