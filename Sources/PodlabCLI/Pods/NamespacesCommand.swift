@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PodKit
+import PodlabCore
+import Reports
 
 /// `podlab ns`: namespace inodes of pause and every container, marked shared or private.
 struct NamespacesCommand: ParsableCommand {
@@ -9,10 +11,21 @@ struct NamespacesCommand: ParsableCommand {
 
     @OptionGroup var selection: PodSelection
     @Option(name: .shortAndLong, help: "Output format: table or json (lsns -J style).") var output: OutputFormat = .table
+    @Option(help: "Also write a diagram of the pod (boxes per process, bands per shared namespace) as SVG to this file.")
+    var svg: String?
 
     func run() throws {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
         let rows = NamespaceInspector.table(for: pod)
+        if let svg {
+            let processes = rows.map { NamespaceDiagramSVG.Process(name: $0.process, pid: $0.pid, id: String($0.containerID.prefix(13)), inodes: $0.inodes) }
+            let text = NamespaceDiagramSVG.render(pod: pod.spec.name, ip: pod.sandbox.ip, processes: processes)
+            do {
+                try text.write(toFile: svg, atomically: true, encoding: .utf8)
+            } catch {
+                throw PodlabError(.syscall, "write(\(svg)): \(error.localizedDescription)")
+            }
+        }
         if output == .json {
             try printJSON(NamespaceReport(pod: pod.spec.name, processes: rows))
             return
