@@ -83,11 +83,11 @@ public struct IPAM: Sendable {
 
     /// Removes every lease of this network; returns what was removed.
     @discardableResult
-    public func releaseAll() throws -> [IPAMLease] {
+    public func releaseAll(keeping live: Set<String> = []) throws -> [IPAMLease] {
         try locked {
-            let all = try readLeases()
-            for lease in all { try removeLease(lease.address) }
-            return all
+            let released = try readLeases().filter { !live.contains($0.podName) }
+            for lease in released { try removeLease(lease.address) }
+            return released
         }
     }
 

@@ -8,17 +8,21 @@ extension PodNetwork {
     /// Returns one line per thing removed ("netns /run/netns/podlab-web", "veth plv1a2b3c4d",
     /// "lease 10.88.0.2 web"). The bridge stays (see `removeBridge`).
     ///
-    /// Run it only when no podlab pod should survive: pins of live pods are removed too.
-    public func cleanAll() throws -> [String] {
+    /// - Parameter live: pods whose pin, veth and lease stay (pods another podlab state
+    ///   directory still runs, e.g. a parallel test run); everything else goes.
+    public func cleanAll(keeping live: Set<String> = []) throws -> [String] {
         var removed: [String] = []
-        for name in try FileSystem.list(config.netnsDir).sorted() where name.hasPrefix(Self.pinPrefix) {
+        let livePins = Set(live.map { Self.pinPrefix + $0 })
+        let liveVeths = Set(live.map { HostVethName.forPod($0) })
+        for name in try FileSystem.list(config.netnsDir).sorted() where name.hasPrefix(Self.pinPrefix) && !livePins.contains(name) {
             let path = config.netnsDir + "/" + name
             try NetnsPin(path: path).remove()
             removed.append("netns \(path)")
         }
         let host = NetlinkSession(socket: try RouteNetlinkSocket())
         if let bridge = try host.link(name: config.bridgeName) {
-            for link in try host.links() where link.kind == "veth" && link.masterIndex == bridge.index && HostVethName.matches(link.name) {
+            for link in try host.links() where link.kind == "veth" && link.masterIndex == bridge.index && HostVethName.matches(link.name)
+                && !liveVeths.contains(link.name) {
                 do {
                     try host.deleteLink(name: link.name)
                 } catch let error as PodlabError where error.isErrno(ENODEV) {
@@ -27,7 +31,7 @@ extension PodNetwork {
                 removed.append("veth \(link.name)")
             }
         }
-        for lease in try ipam.releaseAll() {
+        for lease in try ipam.releaseAll(keeping: live) {
             removed.append("lease \(lease.address) \(lease.podName)")
         }
         return removed
