@@ -37,4 +37,15 @@ struct HandoutTests {
             #expect(handout.contains(lab.description.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
     }
+
+    /// `Labs/handouts/` holds the printed handouts for a course site; they must match what
+    /// `podlab docs --all --dir Labs/handouts` writes from the current lab files.
+    @Test func committedHandoutsAreCurrent() throws {
+        for file in try LabCatalog(labsDirectory: LabFileLintTests.labsDirectory).allFiles() {
+            let lab = try LabParser.parse(file: file)
+            let path = LabFileLintTests.labsDirectory + "/handouts/\(lab.name).md"
+            let committed = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(committed == LabHandout.render(lab), "\(path) is stale: run podlab docs --all --dir Labs/handouts")
+        }
+    }
 }
