@@ -1,21 +1,5 @@
 import PodlabCore
 
-/// A position in a lab file. Lines and columns start at 1 (libyaml's marks, as Yams reports them).
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible, Codable {
-    public var file: String
-    public var line: Int
-    public var column: Int
-
-    public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
-    }
-
-    /// `file:line:column`, the form editors and CI annotations jump to.
-    public var description: String { "\(file):\(line):\(column)" }
-}
-
 /// One problem found in a lab file.
 public struct LabDiagnostic: Hashable, Sendable, CustomStringConvertible, Codable {
     public var location: SourceLocation

@@ -1,3 +1,5 @@
+import PodlabCore
+
 /// A parsed, validated lab file. Built only by `LabParser`, so every value here passed the
 /// field tables in `LabFormat`.
 public struct Lab: Sendable {

@@ -1,3 +1,4 @@
+import PodlabCore
 import Foundation
 import Yams
 

@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// `restartPolicy` (K8S-SEMANTICS #17): Always is Kubernetes' default.
 public enum RestartPolicy: String, Codable, Sendable, CaseIterable {

@@ -2,19 +2,6 @@ import Foundation
 import PodlabCore
 import Yams
 
-/// A position in a YAML file, printed as `file:line:column` (1-based, like compilers do).
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible, Codable {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
-    }
-    public var description: String { "\(file):\(line):\(column)" }
-}
-
 /// A YAML node together with the file it came from and its path from the document root
 /// (`spec.containers[0].image`), so every error can say exactly where and what.
 ///
