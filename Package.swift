@@ -35,7 +35,7 @@ let package = Package(
         // Shared error type, paths, syscall error helpers. No other podlab dependency.
         .target(
             name: "PodlabCore",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CPodlab", .product(name: "SystemPackage", package: "swift-system")]),
         // libarchive unpacking, image catalog, content-addressed cache, OCI/docker archives.
         .target(
             name: "RootfsKit",

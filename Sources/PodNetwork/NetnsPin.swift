@@ -74,13 +74,3 @@ public struct NetnsPin: Sendable, Equatable {
         try checkedSyscall("mount(\(directory), MS_SHARED|MS_REC)") { mount("", directory, "none", shared, nil) }
     }
 }
-
-extension pl_error {
-    /// The C shim's failure as a user-facing error naming the stage, e.g. `setns(/run/netns/x)`.
-    var podlabError: PodlabError {
-        let stage = withUnsafeBytes(of: self.stage) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        return PodlabError.syscall(stage, Errno(rawValue: err))
-    }
-}

@@ -136,18 +136,10 @@ int pl_sysctl_in_netns(const char *netns_path, const char *proc_path, const char
 /// Makes the caller a child subreaper (PR_SET_CHILD_SUBREAPER), like containerd-shim.
 int pl_set_child_subreaper(struct pl_error *err);
 
-/// Detaches the calling process into the background as a daemon-style child: fork, setsid, fork.
-/// Returns in the grandchild with *is_daemon = 1 (stdio redirected to `log_path`); in the original
-/// process with *is_daemon = 0 and *pid_out = the daemon's pid. Used only before threads exist.
-int pl_daemonize(const char *log_path, int *is_daemon, pid_t *pid_out, struct pl_error *err);
-
-/// lchown/utimes/mknod helpers the Swift Glibc module hides are not needed: use Glibc directly.
-
-/// pivot_root(2), not exported by glibc.
-int pl_pivot_root(const char *new_root, const char *put_old);
-
-/// Sets the calling process' name as shown by ps/pstree (PR_SET_NAME, 15 chars).
-int pl_set_process_name(const char *name);
+/// Opens a pseudo-terminal pair for `podlab exec -t` (both ends O_CLOEXEC, primary O_NOCTTY),
+/// sized like the terminal on `size_from_fd` if it is one. The pty functions are hidden by
+/// Swift's Glibc module and ioctl(2) is variadic, hence C.
+int pl_open_pty(int size_from_fd, int *primary_out, int *replica_out, struct pl_error *err);
 
 #ifdef __cplusplus
 }

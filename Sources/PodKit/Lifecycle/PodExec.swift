@@ -12,9 +12,14 @@ public struct PodExec {
         self.paths = paths
     }
 
-    /// Runs `command` in `container` of `record` with the caller's stdio; returns the exit code
-    /// (128 + signal for signal deaths).
-    public func run(_ record: PodRecord, container: ContainerStatus, command: [String], tty: Bool) throws -> Int32 {
+    /// Runs `command` in `container` of `record`; returns the exit code (128 + signal for
+    /// signal deaths).
+    /// - Parameters:
+    ///   - stdio: the process's stdin, stdout, stderr (the caller's own by default).
+    ///   - controllingTerminal: make `stdio.input` (a pty's replica side) its controlling terminal.
+    public func run(_ record: PodRecord, container: ContainerStatus, command: [String],
+                    stdio: (input: FileDescriptor, output: FileDescriptor, error: FileDescriptor) = (.standardInput, .standardOutput, .standardError),
+                    controllingTerminal: Bool = false) throws -> Int32 {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) in pod \(record.spec.name) is not running (state \(container.state.display)); podlab exec needs a running container")
         }
@@ -32,10 +37,10 @@ public struct PodExec {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: record.key, name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
-        request.stdin = FileDescriptor.standardInput
-        request.stdout = FileDescriptor.standardOutput
-        request.stderr = FileDescriptor.standardError
-        request.controllingTerminal = tty && isatty(0) == 1
+        request.stdin = stdio.input
+        request.stdout = stdio.output
+        request.stderr = stdio.error
+        request.controllingTerminal = controllingTerminal
         request.waitForExit = true
         return try ProcessSpawner().spawn(request).exit?.exitCode ?? 255
     }

@@ -130,16 +130,3 @@ extension SpawnRequest {
     }
 }
 
-extension pl_error {
-    /// The stage the C side filled in, e.g. `execve(/bin/nope)`.
-    var stageDescription: String {
-        withUnsafeBytes(of: stage) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-    }
-
-    /// The failure as the error users see: the stage names the syscall and its argument.
-    var podlabError: PodlabError {
-        PodlabError.syscall(stageDescription, Errno(rawValue: err))
-    }
-}

@@ -16,9 +16,10 @@ public enum SupervisorLoop {
         for signal in [SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
         // Block before anything can arrive; sigtimedwait then takes them one at a time.
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        var error = pl_error()
-        if pl_set_child_subreaper(&error) != 0 {
-            FileHandle.standardError.write(Data("podlab supervise: \(PodlabError.fromShim(error))\n".utf8))
+        do {
+            try ProcessSpawner.makeChildSubreaper()
+        } catch {
+            FileHandle.standardError.write(Data("podlab supervise: \(error)\n".utf8))
             return 1
         }
         let record: PodRecord
@@ -63,16 +64,5 @@ public enum SupervisorLoop {
             guard pid > 0 else { return }
             supervisor.handleExit(pid: pid, waitStatus: status)
         }
-    }
-}
-
-extension PodlabError {
-    /// Converts the C shim's `{errno, stage}` into a syscall error.
-    public static func fromShim(_ error: pl_error) -> PodlabError {
-        var copy = error
-        let stage = withUnsafeBytes(of: &copy.stage) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return .syscall(stage.isEmpty ? "podlab shim" : stage, errnoValue: error.err)
     }
 }

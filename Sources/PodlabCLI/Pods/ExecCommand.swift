@@ -9,14 +9,22 @@ struct ExecCommand: ParsableCommand {
 
     @OptionGroup var selection: PodSelection
     @Option(name: .shortAndLong, help: "Container name (default: the first app container).") var container: String?
-    @Flag(name: .shortAndLong, help: "Give the command the terminal as its controlling TTY.") var tty = false
+    @Flag(name: .shortAndLong, help: "Run the command on a new pseudo-terminal (for shells and full-screen programs).") var tty = false
     @Flag(name: .shortAndLong, help: "Keep stdin open (stdin is always passed through; accepted for crictl/kubectl habits).") var interactive = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() throws {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
         let status = try pod.defaultContainer(container)
-        let code = try PodExec(paths: .fromEnvironment()).run(pod, container: status, command: command, tty: tty)
+        let exec = PodExec(paths: .fromEnvironment())
+        guard tty else {
+            throw ExitCode(try exec.run(pod, container: status, command: command))
+        }
+        let terminal = try TerminalSession.open()
+        let replica = terminal.replica
+        let code = try terminal.run {
+            try exec.run(pod, container: status, command: command, stdio: (replica, replica, replica), controllingTerminal: true)
+        }
         throw ExitCode(code)
     }
 }
