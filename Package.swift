@@ -20,7 +20,7 @@ let package = Package(
         // Thin entry point; internal modes (supervisor) are hidden subcommands.
         .executableTarget(
             name: "podlab",
-            dependencies: ["PodlabCLI"]),
+            dependencies: ["PodlabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c.
         .executableTarget(
             name: "pause",

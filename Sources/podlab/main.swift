@@ -1,3 +1,17 @@
+import ArgumentParser
 import PodlabCLI
 
-PodlabCommand.main()
+// Exit codes (DESIGN.md): 0 success, 1 a lab or command failed, 2 usage or lab-file errors.
+// swift-argument-parser uses 64 (EX_USAGE) for usage errors; podlab maps it to 2.
+do {
+    var command = try PodlabCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = PodlabCommand.exitCode(for: error)
+    if code == .validationFailure {
+        let message = PodlabCommand.fullMessage(for: error)
+        if !message.isEmpty { print(message, to: &StandardError.stream) }
+        PodlabCommand.exit(withError: ExitCode(2))
+    }
+    PodlabCommand.exit(withError: error)
+}

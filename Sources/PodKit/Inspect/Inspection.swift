@@ -54,7 +54,7 @@ public enum PodInspection {
         Status(
             id: pod.id,
             metadata: Metadata(name: pod.spec.name, uid: pod.uid, namespace: pod.spec.namespace, attempt: pod.sandbox.attempt),
-            state: pod.sandbox.ready ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
+            state: pod.isReady ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
             createdAt: pod.createdAt,
             network: Network(ip: pod.sandbox.ip ?? "", additionalIps: []),
             linux: Linux(namespaces: ["options": NamespaceOptions(network: "POD", pid: pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: "POD")]),
@@ -69,7 +69,7 @@ public enum PodInspection {
         return Document(
             status: status(pod),
             info: Info(
-                pid: pod.sandbox.pausePID ?? 0, processStatus: pod.sandbox.ready ? "running" : "deleted",
+                pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
                 netNamespaceClosed: pod.sandbox.netnsPath.map { !FileManager.default.fileExists(atPath: $0) } ?? true,
                 image: "podlab/pause", runtimeType: "podlab",
                 runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(pod.key)/pause")),

@@ -17,13 +17,13 @@ public struct PodDeleter {
     @discardableResult
     public func delete(_ record: PodRecord, grace: TimeInterval? = nil) -> [String] {
         let effectiveGrace = grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds)
-        if let pid = record.supervisorPID, isSupervisor(pid, key: record.key) {
+        if let pid = record.supervisorPID, PodRecord.isSupervisor(pid, key: record.key) {
             try? "\(effectiveGrace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
             kill(pid, SIGTERM)
             // The supervisor removes the pod directory as its last act.
             let deadline = Date().addingTimeInterval(effectiveGrace + 15)
             while Date() < deadline, FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
-                if !isSupervisor(pid, key: record.key) { break }
+                if !PodRecord.isSupervisor(pid, key: record.key) { break }
                 usleep(1000)
             }
             if !FileManager.default.fileExists(atPath: store.directory(for: record.key)) { return [] }
@@ -39,7 +39,7 @@ public struct PodDeleter {
         var problems: [String] = []
         let runtime = LinuxPodRuntime(paths: paths)
         if let record = try? store.load(key: key) {
-            if let pid = record.supervisorPID, isSupervisor(pid, key: key) { kill(pid, SIGKILL) }
+            if let pid = record.supervisorPID, PodRecord.isSupervisor(pid, key: key) { kill(pid, SIGKILL) }
             runtime.killPod(record)
             runtime.destroySandbox(record)
             runtime.removeVolumes(record)
@@ -48,12 +48,5 @@ public struct PodDeleter {
         }
         do { try store.remove(key: key) } catch { problems.append("\(error)") }
         return problems
-    }
-
-    /// Whether `pid` is still this pod's supervisor (pids are reused).
-    func isSupervisor(_ pid: Int32, key: String) -> Bool {
-        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return args.count >= 3 && args[1] == "supervise" && args[2] == key
     }
 }

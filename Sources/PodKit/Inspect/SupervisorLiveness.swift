@@ -1,0 +1,21 @@
+import Foundation
+
+extension PodRecord {
+    /// Whether this pod's supervisor still runs: the pid is alive *and* is `podlab supervise <key>`
+    /// (pids are reused). A pod whose supervisor died (crash, `kill -9`) is shown NotReady and
+    /// left for `podlab delete` or `podlab clean`.
+    public var supervisorAlive: Bool {
+        guard let pid = supervisorPID else { return false }
+        return PodRecord.isSupervisor(pid, key: key)
+    }
+
+    /// Whether `pid` is `podlab supervise <key>`.
+    public static func isSupervisor(_ pid: Int32, key: String) -> Bool {
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return args.count >= 3 && args[1] == "supervise" && args[2] == key
+    }
+
+    /// Ready as crictl means it: pause runs and someone is looking after the pod.
+    public var isReady: Bool { sandbox.ready && supervisorAlive }
+}
