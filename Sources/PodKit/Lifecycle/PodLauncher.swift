@@ -116,7 +116,7 @@ public struct PodLauncher {
                 throw PodlabError(.invalidState, "pod \(record.spec.name) could not start: \(failure)")
             }
             if current.started { return current }
-            if let pid = current.supervisorPID, kill(pid, 0) != 0 {
+            if let pid = current.supervisorPID, !PodRecord.isSupervisor(pid, key: record.key) {
                 let detail = (try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 throw PodlabError(.invalidState, "the supervisor of pod \(record.spec.name) exited before the pod started\(detail.isEmpty ? "" : ": \(detail)")")
             }
