@@ -25,13 +25,10 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
         isatty(fileDescriptor) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
-    private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-    private func clock() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
-    }
+    /// Console lines are kept to this width (errors and command output excepted).
+    static let width = 80
 
+    private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     private func emit(_ line: String) {
         lock.lock()
         write(line + "\n")
@@ -39,12 +36,20 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
     }
 
     public func labStarted(_ lab: Lab, namespace: String) {
-        if !quiet { emit(paint("=== RUN   \(lab.name)", "1") + "  \(lab.title)  [namespace \(namespace)]") }
+        if !quiet {
+            emit(paint("=== RUN   \(lab.name)", "1") + "  [namespace \(namespace)]")
+            emit("    " + (lab.title.count > Self.width - 4 ? String(lab.title.prefix(Self.width - 5)) + "…" : lab.title))
+        }
     }
 
     public func operationFinished(_ lab: Lab, step: String, _ operation: OperationReport) {
-        let status = operation.failed ? paint("FAIL", "31") : paint("DONE", "32")
-        let line = "| \(clock()) | \(lab.name) | \(step) | \(operation.phase == .try ? "" : operation.phase.rawValue + " ")\(operation.verb) | \(status) | \(DurationText.format(operation.duration)) | \(operation.summary)"
+        let status = operation.failed ? paint("FAIL", "31") : paint("ok  ", "32")
+        // One line per operation that fits 80 columns: status, time, where, what (cut with …).
+        let phase = operation.phase == .try ? "" : operation.phase.rawValue + " "
+        let head = "  \(DurationText.format(operation.duration).padding(toLength: 8, withPad: " ", startingAt: 0)) \(step): \(phase)"
+        let room = max(10, Self.width - 7 - head.count)
+        let what = operation.summary.count > room ? String(operation.summary.prefix(room - 1)) + "…" : operation.summary
+        let line = "  \(status)" + head + what
         if !quiet || operation.failed { emit(line) }
         if let error = operation.error {
             for errorLine in error.split(separator: "\n") { emit("    " + paint(String(errorLine), "31")) }
