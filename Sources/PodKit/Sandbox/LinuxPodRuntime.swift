@@ -119,6 +119,7 @@ public final class LinuxPodRuntime: PodRuntime {
         }
         if let pause = record.sandbox.pausePID { reap(pause) }
         tearDownNetwork(key: record.key)
+        waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(record.key))
         try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
         umount2("\(dir)/shm", Int32(MNT_DETACH))
         if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: record.key)) }
@@ -155,6 +156,15 @@ public final class LinuxPodRuntime: PodRuntime {
             if pin.isMounted { try? pin.remove() }
         }
         _ = try? network.ipam.release(pod: key)
+    }
+
+    /// The kernel destroys an unpinned netns (and with it the veth pair) asynchronously, in its
+    /// netns cleanup work. Wait (up to 3 s) for the host end to go, so that `delete` returning
+    /// means the veth is gone and re-creating a pod of the same name (same veth name) cannot hit
+    /// EEXIST; CNI's bridge plugin gets the same effect by deleting the veth itself on DEL.
+    func waitForLinkRemoval(_ name: String) {
+        let path = "/sys/class/net/\(name)"
+        for _ in 0..<600 where FileManager.default.fileExists(atPath: path) { usleep(5000) }
     }
 
     func reap(_ pid: Int32) {
