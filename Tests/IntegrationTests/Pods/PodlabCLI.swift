@@ -37,7 +37,12 @@ final class PodlabCLI {
     /// Pod keys this test created (for the leak check).
     private(set) var keys: Set<String> = []
 
-    init(_ label: String) throws {
+    init(_ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let binaries = PodlabTestEnvironment.shared.podlab
+        let pause = (binaries as NSString).deletingLastPathComponent + "/pause"
+        try #require(FileManager.default.isExecutableFile(atPath: binaries) && FileManager.default.isExecutableFile(atPath: pause),
+                     "\(binaries) or \(pause) is missing: run `swift build --product podlab --product pause` (scripts/test does)",
+                     sourceLocation: sourceLocation)
         namespace = PodlabTestEnvironment.shared.nextNamespace()
         directory = "\(PodlabTestEnvironment.shared.root)/\(namespace)"
         stateDir = "\(directory)/state"
