@@ -2,20 +2,26 @@ import Cgroups
 import Foundation
 import PodlabCore
 
-/// `podlab clean`: removes everything podlab left on this machine, also after a crash or
-/// `kill -9` of any podlab process: supervisors, pause and container processes, mounts, netns
-/// pins, veths, IPAM leases, cgroups, pod directories.
+/// `podlab clean`: removes everything podlab left, also after a crash or `kill -9` of any podlab
+/// process: supervisors, pause and container processes, mounts, netns pins, veths, IPAM leases,
+/// cgroups, pod directories.
 ///
-/// Pods of *this* state directory are removed whether their supervisor lives or not. Leftovers
-/// with no pod directory (cgroups, pins, veths, leases) are swept too, except those of pods a
-/// live supervisor of another state directory still runs (a parallel test run, a second
-/// checkout), so one `clean` never breaks someone else's live pod.
+/// Pods of *this* state directory are removed whether their supervisor lives or not. With the
+/// default state directory (`/run/podlab`) it also sweeps pieces no pod directory names any more
+/// (cgroups, pins, veths, leases), except those of pods that a live supervisor of another state
+/// directory still runs. With `PODLAB_STATE_DIR` set elsewhere (a test run, a CI job next to
+/// others) it removes only that state directory's pods, so one run's clean never kills another
+/// run's pods ("concurrent labs never collide").
 public struct PodCleaner {
     public let paths: PodlabPaths
 
     public init(paths: PodlabPaths) {
         self.paths = paths
     }
+
+    /// Whether this clean sweeps leftovers machine-wide (default state dir) or only removes the
+    /// pods of its own state dir.
+    public var sweepsMachine: Bool { paths.stateDir == PodlabPaths.fromEnvironment([:]).stateDir }
 
     /// A running `podlab supervise KEY` process and the state directory it serves.
     struct Supervisor {
@@ -34,7 +40,6 @@ public struct PodCleaner {
             kill(supervisor.pid, SIGKILL)
             report.append("killed supervisor \(supervisor.pid) (pod \(supervisor.key))")
         }
-        let others = Set(supervisors.filter { $0.stateDir != paths.stateDir }.map(\.key))
         // 2. Every pod directory, with or without a readable record.
         let keys = (try? FileManager.default.contentsOfDirectory(atPath: paths.podsDir)) ?? []
         for key in keys.sorted() {
@@ -42,22 +47,11 @@ public struct PodCleaner {
             report.append("removed pod \(key)")
             report += problems.map { "failed: \($0)" }
         }
-        let runtime = LinuxPodRuntime(paths: paths)
-        // 3. Cgroups of pods whose directory was already gone.
-        if let driver = try? runtime.cgroups() {
-            for pod in ((try? driver.listPods()) ?? []) where !others.contains(pod) {
-                do {
-                    try driver.killAll(PodCgroup(pod: pod))
-                    try driver.remove(PodCgroup(pod: pod))
-                    report.append("removed cgroup \(pod)")
-                } catch { report.append("failed: cgroup \(pod): \(error)") }
-            }
+        if sweepsMachine {
+            let others = Set(supervisors.filter { $0.stateDir != paths.stateDir }.map(\.key))
+            report += sweepMachine(keeping: others)
         }
-        // 4. Netns pins, veths and leases.
-        if let network = try? runtime.network() {
-            do { report += try network.cleanAll(keeping: others) } catch { report.append("failed: network: \(error)") }
-        }
-        // 5. Any mount left under the state directory (shm, memory-backed volumes).
+        // Any mount left under the state directory (shm, memory-backed volumes).
         for mount in MountTable.mountPoints(under: paths.stateDir).reversed() {
             if umount2(mount, Int32(MNT_DETACH)) == 0 { report.append("unmounted \(mount)") }
         }
@@ -65,18 +59,48 @@ public struct PodCleaner {
         return report
     }
 
+    /// Pieces no pod directory names any more: podlab cgroups, netns pins, veths on the bridge
+    /// and leases, except those of `live` pods (run by supervisors of other state directories).
+    func sweepMachine(keeping live: Set<String>) -> [String] {
+        var report: [String] = []
+        let runtime = LinuxPodRuntime(paths: paths)
+        if let driver = try? runtime.cgroups() {
+            for pod in ((try? driver.listPods()) ?? []) where !live.contains(pod) {
+                do {
+                    try driver.killAll(PodCgroup(pod: pod))
+                    try driver.remove(PodCgroup(pod: pod))
+                    report.append("removed cgroup \(pod)")
+                } catch { report.append("failed: cgroup \(pod): \(error)") }
+            }
+        }
+        if let network = try? runtime.network() {
+            do { report += try network.cleanAll(keeping: live) } catch { report.append("failed: network: \(error)") }
+        }
+        return report
+    }
+
     /// Every `podlab supervise KEY` process on the machine, with the state directory from its
-    /// environment (the launcher always sets `PODLAB_STATE_DIR`).
+    /// environment (the launcher always passes `PODLAB_STATE_DIR` explicitly).
     static func supervisors() -> [Supervisor] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).compactMap { pid -> Supervisor? in
             guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
             let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard args.count >= 3, (args[0] as NSString).lastPathComponent == "podlab", args[1] == "supervise" else { return nil }
-            let environ = (FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data())
-                .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            let stateDir = environ.first { $0.hasPrefix("PODLAB_STATE_DIR=") }.map { String($0.dropFirst("PODLAB_STATE_DIR=".count)) } ?? "/run/podlab"
+            let stateDir = environment(of: pid)["PODLAB_STATE_DIR"] ?? PodlabPaths.fromEnvironment([:]).stateDir
             return Supervisor(pid: pid, key: args[2], stateDir: stateDir)
         }
+    }
+
+    /// A process's environment (`/proc/<pid>/environ`).
+    static func environment(of pid: Int32) -> [String: String] {
+        let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+        var result: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return result
     }
 }

@@ -26,7 +26,13 @@ public struct PodDeleter {
                 if !PodRecord.isSupervisor(pid, key: record.key) { break }
                 usleep(1000)
             }
-            if !FileManager.default.fileExists(atPath: store.directory(for: record.key)) { return [] }
+            if !FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
+                // Removing the directory is the supervisor's last act; wait for it to be gone
+                // too, so "deleted" means no podlab process of the pod is left.
+                let exitDeadline = Date().addingTimeInterval(2)
+                while Date() < exitDeadline, PodRecord.isSupervisor(pid, key: record.key) { usleep(1000) }
+                return []
+            }
             kill(pid, SIGKILL)
         }
         return forceRemove(key: record.key)

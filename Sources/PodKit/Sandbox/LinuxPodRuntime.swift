@@ -118,12 +118,8 @@ public final class LinuxPodRuntime: PodRuntime {
             kill(pause, SIGKILL)
         }
         if let pause = record.sandbox.pausePID { reap(pause) }
-        if let network = try? network() {
-            if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") {
-                try? network.tearDown(attachment)
-            }
-            _ = try? network.ipam.release(pod: record.key)
-        }
+        tearDownNetwork(key: record.key)
+        waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(record.key))
         try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
         umount2("\(dir)/shm", Int32(MNT_DETACH))
         if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: record.key)) }
@@ -143,12 +139,32 @@ public final class LinuxPodRuntime: PodRuntime {
             try driver.killAll(PodCgroup(pod: key))
             try driver.remove(PodCgroup(pod: key))
         } catch { problems.append("cgroup \(key): \(error)") }
-        if let network = try? network() {
-            if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(dir)/network.json") { try? network.tearDown(attachment) }
-            _ = try? network.ipam.release(pod: key)
-        }
+        tearDownNetwork(key: key)
         for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
         return problems
+    }
+
+    /// Unpins the pod's netns (the kernel then destroys it and the veth pair) and releases its
+    /// lease. Without `network.json` (the supervisor was killed between `setUp` and writing it)
+    /// the pin is found by its name, `podlab-<key>`.
+    func tearDownNetwork(key: String) {
+        guard let network = try? network() else { return }
+        if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(store.directory(for: key))/network.json") {
+            try? network.tearDown(attachment)
+        } else {
+            let pin = NetnsPin(path: network.netnsPath(for: key))
+            if pin.isMounted { try? pin.remove() }
+        }
+        _ = try? network.ipam.release(pod: key)
+    }
+
+    /// The kernel destroys an unpinned netns (and with it the veth pair) asynchronously, in its
+    /// netns cleanup work. Wait (up to 3 s) for the host end to go, so that `delete` returning
+    /// means the veth is gone and re-creating a pod of the same name (same veth name) cannot hit
+    /// EEXIST; CNI's bridge plugin gets the same effect by deleting the veth itself on DEL.
+    func waitForLinkRemoval(_ name: String) {
+        let path = "/sys/class/net/\(name)"
+        for _ in 0..<600 where FileManager.default.fileExists(atPath: path) { usleep(5000) }
     }
 
     func reap(_ pid: Int32) {

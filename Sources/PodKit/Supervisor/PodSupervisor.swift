@@ -18,6 +18,9 @@ public final class PodSupervisor {
     public private(set) var shuttingDown = false
     /// Pod-level events, newest last (kubectl describe's Events), kept short.
     public private(set) var events: [String] = []
+    /// Where container starts and terminations are recorded, one line each (the supervisor
+    /// process sends them to the pod's `supervisor.log`, kubelet's event stream in small).
+    public var log: (String) -> Void = { _ in }
 
     public init(record: PodRecord, runtime: any PodRuntime, store: PodStore?) {
         self.record = record
@@ -107,6 +110,7 @@ public final class PodSupervisor {
             record.containers[i].cgroupPath = started.cgroupPath
             record.containers[i].state = .running
             record.containers[i].startedAt = Date()
+            log("container \(spec.name) attempt \(status.restartCount) started: id \(status.id.prefix(13)) pid \(started.pid)")
         } catch {
             // containerd reports a failed start as exit code 128, reason StartError.
             record.containers[i].state = .exited
@@ -172,6 +176,15 @@ public final class PodSupervisor {
             status.reason = code == 0 ? "Completed" : "Error"
         }
         record.containers[i] = status
+        let signalText = signal.map { " signal \($0)" } ?? ""
+        log("container \(status.name) attempt \(status.restartCount) terminated: exitCode \(code) reason \(status.reason ?? "")\(signalText)")
+    }
+
+    /// The attempt that just ended, as `lastState.terminated`.
+    func terminatedState(_ status: ContainerStatus, now: Date) -> TerminatedState {
+        TerminatedState(
+            containerID: status.id, exitCode: status.exitCode ?? 255, signal: status.signal, reason: status.reason ?? "Error",
+            startedAt: status.startedAt ?? now, finishedAt: status.finishedAt ?? now, logPath: status.logPath)
     }
 
     /// Applies the restart policy, with back-off, to an exited container.
@@ -192,6 +205,9 @@ public final class PodSupervisor {
         let finished = status.finishedAt ?? now
         let delay = backOff.nextDelay(entry: &backOffEntries[spec.name], finishedAt: finished)
         record.containers[i].nextStartAt = finished.addingTimeInterval(delay)
+        // While waiting, kubectl shows the attempt that just ended as lastState.terminated
+        // (kubelet builds it from the most recent exited container).
+        record.containers[i].lastTerminated = terminatedState(status, now: now)
         if delay > 0 {
             record.containers[i].waitingReason = "CrashLoopBackOff"
             record.containers[i].waitingMessage = CrashLoopBackOff.message(
@@ -212,10 +228,7 @@ public final class PodSupervisor {
         for i in record.containers.indices {
             guard let at = record.containers[i].nextStartAt, at <= now else { continue }
             let previous = record.containers[i]
-            record.containers[i].lastTerminated = TerminatedState(
-                containerID: previous.id, exitCode: previous.exitCode ?? 255, signal: previous.signal,
-                reason: previous.reason ?? "Error", startedAt: previous.startedAt ?? now,
-                finishedAt: previous.finishedAt ?? now, logPath: previous.logPath)
+            record.containers[i].lastTerminated = terminatedState(previous, now: now)
             record.containers[i].restartCount += 1
             record.containers[i].state = .created
             record.containers[i].nextStartAt = nil
@@ -265,10 +278,7 @@ public final class PodSupervisor {
                 continue
             }
             if status.startedAt != nil {
-                record.containers[i].lastTerminated = TerminatedState(
-                    containerID: status.id, exitCode: status.exitCode ?? 255, signal: status.signal,
-                    reason: status.reason ?? "Error", startedAt: status.startedAt ?? now,
-                    finishedAt: status.finishedAt ?? now, logPath: status.logPath)
+                record.containers[i].lastTerminated = terminatedState(status, now: now)
                 record.containers[i].restartCount += 1
             }
             record.containers[i].state = .created
@@ -280,38 +290,57 @@ public final class PodSupervisor {
         save()
     }
 
-    /// SIGTERM every running container (apps first, then sidecars in reverse order, #40), wait up
-    /// to `grace`, then SIGKILL; records each termination (143 / 137).
+    /// Stops every running container as kubelet's `killPodWithSyncResult` does with sidecars
+    /// (K8S-SEMANTICS #40, KEP-753 "termination ordering"): SIGTERM to the regular containers,
+    /// wait for them (SIGKILL at the grace deadline), then each sidecar in reverse spec order,
+    /// within what is left of the same grace period. Records each termination (143 / 137).
     func stopContainers(now: Date, grace: TimeInterval) {
         let running = record.containers.indices.filter { record.containers[$0].state == .running }
-        let ordered = running.filter { !record.containers[$0].isSidecar } + running.filter { record.containers[$0].isSidecar }.reversed()
-        for i in ordered { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
         let deadline = Date().addingTimeInterval(grace)
-        var remaining = Set(ordered)
+        terminate(running.filter { !record.containers[$0].isSidecar }, deadline: deadline)
+        // record.containers is in spec order (init containers first), so reversed() is reverse spec order.
+        for sidecar in running.filter({ record.containers[$0].isSidecar }).reversed() {
+            terminate([sidecar], deadline: deadline)
+        }
+        save()
+    }
+
+    /// SIGTERM to `group`, then reap until all of them exited; SIGKILL once `deadline` passes.
+    /// Any other child that exits meanwhile (a sidecar, pause) is recorded too, so no exit is lost.
+    func terminate(_ group: [Int], deadline: Date) {
+        for i in group { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
         var killed = false
-        while !remaining.isEmpty {
+        while group.contains(where: { record.containers[$0].state == .running }) {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid > 0 {
-                if let i = remaining.first(where: { record.containers[$0].pid == pid }) {
+                if let i = record.containers.indices.first(where: { record.containers[$0].pid == pid && record.containers[$0].state == .running }) {
                     recordTermination(i, waitStatus: status, now: Date())
                     runtime.cleanupContainer(record.containers[i], record: record)
-                    remaining.remove(i)
+                    save()  // other terminals see each termination as it happens
+                } else if pid == record.sandbox.pausePID {
+                    record.sandbox.ready = false
+                    record.sandbox.pausePID = nil
                 }
                 continue
             }
             if pid < 0 && errno == ECHILD {
                 // Not our children (tests with a fake runtime): nothing more to reap.
-                for i in remaining { record.containers[i].state = .exited; record.containers[i].pid = nil; record.containers[i].exitCode = 137 }
+                for i in group where record.containers[i].state == .running {
+                    record.containers[i].state = .exited
+                    record.containers[i].pid = nil
+                    record.containers[i].exitCode = 137
+                }
                 break
             }
             if !killed && Date() >= deadline {
-                for i in remaining { if let pid = record.containers[i].pid { runtime.signal(pid, SIGKILL) } }
+                for i in group where record.containers[i].state == .running {
+                    if let pid = record.containers[i].pid { runtime.signal(pid, SIGKILL) }
+                }
                 killed = true
             }
             usleep(2000)
         }
-        save()
     }
 
     // MARK: shutdown

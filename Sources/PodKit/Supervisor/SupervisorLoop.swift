@@ -32,6 +32,10 @@ public enum SupervisorLoop {
         var current = record
         current.supervisorPID = getpid()
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
+        supervisor.log = { line in
+            // stderr is the pod's supervisor.log (SupervisorProcess); one timestamped line per event.
+            FileHandle.standardError.write(Data("\(timestamp()) \(line)\n".utf8))
+        }
         do {
             try supervisor.start()
         } catch {
@@ -55,6 +59,13 @@ public enum SupervisorLoop {
                 return 0
             }
         }
+    }
+
+    /// RFC 3339 with milliseconds, UTC (the supervisor log's time column).
+    static func timestamp(_ date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 
     static func reap(_ supervisor: PodSupervisor) {
