@@ -126,4 +126,28 @@ struct ManifestParserTests {
         pod.name = String(repeating: "a", count: 62) + "-b"
         #expect(pod.effectiveHostname == String(repeating: "a", count: 62))
     }
+
+    @Test("file modes are read as kubectl reads them: 0644 is octal, 420 is decimal")
+    func octalModes() throws {
+        func mode(_ text: String) throws -> VolumeSource? {
+            let yaml = """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: cm}
+                data: {a: "1"}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web}
+                spec:
+                  containers: [{name: app, image: busybox}]
+                  volumes: [{name: v, configMap: {name: cm, defaultMode: \(text)}}]
+                """
+            return try parser.parse(yaml: yaml, file: "m.yaml").pods.first?.volumes.first?.source
+        }
+        #expect(try mode("0600") == .configMap(name: "cm", items: [], defaultMode: 0o600, optional: false))
+        #expect(try mode("420") == .configMap(name: "cm", items: [], defaultMode: 0o644, optional: false))
+        #expect(try mode("0o755") == .configMap(name: "cm", items: [], defaultMode: 0o755, optional: false))
+        #expect(throws: PodlabError.self) { try mode("0999") }
+    }
 }

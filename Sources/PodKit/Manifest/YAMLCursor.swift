@@ -78,11 +78,22 @@ public struct YAMLCursor {
         return scalar.string
     }
 
+    /// An integer. A leading `0` means octal, as YAML 1.1 (and so kubectl) reads `defaultMode: 0644`;
+    /// `0o` octal and `0x` hex are accepted too.
     public func int() throws -> Int {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+        guard case .scalar(let scalar) = node, let value = YAMLCursor.parseInt(scalar.string) else {
             throw error("expected an integer, found \(describeValue)")
         }
         return value
+    }
+
+    static func parseInt(_ text: String) -> Int? {
+        let sign = text.hasPrefix("-") ? -1 : 1
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.dropFirst()) : text
+        if digits.hasPrefix("0x") { return Int(digits.dropFirst(2), radix: 16).map { $0 * sign } }
+        if digits.hasPrefix("0o") { return Int(digits.dropFirst(2), radix: 8).map { $0 * sign } }
+        if digits.count > 1, digits.hasPrefix("0") { return Int(digits.dropFirst(), radix: 8).map { $0 * sign } }
+        return Int(digits).map { $0 * sign }
     }
 
     public func bool() throws -> Bool {
