@@ -64,8 +64,8 @@ final class PodlabCLI {
 
     /// Runs `podlab ARGS` and waits (up to `timeout`, then SIGKILL) for it to exit.
     @discardableResult
-    func run(_ arguments: [String], timeout: TimeInterval = 90) throws -> CommandResult {
-        let process = try start(arguments)
+    func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 90) throws -> CommandResult {
+        let process = try start(arguments, environment: extra)
         return try process.wait(timeout: timeout)
     }
 
@@ -78,8 +78,9 @@ final class PodlabCLI {
     }
 
     /// Starts `podlab ARGS` without waiting (to kill it mid-way, or to watch a delete).
-    func start(_ arguments: [String]) throws -> RunningCommand {
-        try RunningCommand(executable: environment.podlab, arguments: arguments, environment: variables, directory: directory)
+    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> RunningCommand {
+        try RunningCommand(executable: environment.podlab, arguments: arguments,
+                           environment: variables.merging(extra) { _, new in new }, directory: directory)
     }
 
     // MARK: pods

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every shipped lab must be able to fail: with one of its claims made false, `podlab run`
+/// exits 1 and the report names the failing step and check (issue 5's "tests that can fail").
+@Suite("Labs fail when their claim is false", .enabled(if: getuid() == 0))
+struct LabClaimTests {
+    /// One deliberately wrong expectation per lab: (lab, text in the lab file, replacement, the
+    /// step whose check must fail).
+    static let brokenClaims: [(lab: String, original: String, broken: String, step: String)] = [
+        ("pause-namespaces", "shared: [net, ipc, uts]", "shared: [net, ipc, uts, mnt]", "compare-namespace-inodes"),
+        ("pause-process-tree", #"NSpid:\s+[0-9]+\s+1$"#, #"NSpid:\s+[0-9]+\s+2$"#, "pause-is-pause"),
+        ("pause-persistence", "ip: $IP_BEFORE", "ip: {notEquals: $IP_BEFORE}", "ip-survived"),
+        ("sidecar-shared-logs", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
+        ("memory-limits", "stdout: \"104857600\"", "stdout: \"52428800\"", "limit-in-cgroup"),
+    ]
+
+    static let labsDirectory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Labs").path
+    }()
+
+    @Test("each lab with a false claim fails with exit 1 and the failing check in its reports")
+    func brokenLabsFail() throws {
+        let cli = try PodlabCLI("broken labs")
+        defer { cli.tearDown() }
+        let labs = "\(cli.directory)/labs"
+        let reports = "\(cli.directory)/reports"
+        try FileManager.default.createDirectory(atPath: labs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(Self.labsDirectory)/manifests", toPath: "\(labs)/manifests")
+        for claim in Self.brokenClaims {
+            let text = try String(contentsOfFile: "\(Self.labsDirectory)/\(claim.lab).lab.yaml", encoding: .utf8)
+            try #require(text.contains(claim.original), "\(claim.lab).lab.yaml no longer contains \(claim.original): update this test")
+            try text.replacingOccurrences(of: claim.original, with: claim.broken)
+                .write(toFile: "\(labs)/\(claim.lab).lab.yaml", atomically: true, encoding: .utf8)
+        }
+        let result = try cli.run(["run", "--all", "--parallel", "2", "--report-dir", reports, "--report-format", "junit"],
+                                 environment: ["PODLAB_LABS_DIR": labs], timeout: 300)
+        #expect(result.status == 1, "\(result.description)")
+        for claim in Self.brokenClaims {
+            let markdown = try String(contentsOfFile: "\(reports)/\(claim.lab).md", encoding: .utf8)
+            #expect(markdown.hasPrefix("# ❌ \(claim.lab): failed"), "\(claim.lab): \(markdown.prefix(200))")
+            #expect(markdown.contains(claim.step), "\(claim.lab) report does not name step \(claim.step)")
+        }
+        let junit = try String(contentsOfFile: "\(reports)/podlab-report.xml", encoding: .utf8)
+        #expect(junit.components(separatedBy: "<failure").count - 1 == Self.brokenClaims.count, "\(junit)")
+        // The labs' pods are gone although every lab failed.
+        let pods = try cli.run(["pods", "-q"])
+        #expect(pods.output.isEmpty, "pods left after failed labs: \(pods.stdout)")
+    }
+}
