@@ -25,6 +25,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -215,6 +217,109 @@ static void join_namespaces(const struct pl_spawn_config *cfg, int report) {
     }
 }
 
+
+// MARK: - child: resolving mount targets inside the image
+
+/// The container's root while its mount plan runs (the child is single-threaded).
+static const char *g_rootfs = NULL;
+
+/// openat2(2) with RESOLVE_IN_ROOT: every symlink (absolute ones and `..` included) resolves
+/// inside `rootfd`, as runc's securejoin does, so a hostile image cannot point a mount target
+/// (or a file podlab creates for one) at the host.
+static int open_in_root(int rootfd, const char *rel, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+}
+
+/// Resolves (creating what is missing: `kind` 1 a directory, 2 an empty file) a target under
+/// the container's rootfs, and returns an O_PATH fd for it with `/proc/self/fd/N` in `out`.
+/// Every component is resolved inside the rootfs; a dangling symlink in the image has its
+/// target created inside the rootfs too (runc's MkdirAllInRoot), never on the host.
+/// Returns -2 when the target is not under the rootfs (use the path as is) and -1 with errno.
+static int secure_target(const char *target, int kind, char *out, size_t cap) {
+    if (g_rootfs == NULL) return -2;
+    size_t n = strlen(g_rootfs);
+    if (strncmp(target, g_rootfs, n) != 0 || target[n] != '/') return -2;
+    int rootfd = open(g_rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    char rel[PATH_MAX];
+    size_t len = 0;
+    append(rel, sizeof(rel), &len, target + n + 1);
+    int result = -1;
+    errno = 0;
+    for (int restarts = 0; restarts < 40; restarts++) {
+        // Walk the parents (and the target itself for a directory), creating what is missing.
+        char prefix[PATH_MAX] = "";
+        size_t plen = 0;
+        int dirfd = dup(rootfd);
+        const char *cursor = rel;
+        int restarted = 0;
+        while (dirfd >= 0 && *cursor != '\0') {
+            const char *slash = strchr(cursor, '/');
+            size_t clen = slash ? (size_t)(slash - cursor) : strlen(cursor);
+            const char *rest = slash ? slash + 1 : cursor + clen;
+            int last = *rest == '\0';
+            char component[NAME_MAX + 1];
+            if (clen > NAME_MAX) { errno = ENAMETOOLONG; close(dirfd); dirfd = -1; break; }
+            memcpy(component, cursor, clen);
+            component[clen] = '\0';
+            cursor = rest;
+            if (clen == 0 || strcmp(component, ".") == 0) continue;
+            if (last && kind != 1) {
+                if (kind == 2) {
+                    int fd = openat(dirfd, component, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                    if (fd >= 0) close(fd);
+                }
+                break;
+            }
+            if (mkdirat(dirfd, component, 0755) < 0 && errno != EEXIST) { close(dirfd); dirfd = -1; break; }
+            char next_prefix[PATH_MAX];
+            int w = snprintf(next_prefix, sizeof(next_prefix), "%s%s%s", prefix, plen ? "/" : "", component);
+            if (w < 0 || (size_t)w >= sizeof(next_prefix)) { errno = ENAMETOOLONG; close(dirfd); dirfd = -1; break; }
+            int next = open_in_root(rootfd, next_prefix, O_PATH | O_DIRECTORY);
+            if (next < 0 && errno == ENOENT) {
+                // A dangling symlink: continue from its target, inside the root.
+                char link[PATH_MAX];
+                ssize_t l = readlinkat(dirfd, component, link, sizeof(link) - 1);
+                if (l < 0) { close(dirfd); dirfd = -1; break; }
+                link[l] = '\0';
+                char rewritten[PATH_MAX];
+                if (link[0] == '/')
+                    w = snprintf(rewritten, sizeof(rewritten), "%s%s%s", link + 1, *rest ? "/" : "", rest);
+                else
+                    w = snprintf(rewritten, sizeof(rewritten), "%s%s%s%s%s", prefix, plen ? "/" : "", link, *rest ? "/" : "", rest);
+                close(dirfd);
+                dirfd = -1;
+                if (w < 0 || (size_t)w >= sizeof(rewritten)) { errno = ENAMETOOLONG; break; }
+                len = 0;
+                append(rel, sizeof(rel), &len, rewritten);
+                restarted = 1;
+                break;
+            }
+            close(dirfd);
+            dirfd = next;
+            memcpy(prefix, next_prefix, (size_t)w + 1);
+            plen = (size_t)w;
+        }
+        if (restarted) continue;
+        if (dirfd < 0) break;
+        close(dirfd);
+        int fd = open_in_root(rootfd, rel, O_PATH);
+        if (fd >= 0) {
+            snprintf(out, cap, "/proc/self/fd/%d", fd);
+            result = fd;
+        }
+        break;
+    }
+    int saved = result < 0 && errno == 0 ? ELOOP : errno;
+    close(rootfd);
+    errno = saved;
+    return result;
+}
+
 // MARK: - child: files and mounts
 
 /// mkdir -p, mode 0755 for every created component.
@@ -270,37 +375,57 @@ static void do_mount(const struct pl_mount *m, int report) {
     const unsigned long per_mount = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     unsigned long flags = m->flags;
 
-    if (m->create == 1 && mkdir_all(m->target) < 0) die(report, errno, "mkdir", m->target, NULL);
-    if (m->create == 2 && create_file(m->target) < 0) die(report, errno, "open", m->target, NULL);
+    // Targets inside the image are resolved inside it (secure_target); others (the rootfs
+    // itself) are podlab's own paths.
+    char fdpath[64];
+    int fd = secure_target(m->target, m->create, fdpath, sizeof(fdpath));
+    if (fd == -1) die(report, errno, m->create == 1 ? "mkdir" : "open", m->target, NULL);
+    if (fd == -2) {
+        if (m->create == 1 && mkdir_all(m->target) < 0) die(report, errno, "mkdir", m->target, NULL);
+        if (m->create == 2 && create_file(m->target) < 0) die(report, errno, "open", m->target, NULL);
+    }
+    const char *target = fd >= 0 ? fdpath : m->target;
 
     const char *what = (flags & MS_BIND) ? m->source : (m->fstype != NULL ? m->fstype : m->source);
     if (what == NULL) what = "none";
 
     if (flags & MS_BIND) {
         // The kernel ignores per-mount flags on the first bind; apply them with a remount.
-        if (mount(m->source, m->target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+        if (mount(m->source, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
             die(report, errno, "mount", what, m->target);
         if (flags & per_mount) {
-            unsigned long remount = MS_BIND | MS_REMOUNT | (flags & per_mount) | locked_flags(m->target);
-            if (mount(NULL, m->target, NULL, remount, NULL) < 0) die(report, errno, "mount", "remount", m->target);
+            // Re-resolve: the old fd names the directory under the new mount, not the mount.
+            char again[64];
+            int fd2 = secure_target(m->target, 0, again, sizeof(again));
+            const char *top = fd2 >= 0 ? again : m->target;
+            unsigned long remount = MS_BIND | MS_REMOUNT | (flags & per_mount) | locked_flags(top);
+            if (mount(NULL, top, NULL, remount, NULL) < 0) die(report, errno, "mount", "remount", m->target);
+            if (fd2 >= 0) close(fd2);
         }
     } else if ((flags & propagation) && m->fstype == NULL && m->source == NULL) {
         // A pure propagation change: handled below.
     } else {
-        if (mount(m->source, m->target, m->fstype, flags & ~(propagation | MS_REC), m->data) < 0)
+        if (mount(m->source, target, m->fstype, flags & ~(propagation | MS_REC), m->data) < 0)
             die(report, errno, "mount", what, m->target);
     }
+    if (fd >= 0) close(fd);
     if (flags & propagation) {
-        if (mount(NULL, m->target, NULL, flags & (propagation | MS_REC), NULL) < 0)
+        char again[64];
+        int fd3 = secure_target(m->target, 0, again, sizeof(again));
+        if (mount(NULL, fd3 >= 0 ? again : m->target, NULL, flags & (propagation | MS_REC), NULL) < 0)
             die(report, errno, "mount", "propagation", m->target);
+        if (fd3 >= 0) close(fd3);
     }
 }
 
 static void mount_devices(const struct pl_spawn_config *cfg, int report) {
     for (size_t i = 0; i < cfg->n_devices; i++) {
         const struct pl_device *d = &cfg->devices[i];
-        if (create_file(d->target) < 0) die(report, errno, "open", d->target, NULL);
-        if (mount(d->host_path, d->target, NULL, MS_BIND, NULL) < 0) die(report, errno, "mount", d->host_path, d->target);
+        char fdpath[64];
+        int fd = secure_target(d->target, 2, fdpath, sizeof(fdpath));
+        if (fd == -1 || (fd == -2 && create_file(d->target) < 0)) die(report, errno, "open", d->target, NULL);
+        if (mount(d->host_path, fd >= 0 ? fdpath : d->target, NULL, MS_BIND, NULL) < 0) die(report, errno, "mount", d->host_path, d->target);
+        if (fd >= 0) close(fd);
     }
 }
 
@@ -369,14 +494,18 @@ static void setup_filesystem(const struct pl_spawn_config *cfg, int report) {
         if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
             die(report, errno, "mount", cfg->rootfs, cfg->rootfs);
     }
+    g_rootfs = cfg->rootfs;
     for (size_t i = 0; i < cfg->n_mounts; i++) do_mount(&cfg->mounts[i], report);
     mount_devices(cfg, report);
     if (cfg->mount_proc) {
         char proc[PATH_MAX];
         if (join_path(proc, cfg->rootfs != NULL ? cfg->rootfs : "/", "proc") < 0)
             die(report, ENAMETOOLONG, "mount", "proc", cfg->rootfs);
-        if (mkdir_all(proc) < 0) die(report, errno, "mkdir", proc, NULL);
-        if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(report, errno, "mount", "proc", proc);
+        char fdpath[64];
+        int fd = secure_target(proc, 1, fdpath, sizeof(fdpath));
+        if (fd == -1 || (fd == -2 && mkdir_all(proc) < 0)) die(report, errno, "mkdir", proc, NULL);
+        if (mount("proc", fd >= 0 ? fdpath : proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(report, errno, "mount", "proc", proc);
+        if (fd >= 0) close(fd);
     }
     if (cfg->rootfs != NULL) pivot_into(cfg->rootfs, report);
     mask_paths(cfg, report);
