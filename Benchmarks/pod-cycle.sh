@@ -48,6 +48,8 @@ export PODLAB_ROOTFS_DIR=$WORK/rootfs PODLAB_DATA_DIR=$WORK/data PODLAB_STATE_DI
 export PODLAB_BRIDGE=plbench0 PODLAB_SUBNET=10.215.0.0/16 PODLAB_CGROUP_PARENT=podlab-bench
 
 PODMAN_OK=0
+PODMAN_FRESH_RUN=$([ -e /run/containers ] || echo 1)
+PODMAN_FRESH_LIB=$([ -e /var/lib/containers ] || echo 1)
 MNTNS=$WORK/ns/mnt
 cleanup() {
   set +e
@@ -65,6 +67,12 @@ cleanup() {
     [ -e /sys/class/net/$link ] && ip link delete $link  # iproute2: cleanup check only, not timed
   done
   # Storage drivers may leave mounts under the temp dir; never rm -rf through a mount.
+  # Empty parent cgroups podlab (PODLAB_CGROUP_PARENT) and podman (cgroupfs: libpod_parent)
+  # leave behind, deepest first; rmdir refuses anything still in use.
+  find /sys/fs/cgroup/*/podlab-bench /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} + 2>/dev/null
+  # Podman's machine-wide files (netavark's IPAM db, the blob cache), if this run created them.
+  [ -n "$PODMAN_FRESH_RUN" ] && rm -rf /run/containers
+  [ -n "$PODMAN_FRESH_LIB" ] && rm -rf /var/lib/containers
   for dir in "$WORK" "$STATE"; do
     grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   done
@@ -126,7 +134,9 @@ RUNC="runc --root $WORK/runc-state run -b $WORK/runc-bundle plbench-runc"
 $CRUN && $RUNC || { echo "crun or runc cannot run the bundle (see above)" >&2; exit 1; }
 
 # --- podman (optional) ----------------------------------------------------------------------
-# BENCH-NOTES: root rlimits podman cannot set here, cgroupfs, file events; its own storage and
+# BENCH-NOTES: root rlimits podman cannot set here, cgroupfs, file events; runc as its OCI runtime
+# (its default, crun, refuses the hybrid cgroup layout and podman cannot be given crun's pinned
+# mount namespace without its storage mounts landing there too); its own storage and
 # network config under $WORK; `--rootfs` writes into the dir, so it gets its own copy.
 podman_() { CONTAINERS_CONF=$WORK/podman.conf podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" "$@"; }
 if [ -n "${NO_PODMAN:-}" ]; then
@@ -139,6 +149,7 @@ else
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
 [engine]
+runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "$WORK/podman/tmp"
