@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Times one whole podlab pod cycle against crun, runc and podman, in one hyperfine run (the VM is
+# noisy: compare ratios, not absolute figures).
+#
+#   swift build -c release --static-swift-stdlib && Benchmarks/pod-cycle.sh
+#   (PODLAB=path/to/podlab to time another build, with its pause next to it; RUNS/WARMUP to change
+#    the counts; NO_PODMAN=1 to skip podman)
+#
+# What is timed (each a separate process tree, hyperfine -N, no shell unless said):
+#   podlab  sh cycle.sh: podlab apply -f pod.yaml (busybox, bridge networking, `true`, restartPolicy
+#           Never) && podlab wait POD --for exited && podlab delete POD --grace-period 0
+#   crun    nsenter --mount=PINNED crun run (create+start+wait+delete), same busybox rootfs, args
+#           ["/bin/true"], bundle from `crun spec`; the pinned mount namespace hides the hybrid
+#           cgroup2 mount that crun refuses (BENCH-NOTES), so nsenter's own cost is timed too
+#   runc    runc run, same bundle shape from `runc spec`
+#   podman  sh cycle.sh: podman pod create (bridge network) && podman run --pod && podman pod rm -f
+#   floors  `sh -c true` (the wrappers' shell) and `nsenter --mount=PINNED true` (crun's wrapper)
+#
+# Needs root, hyperfine, crun, runc, nsenter/unshare (util-linux); podman is optional (apt install
+# podman): if it is missing or cannot run here the script says why and times the others.
+# Network: podlab's pods only on plbench0 (10.215.0.0/16); podman only on its own internal bridge
+# plbenchpm0 (172.31.215.0/24, `--internal`: no NAT, no route out). Everything it creates (temp
+# dir under /var/tmp, state dir under /run, runtime state, bridges, cgroups, the pinned mount namespace) is removed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PODLAB_BUILD=${PODLAB:-$ROOT/.build/release/podlab}
+RUNS=${RUNS:-20}
+WARMUP=${WARMUP:-3}
+POD=plbench-cycle
+WORK=$(mktemp -d /var/tmp/podlab-cycle-bench.XXXXXX)
+
+[ "$(id -u)" = 0 ] || { echo "run as root: pods, crun and runc need it" >&2; exit 2; }
+[ -x "$PODLAB_BUILD" ] || { echo "build podlab first: swift build -c release --static-swift-stdlib" >&2; exit 2; }
+[ -x "$(dirname "$PODLAB_BUILD")/pause" ] || { echo "no pause next to $PODLAB_BUILD (swift build -c release builds both)" >&2; exit 2; }
+for tool in hyperfine crun runc nsenter unshare python3; do
+  command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 2; }
+done
+
+# podlab and pause, installed side by side (podlab finds pause next to /proc/self/exe).
+BIN=$WORK/bin
+mkdir -p "$BIN"
+cp "$PODLAB_BUILD" "$(dirname "$PODLAB_BUILD")/pause" "$BIN/"
+PODLAB=$BIN/podlab
+# Like podlab's defaults: runtime state on tmpfs (/run/podlab), image cache and leases on disk.
+STATE=$(mktemp -d /run/podlab-cycle-bench.XXXXXX)
+export PODLAB_ROOTFS_DIR=$WORK/rootfs PODLAB_DATA_DIR=$WORK/data PODLAB_STATE_DIR=$STATE
+export PODLAB_BRIDGE=plbench0 PODLAB_SUBNET=10.215.0.0/16 PODLAB_CGROUP_PARENT=podlab-bench
+
+PODMAN_OK=0
+PODMAN_FRESH_RUN=$([ -e /run/containers ] || echo 1)
+PODMAN_FRESH_LIB=$([ -e /var/lib/containers ] || echo 1)
+MNTNS=$WORK/ns/mnt
+cleanup() {
+  set +e
+  "$PODLAB" delete --all --grace-period 0 >/dev/null 2>&1
+  "$PODLAB" clean >/dev/null 2>&1
+  if [ "$PODMAN_OK" != 0 ] || [ -e "$WORK/podman.conf" ]; then
+    podman_ pod rm -af >/dev/null 2>&1
+    podman_ rm -af >/dev/null 2>&1
+    podman_ network rm -f plbench >/dev/null 2>&1
+  fi
+  crun --root "$WORK/crun-state" delete -f plbench-crun >/dev/null 2>&1
+  runc --root "$WORK/runc-state" delete -f plbench-runc >/dev/null 2>&1
+  umount "$MNTNS" 2>/dev/null; umount "$WORK/ns" 2>/dev/null
+  for link in plbench0 plbenchpm0; do
+    [ -e /sys/class/net/$link ] && ip link delete $link  # iproute2: cleanup check only, not timed
+  done
+  # Storage drivers may leave mounts under the temp dir; never rm -rf through a mount.
+  # Empty parent cgroups podlab (PODLAB_CGROUP_PARENT) and podman (cgroupfs: libpod_parent)
+  # leave behind, deepest first; rmdir refuses anything still in use.
+  find /sys/fs/cgroup/*/podlab-bench /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} + 2>/dev/null
+  # Podman's machine-wide files (netavark's IPAM db, the blob cache), if this run created them.
+  [ -n "$PODMAN_FRESH_RUN" ] && rm -rf /run/containers
+  [ -n "$PODMAN_FRESH_LIB" ] && rm -rf /var/lib/containers
+  for dir in "$WORK" "$STATE"; do
+    grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  done
+  rm -rf "$WORK" "$STATE"
+}
+trap cleanup EXIT
+
+# --- podlab ---------------------------------------------------------------------------------
+ROOTFS=$WORK/busybox-rootfs
+"$PODLAB" rootfs build busybox >/dev/null  # from Debian's busybox-static, as apply would on first use
+"$PODLAB" rootfs unpack busybox --dest "$ROOTFS" >/dev/null
+cat > "$WORK/pod.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $POD
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: busybox
+    command: ["true"]
+EOF
+cat > "$WORK/podlab-cycle.sh" <<EOF
+set -e
+$PODLAB apply -f $WORK/pod.yaml >/dev/null
+$PODLAB wait $POD --for exited --timeout 30s >/dev/null
+$PODLAB delete $POD --grace-period 0 >/dev/null
+EOF
+# One cycle outside hyperfine: unpacks the image into the cache and shows errors plainly.
+sh -x "$WORK/podlab-cycle.sh"
+
+# --- crun and runc: OCI bundles over the same unpacked busybox (read-only, so both can share it)
+oci_bundle() {  # runtime dir
+  mkdir -p "$2"
+  (cd "$2" && $1 spec)
+  python3 - "$2/config.json" "$ROOTFS" <<'PY'
+import json, sys
+path, rootfs = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["root"] = {"path": rootfs, "readonly": True}
+spec["process"]["args"] = ["/bin/true"]
+spec["process"]["terminal"] = False
+json.dump(spec, open(path, "w"), indent=1)
+PY
+}
+oci_bundle crun "$WORK/crun-bundle"
+oci_bundle runc "$WORK/runc-bundle"
+
+# crun 1.8 refuses this machine's hybrid layout (cgroup2 at /sys/fs/cgroup/unified): give it a
+# pinned mount namespace without that mount; the host's mounts are unchanged.
+mkdir -p "$WORK/ns"
+mount --bind "$WORK/ns" "$WORK/ns"
+mount --make-private "$WORK/ns"
+touch "$MNTNS"
+unshare --mount="$MNTNS" --propagation private sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi'
+CRUN="nsenter --mount=$MNTNS crun --root $WORK/crun-state run -b $WORK/crun-bundle plbench-crun"
+RUNC="runc --root $WORK/runc-state run -b $WORK/runc-bundle plbench-runc"
+$CRUN && $RUNC || { echo "crun or runc cannot run the bundle (see above)" >&2; exit 1; }
+
+# --- podman (optional) ----------------------------------------------------------------------
+# BENCH-NOTES: root rlimits podman cannot set here, cgroupfs, file events; runc as its OCI runtime
+# (its default, crun, refuses the hybrid cgroup layout and podman cannot be given crun's pinned
+# mount namespace without its storage mounts landing there too); its own storage and
+# network config under $WORK; `--rootfs` writes into the dir, so it gets its own copy.
+podman_() { CONTAINERS_CONF=$WORK/podman.conf podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" "$@"; }
+if [ -n "${NO_PODMAN:-}" ]; then
+  echo "podman: skipped (NO_PODMAN set)"
+elif ! command -v podman >/dev/null; then
+  echo "podman: not installed (apt-get install podman); timing without it"
+else
+  mkdir -p "$WORK/podman/networks" "$WORK/podman/tmp"
+  cat > "$WORK/podman.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$WORK/podman/tmp"
+[network]
+network_config_dir = "$WORK/podman/networks"
+EOF
+  cp -a "$ROOTFS" "$WORK/podman-rootfs"
+  # The busybox rootfs has no /etc/passwd entry podman needs for the default user: none, run as 0.
+  cat > "$WORK/podman-cycle.sh" <<EOF
+set -e
+export CONTAINERS_CONF=$WORK/podman.conf
+P="podman --root $WORK/podman/root --runroot $WORK/podman/run"
+\$P pod create --name plbench-pod --network plbench >/dev/null
+\$P run --pod plbench-pod --rootfs $WORK/podman-rootfs /bin/true
+\$P pod rm -f plbench-pod >/dev/null
+EOF
+  # The network as a netavark config file: podman 4.3 has no --interface-name, and a known
+  # bridge name is what lets cleanup remove it. internal: no NAT, no route out; no DNS server.
+  cat > "$WORK/podman/networks/plbench.json" <<EOF
+{"name": "plbench", "id": "$(printf plbench | sha256sum | cut -c1-64)", "driver": "bridge",
+ "network_interface": "plbenchpm0", "created": "2024-01-01T00:00:00Z",
+ "subnets": [{"subnet": "172.31.215.0/24", "gateway": "172.31.215.1"}],
+ "ipv6_enabled": false, "internal": true, "dns_enabled": false, "ipam_options": {"driver": "host-local"}}
+EOF
+  if sh "$WORK/podman-cycle.sh" >"$WORK/podman.log" 2>&1; then
+    PODMAN_OK=1
+  else
+    echo "podman: cannot run a pod here, timing without it:"; sed 's/^/  /' "$WORK/podman.log"
+    podman_ pod rm -af >/dev/null 2>&1 || true
+  fi
+fi
+
+# --- the run --------------------------------------------------------------------------------
+CMDS=(-n "true (exec floor)" "/bin/true"
+      -n "sh -c true (wrapper floor)" "sh -c true"
+      -n "nsenter --mount true (crun wrapper floor)" "nsenter --mount=$MNTNS true"
+      -n "podlab pod cycle" "sh $WORK/podlab-cycle.sh"
+      -n "crun run" "$CRUN"
+      -n "runc run" "$RUNC")
+[ "$PODMAN_OK" = 1 ] && CMDS+=(-n "podman pod cycle" "sh $WORK/podman-cycle.sh")
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/cycle.json" "${CMDS[@]}"
+
+python3 - "$WORK/cycle.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+ms = lambda name: r[name]["median"] * 1000
+p = ms("podlab pod cycle")
+print("\nmedians (ms):")
+for name, x in r.items():
+    print(f"  {name:42s} {x['median']*1000:8.1f}  (min {x['min']*1000:.1f}, max {x['max']*1000:.1f})")
+c = ms("crun run")
+print(f"\npodlab / crun:   {p:.1f} / {c:.1f} ms = {p / c:.2f}x  (goal <= 2.5)")
+# nsenter's cost in front of crun: exec nsenter + setns, i.e. its floor minus a bare exec.
+c0 = c - (ms("nsenter --mount true (crun wrapper floor)") - ms("true (exec floor)"))
+print(f"podlab / crun without nsenter's cost: {p:.1f} / {c0:.1f} ms = {p / c0:.2f}x")
+sh = ms("sh -c true (wrapper floor)") - ms("true (exec floor)")
+print(f"  (the podlab cycle includes its sh wrapper, ~{sh:.1f} ms over a bare exec)")
+print(f"podlab / runc:   {p:.1f} / {ms('runc run'):.1f} ms = {p / ms('runc run'):.2f}x")
+if "podman pod cycle" in r:
+    q = ms("podman pod cycle")
+    print(f"podman / podlab: {q:.1f} / {p:.1f} ms = {q / p:.1f}x  (goal >= 25)")
+PY
