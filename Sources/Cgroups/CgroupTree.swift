@@ -50,6 +50,8 @@ struct CgroupTree: Sendable {
     /// Repeats SIGKILL over the subtrees until no process is left, or throws after `timeout`.
     func killUntilEmpty(_ roots: [String], timeout: Double, signal: Bool = true) throws {
         let deadline = monotonicSeconds() + timeout
+        // A SIGKILLed process leaves its cgroup within microseconds: poll fast, then back off.
+        var pause: UInt32 = 200
         while true {
             let pids = try processes(inTrees: roots)
             if pids.isEmpty { return }
@@ -60,7 +62,8 @@ struct CgroupTree: Sendable {
                         + "\(timeout)s after SIGKILL")
             }
             if signal { sigkill(pids) }
-            usleep(10_000)
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
         }
     }
 
@@ -75,6 +78,7 @@ struct CgroupTree: Sendable {
 
     private func removeRetryingBusy(_ dir: String, timeout: Double) throws {
         let deadline = monotonicSeconds() + timeout
+        var pause: UInt32 = 500
         while true {
             do {
                 try fileSystem.removeDirectory(dir)
@@ -83,7 +87,8 @@ struct CgroupTree: Sendable {
                 let errno = error.cause as? Errno
                 if errno == .noSuchFileOrDirectory { return }
                 if errno == .resourceBusy, monotonicSeconds() < deadline {
-                    usleep(20_000)
+                    usleep(pause)
+                    pause = min(pause * 2, 20_000)
                     continue
                 }
                 throw error

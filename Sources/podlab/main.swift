@@ -1,8 +1,12 @@
 import ArgumentParser
+import Foundation
 import PodlabCLI
 
 // Exit codes (DESIGN.md): 0 success, 1 a lab or command failed, 2 usage or lab-file errors.
 // swift-argument-parser uses 64 (EX_USAGE) for usage errors; podlab maps it to 2.
+if let code = PodlabCommand.superviseIfRequested() {
+    exit(code)
+}
 do {
     var command = try PodlabCommand.parseAsRoot()
     try command.run()

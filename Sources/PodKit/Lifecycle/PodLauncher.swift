@@ -78,7 +78,9 @@ public struct PodLauncher {
                     terminating: false, imageRoots: images.roots)
                 try store.create(record)
                 created.append(record)
-                try launchSupervisor(record)
+                // Kept in memory only: the supervisor writes its own pid to the record; saving
+                // it here too could overwrite a newer record the supervisor already saved.
+                created[created.count - 1].supervisorPID = try launchSupervisor(record)
             }
             return try created.map { try waitStarted($0, timeout: timeout) }
         } catch {
@@ -96,14 +98,9 @@ public struct PodLauncher {
             state: .created, restartCount: 0, logPath: "")
     }
 
-    func launchSupervisor(_ record: PodRecord) throws {
+    func launchSupervisor(_ record: PodRecord) throws -> Int32 {
         let log = "\(store.directory(for: record.key))/supervisor.log"
-        let pid = try SupervisorProcess.launch(executable: executable, key: record.key, logPath: log, paths: paths)
-        var updated = try store.load(key: record.key)
-        if updated.supervisorPID == nil {
-            updated.supervisorPID = pid
-            try? store.save(updated)
-        }
+        return try SupervisorProcess.launch(executable: executable, key: record.key, logPath: log, paths: paths)
     }
 
     /// Polls the record until the supervisor has started every container once, or failed.
@@ -116,7 +113,7 @@ public struct PodLauncher {
                 throw PodlabError(.invalidState, "pod \(record.spec.name) could not start: \(failure)")
             }
             if current.started { return current }
-            if let pid = current.supervisorPID, !PodRecord.isSupervisor(pid, key: record.key) {
+            if let pid = record.supervisorPID ?? current.supervisorPID, !PodRecord.isSupervisor(pid, key: record.key) {
                 let detail = (try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 throw PodlabError(.invalidState, "the supervisor of pod \(record.spec.name) exited before the pod started\(detail.isEmpty ? "" : ": \(detail)")")
             }

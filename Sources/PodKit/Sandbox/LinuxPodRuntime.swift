@@ -164,16 +164,15 @@ public final class LinuxPodRuntime: PodRuntime {
     /// EEXIST; CNI's bridge plugin gets the same effect by deleting the veth itself on DEL.
     func waitForLinkRemoval(_ name: String) {
         let path = "/sys/class/net/\(name)"
-        for _ in 0..<600 where FileManager.default.fileExists(atPath: path) { usleep(5000) }
+        pollUntil(timeout: 3) { !FileManager.default.fileExists(atPath: path) }
     }
 
     func reap(_ pid: Int32) {
         // Only our own children can be reaped; others (forced removal) are init's.
-        for _ in 0..<500 {
+        pollUntil(timeout: 0.5) {
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno == ECHILD) { return }
-            usleep(1000)
+            return result == pid || (result < 0 && errno == ECHILD)
         }
     }
 

@@ -68,6 +68,9 @@ struct DeleteCommand: ParsableCommand {
 }
 
 /// `podlab supervise KEY`: the per-pod supervisor process (internal; started by apply).
+/// `main` calls `runIfRequested` before argument parsing, so the supervisor's start-up skips
+/// swift-argument-parser's reflection (a few ms on every pod start); the command stays in the
+/// tree for `--help` and for completeness.
 struct SuperviseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervise", abstract: "Run a pod's supervisor (internal, started by apply).", shouldDisplay: false)
@@ -75,9 +78,21 @@ struct SuperviseCommand: ParsableCommand {
     @Argument var key: String
 
     func run() throws {
+        throw ExitCode(Self.supervise(key: key))
+    }
+
+    static func supervise(key: String) -> Int32 {
         let paths = PodlabPaths.fromEnvironment()
-        let code = SupervisorLoop.run(key: key, store: PodStore(paths: paths), runtime: LinuxPodRuntime(paths: paths))
-        throw ExitCode(code)
+        return SupervisorLoop.run(key: key, store: PodStore(paths: paths), runtime: LinuxPodRuntime(paths: paths))
+    }
+}
+
+extension PodlabCommand {
+    /// Runs the supervisor directly when invoked as `podlab supervise KEY` (how apply starts it),
+    /// returning its exit code; nil for every other command line.
+    public static func superviseIfRequested(_ arguments: [String] = CommandLine.arguments) -> Int32? {
+        guard arguments.count == 3, arguments[1] == "supervise", !arguments[2].hasPrefix("-") else { return nil }
+        return SuperviseCommand.supervise(key: arguments[2])
     }
 }
 
