@@ -1,3 +1,4 @@
+import PodlabCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,7 @@ public final class InterruptGuard: @unchecked Sendable {
         let groups = processGroups
         let work = Array(cleanups.values)
         lock.unlock()
-        FileHandle.standardError.write(Data("\npodlab: \(signal == SIGTERM ? "terminated" : "interrupted"): deleting the pods of \(work.count) running lab(s)…\n".utf8))
+        StandardStreams.error("\npodlab: \(signal == SIGTERM ? "terminated" : "interrupted"): deleting the pods of \(work.count) running lab(s)…\n")
         for group in groups { kill(-group, SIGKILL) }
         for cleanup in work { cleanup() }
         exit(InterruptGuard.exitStatus)

@@ -17,8 +17,12 @@ public enum GitHubStepSummary {
             throw PodlabError(.invalidArgument, "open($GITHUB_STEP_SUMMARY=\(path)): cannot append the summary")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data(text.utf8))
+        do {
+            _ = try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            throw PodlabError(.syscall, "write($GITHUB_STEP_SUMMARY=\(path)): \(error.localizedDescription)")
+        }
     }
 
     /// The Markdown, shrunk below the limit: details bodies first, then a hard cut.

@@ -102,7 +102,7 @@ struct ImageArchiveImporter {
         }
         guard let manifest = manifests.first else { throw PodlabError(.archive, "import(\(archive)): manifest.json lists no image") }
         if manifests.count > 1 {
-            FileHandle.standardError.write(Data("podlab: \(archive) holds \(manifests.count) images; importing the first\n".utf8))
+            StandardStreams.error("podlab: \(archive) holds \(manifests.count) images; importing the first\n")
         }
         let layers = try manifest.Layers.map { try confined(dir, $0, archive: archive) }
         return (layers, manifest.RepoTags?.first)

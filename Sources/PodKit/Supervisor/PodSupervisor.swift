@@ -137,9 +137,10 @@ public final class PodSupervisor {
         let dir = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if let handle = FileHandle(forWritingAtPath: path) {
-            handle.seekToEndOfFile()
-            handle.write(Data(text.utf8))
-            handle.closeFile()
+            // The throwing API: the deprecated `write(_:)` traps on a full disk.
+            _ = try? handle.seekToEnd()
+            try? handle.write(contentsOf: Data(text.utf8))
+            try? handle.close()
         } else {
             _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         }

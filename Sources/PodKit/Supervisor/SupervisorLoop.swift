@@ -19,14 +19,14 @@ public enum SupervisorLoop {
         do {
             try ProcessSpawner.makeChildSubreaper()
         } catch {
-            FileHandle.standardError.write(Data("podlab supervise: \(error)\n".utf8))
+            StandardStreams.error("podlab supervise: \(error)\n")
             return 1
         }
         let record: PodRecord
         do {
             record = try store.load(key: key)
         } catch {
-            FileHandle.standardError.write(Data("podlab supervise: \(error)\n".utf8))
+            StandardStreams.error("podlab supervise: \(error)\n")
             return 1
         }
         var current = record
@@ -34,12 +34,12 @@ public enum SupervisorLoop {
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
         supervisor.log = { line in
             // stderr is the pod's supervisor.log (SupervisorProcess); one timestamped line per event.
-            FileHandle.standardError.write(Data("\(timestamp()) \(line)\n".utf8))
+            StandardStreams.error("\(timestamp()) \(line)\n")
         }
         do {
             try supervisor.start()
         } catch {
-            FileHandle.standardError.write(Data("podlab supervise: pod \(key): \(error)\n".utf8))
+            StandardStreams.error("podlab supervise: pod \(key): \(error)\n")
             // The record keeps `failure` for `apply` to report; apply removes the pod.
             return 1
         }

@@ -30,6 +30,6 @@ enum LabFileLoading {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStreams.error((text + "\n"))
     }
 }

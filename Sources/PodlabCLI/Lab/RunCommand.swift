@@ -75,7 +75,7 @@ struct RunCommand: ParsableCommand {
         options.reportDirectory = reportDirectory ?? paths.reportsDir
         options.stepSummaryPath = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"]
         let console = ConsoleLog(color: !noColor && ConsoleLog.wantsColor(), quiet: quiet) { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardStreams.output(text)
         }
         let suite = LabSuite(labs: selected, options: options, observer: console, makeBackend: makeLabBackend)
         let result = try suite.run()

@@ -77,7 +77,7 @@ struct WalkCommand: ParsableCommand {
         let namespace = "\(parsed.name)-\(String(UUID().uuidString.prefix(6)).lowercased())"
         let walk = LabWalk(lab: parsed, namespace: namespace, backend: backend, options: options,
                            input: FileDescriptorInput(fileDescriptor: 0)) { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardStreams.output(text)
         }
         let labReport = walk.run()
         let report = Report(name: "podlab-report", startTime: labReport.startTime, endTime: labReport.endTime, labs: [labReport])

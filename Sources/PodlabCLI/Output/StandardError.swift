@@ -1,9 +1,10 @@
+import PodlabCore
 import Foundation
 
 /// `print(…, to: &StandardError.stream)`.
 public struct StandardError: TextOutputStream {
     public nonisolated(unsafe) static var stream = StandardError()
     public mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
+        StandardStreams.error(string)
     }
 }

@@ -18,7 +18,7 @@ struct ApplyCommand: ParsableCommand {
         let paths = PodlabPaths.fromEnvironment()
         let parsed = try ManifestParser().parse(file: file)
         for warning in parsed.warnings {
-            FileHandle.standardError.write(Data("\(warning)\n".utf8))
+            StandardStreams.error("\(warning)\n")
         }
         if parsed.pods.isEmpty {
             print("no pods in \(file) (ConfigMaps are only used by pods of the same file)")
@@ -60,7 +60,7 @@ struct DeleteCommand: ParsableCommand {
                 print("pod/\(pod.spec.name) deleted")
             } else {
                 failed = true
-                FileHandle.standardError.write(Data("pod/\(pod.spec.name): \(problems.joined(separator: "; ")) (run podlab clean)\n".utf8))
+                StandardStreams.error("pod/\(pod.spec.name): \(problems.joined(separator: "; ")) (run podlab clean)\n")
             }
         }
         if failed { throw ExitCode(1) }

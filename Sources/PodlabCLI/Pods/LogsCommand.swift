@@ -26,7 +26,7 @@ struct LogsCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PodlabError(.notFound, "no logs at \(path)")
         }
-        FileHandle.standardOutput.write(data)
+        StandardStreams.output(data)
     }
 }
 

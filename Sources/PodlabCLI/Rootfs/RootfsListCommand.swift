@@ -30,7 +30,7 @@ struct RootfsListCommand: ParsableCommand {
                 let padded = (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
                 print((padded + [row[4]]).joined(separator: "   "))
             }
-            if records.isEmpty { FileHandle.standardError.write(Data("no images yet: `podlab rootfs build busybox` or `podlab rootfs import PATH --name NAME[:TAG]`\n".utf8)) }
+            if records.isEmpty { StandardStreams.error("no images yet: `podlab rootfs build busybox` or `podlab rootfs import PATH --name NAME[:TAG]`\n") }
         }
     }
 

@@ -42,6 +42,6 @@ struct RootfsUnpackCommand: ParsableCommand {
     }
 
     private static func printWarnings(_ report: ExtractionReport) {
-        for warning in report.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in report.warnings { StandardStreams.error("warning: \(warning)\n") }
     }
 }
