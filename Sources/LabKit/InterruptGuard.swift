@@ -50,6 +50,13 @@ public final class InterruptGuard: @unchecked Sendable {
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        // A parent may have started us with these blocked (Foundation's Process blocks most
+        // signals in its children): unblock them, or Ctrl-C/kill -TERM would never clean up.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        sigaddset(&handled, SIGINT)
+        sigaddset(&handled, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         let thread = Thread { [weak self] in
             var byte: UInt8 = 0
             while read(interruptPipe[0], &byte, 1) < 0 && errno == EINTR {}

@@ -52,4 +52,38 @@ struct LabClaimTests {
         let pods = try cli.run(["pods", "-q"])
         #expect(pods.output.isEmpty, "pods left after failed labs: \(pods.stdout)")
     }
+
+    /// Ctrl-C in the middle of a lab: `podlab run` deletes the lab's pods, then exits 130.
+    @Test("SIGINT during a lab deletes its pods and exits 130")
+    func interruptedRunDeletesItsPods() throws {
+        let cli = try PodlabCLI("interrupted run")
+        defer { cli.tearDown() }
+        let labs = "\(cli.directory)/labs"
+        try FileManager.default.createDirectory(atPath: labs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(Self.labsDirectory)/manifests", toPath: "\(labs)/manifests")
+        try """
+            apiVersion: podlab.dev/v1alpha1
+            kind: Lab
+            metadata: {name: slow, title: A pod then a long sleep}
+            spec:
+              images: {alpine:3.2: busybox}
+              steps:
+              - name: create
+                try:
+                - apply: {file: manifests/alpine-deployment.yaml}
+                - wait: {phase: Running, ready: true}
+              - name: nap
+                try:
+                - sleep: {duration: 60s}
+            """.write(toFile: "\(labs)/slow.lab.yaml", atomically: true, encoding: .utf8)
+        let run = try cli.start(["run", "\(labs)/slow.lab.yaml", "--report-dir", "\(cli.directory)/reports"])
+        try waitUntil("the lab's pod runs", timeout: 30) { !(try cli.run(["pods", "-q"]).output.isEmpty) }
+        let pod = try cli.run(["inspectp", "alpine-deployment", "--template", ".info.pid"])
+        let pause = try #require(Int32(pod.output), "\(pod.description)")
+        #expect(kill(run.pid, SIGINT) == 0)
+        let result = try run.wait(timeout: 30)
+        #expect(result.status == 130, "\(result.description)")
+        #expect(try cli.run(["pods", "-q"]).output.isEmpty, "the interrupted lab's pod is still there")
+        #expect(!isAlive(pause), "pause \(pause) still runs after the interrupt")
+    }
 }
