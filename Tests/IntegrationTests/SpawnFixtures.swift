@@ -28,14 +28,7 @@ enum SpawnFixtures {
     }
 
     /// Mount points of this process' mount namespace at or below `path` (/proc/self/mountinfo).
-    static func mounts(under path: String) -> [String] {
-        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        return info.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { return nil }
-            let point = String(fields[4])
-            return point == path || point.hasPrefix(path + "/") ? point : nil
-        }
+    static func mounts(under path: String) -> [String] { MountTable.mountPoints(under: path) }
     }
 
     /// The `pause` executable built next to the test bundle (`swift build` puts every product in

@@ -1,4 +1,5 @@
 import Foundation
+import PodKit
 import PodNetwork
 import PodlabCore
 import Testing
@@ -89,14 +90,7 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     }
 
     /// Mount points at or below `path` in this process' mount namespace.
-    static func mounts(under path: String) -> [String] {
-        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        return info.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { return nil }
-            let point = String(fields[4])
-            return point == path || point.hasPrefix(path + "/") ? point : nil
-        }
+    static func mounts(under path: String) -> [String] { MountTable.mountPoints(under: path) }
     }
 
     /// Processes whose environment or command line names `path` (the supervisors of a test's
