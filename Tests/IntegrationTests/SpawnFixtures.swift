@@ -29,7 +29,6 @@ enum SpawnFixtures {
 
     /// Mount points of this process' mount namespace at or below `path` (/proc/self/mountinfo).
     static func mounts(under path: String) -> [String] { MountTable.mountPoints(under: path) }
-    }
 
     /// The `pause` executable built next to the test bundle (`swift build` puts every product in
     /// the same directory).

@@ -91,7 +91,6 @@ final class PodlabTestEnvironment: @unchecked Sendable {
 
     /// Mount points at or below `path` in this process' mount namespace.
     static func mounts(under path: String) -> [String] { MountTable.mountPoints(under: path) }
-    }
 
     /// Processes whose environment or command line names `path` (the supervisors of a test's
     /// state dir carry `PODLAB_STATE_DIR=<path>/state`).
