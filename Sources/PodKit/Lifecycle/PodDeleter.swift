@@ -17,7 +17,9 @@ public struct PodDeleter {
     @discardableResult
     public func delete(_ record: PodRecord, grace: TimeInterval? = nil) -> [String] {
         let effectiveGrace = grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds)
-        if let pid = record.supervisorPID, PodRecord.isSupervisor(pid, key: record.key) {
+        // A supervisor that has not written its pid yet (the pod is still starting) is found by
+        // its command line and state directory.
+        if let pid = record.supervisorPID ?? supervisorPID(key: record.key), PodRecord.isSupervisor(pid, key: record.key) {
             try? "\(effectiveGrace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
             kill(pid, SIGTERM)
             // The supervisor removes the pod directory as its last act.
@@ -44,8 +46,13 @@ public struct PodDeleter {
     public func forceRemove(key: String) -> [String] {
         var problems: [String] = []
         let runtime = LinuxPodRuntime(paths: paths)
+        // Stop the supervisor first (whether or not the record names it), or it could go on
+        // building the sandbox we are removing.
+        if let pid = supervisorPID(key: key) {
+            kill(pid, SIGKILL)
+            pollUntil(timeout: 2) { !PodRecord.isSupervisor(pid, key: key) }
+        }
         if let record = try? store.load(key: key) {
-            if let pid = record.supervisorPID, PodRecord.isSupervisor(pid, key: key) { kill(pid, SIGKILL) }
             runtime.killPod(record)
             runtime.destroySandbox(record)
             runtime.removeVolumes(record)
@@ -54,5 +61,10 @@ public struct PodDeleter {
         }
         do { try store.remove(key: key) } catch { problems.append("\(error)") }
         return problems
+    }
+
+    /// The live `podlab supervise <key>` process of this state directory, if any.
+    func supervisorPID(key: String) -> Int32? {
+        PodCleaner.supervisors().first { $0.key == key && $0.stateDir == paths.stateDir }?.pid
     }
 }
