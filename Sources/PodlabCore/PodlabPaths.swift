@@ -22,10 +22,12 @@ public struct PodlabPaths: Sendable, Equatable {
         self.reportsDir = reportsDir
     }
 
-    /// The paths from the environment, defaulting to the system locations and the current
-    /// directory's `rootfs/`, `Labs/` and `reports/` (podlab is run from its checkout).
+    /// The paths from the environment, defaulting to the system locations and the checkout's
+    /// `rootfs/`, `Labs/` and `reports/`: the current directory when it has a `Labs/` folder,
+    /// else the checkout the running binary was built in (`<checkout>/.build/…/podlab`), so
+    /// `podlab run pause-persistence` works from any directory.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> PodlabPaths {
-        let cwd = FileManager.default.currentDirectoryPath
+        let cwd = checkoutDirectory()
         return PodlabPaths(
             stateDir: env["PODLAB_STATE_DIR"] ?? "/run/podlab",
             dataDir: env["PODLAB_DATA_DIR"] ?? "/var/lib/podlab",
@@ -38,6 +40,20 @@ public struct PodlabPaths: Sendable, Equatable {
     public var environment: [String: String] {
         ["PODLAB_STATE_DIR": stateDir, "PODLAB_DATA_DIR": dataDir, "PODLAB_ROOTFS_DIR": rootfsDir,
          "PODLAB_LABS_DIR": labsDir, "PODLAB_REPORTS_DIR": reportsDir]
+    }
+
+    /// The directory holding `Labs/`: the current one, else the nearest ancestor of the
+    /// executable that has `Labs/` and `Package.swift`, else the current one.
+    static func checkoutDirectory() -> String {
+        let fm = FileManager.default
+        let cwd = fm.currentDirectoryPath
+        if fm.fileExists(atPath: cwd + "/Labs") { return cwd }
+        var dir = ((try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "") as NSString
+        while dir.length > 1 {
+            dir = dir.deletingLastPathComponent as NSString
+            if fm.fileExists(atPath: "\(dir)/Labs") && fm.fileExists(atPath: "\(dir)/Package.swift") { return dir as String }
+        }
+        return cwd
     }
 
     /// The content-addressed cache of unpacked images: `<dataDir>/images/<sha256>/rootfs`.
