@@ -23,6 +23,14 @@ struct PsCommand: ParsableCommand {
                              pod.isReady ? "Running" : (pod.sandbox.ready ? "Unknown" : "Exited"), "pause", "\(pod.sandbox.attempt)",
                              shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace])
             }
+            for container in pod.containers where all {
+                // kubelet keeps the last dead container of each name (minDeadContainerInPod = 1),
+                // so `crictl ps -a` lists the previous attempt as Exited.
+                guard let last = container.lastTerminated, last.containerID != container.id else { continue }
+                rows.append([shortID(last.containerID, noTrunc: noTrunc), container.image, humanAgo(last.startedAt),
+                             ContainerState.exited.display, container.name, "\(max(0, container.restartCount - 1))",
+                             shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace])
+            }
             for container in pod.containers where all || container.state == .running {
                 rows.append([shortID(container.id, noTrunc: noTrunc), container.image, humanAgo(container.createdAt),
                              container.state.display, container.name, "\(container.restartCount)",
