@@ -55,8 +55,12 @@ public struct LabPodStatus: Codable, Sendable {
     /// The pinned network namespace, e.g. `/run/netns/podlab-<pod>`.
     public var netnsPath: String?
     public var containers: [LabContainerStatus]
+    /// The sandbox (pause) container's id as `crictl pods` shows it; nil if the backend has none.
+    public var sandboxID: String?
 
-    public init(ref: LabPodRef, phase: String, ready: Bool, ip: String?, pausePID: Int32?, netnsPath: String?, containers: [LabContainerStatus]) {
+    public init(ref: LabPodRef, phase: String, ready: Bool, ip: String?, pausePID: Int32?, netnsPath: String?, containers: [LabContainerStatus],
+                sandboxID: String? = nil) {
+        self.sandboxID = sandboxID
         self.ref = ref
         self.phase = phase
         self.ready = ready

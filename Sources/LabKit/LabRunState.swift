@@ -52,6 +52,8 @@ final class LabRunState {
         values["PODLAB_POD_NAME"] = ref.name
         values["PODLAB_POD_ID"] = ref.id
         guard let status = try? backend.podStatus(ref) else { return values }
+        // crictl's POD ID when the backend has one (podlab commands accept it, or the name).
+        if let sandboxID = status.sandboxID { values["PODLAB_POD_ID"] = sandboxID }
         values["PODLAB_POD_IP"] = status.ip
         values["PODLAB_PAUSE_PID"] = status.pausePID.map(String.init)
         values["PODLAB_NETNS"] = status.netnsPath

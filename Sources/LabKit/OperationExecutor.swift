@@ -140,7 +140,7 @@ struct OperationExecutor {
         let ref = try state.pod(pod)
         let status = try state.backend.podStatus(ref)
         // The sandbox is a container on the node too: crictl shows pause's sandbox, kubectl does not.
-        var rows = [ContainerRow(id: ref.id, name: "pause", image: "pause", state: status.pausePID == nil ? "exited" : "running",
+        var rows = [ContainerRow(id: status.sandboxID ?? ref.id, name: "pause", image: "pause", state: status.pausePID == nil ? "exited" : "running",
                                  pid: status.pausePID, restartCount: 0, isSandbox: true)]
         rows += status.containers.map {
             ContainerRow(id: $0.id, name: $0.name, image: $0.image, state: $0.state, pid: $0.pid, restartCount: $0.restartCount, isSandbox: false)
@@ -166,7 +166,7 @@ struct OperationExecutor {
         let status = try? state.backend.podStatus(ref)
         let ids = Dictionary((status?.containers ?? []).map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         let table = NamespaceTable(pod: ref.name, ip: status?.ip, rows: rows.map {
-            NamespaceTable.Row(process: $0.process, pid: $0.pid, inodes: $0.inodes, containerID: $0.process == "pause" ? ref.id : ids[$0.process])
+            NamespaceTable.Row(process: $0.process, pid: $0.pid, inodes: $0.inodes, containerID: $0.process == "pause" ? (status?.sandboxID ?? ref.id) : ids[$0.process])
         })
         var outcome = OperationOutcome()
         outcome.observations.append(.namespaces(table))

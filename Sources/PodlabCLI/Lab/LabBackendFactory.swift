@@ -44,7 +44,8 @@ final class PodKitLabBackend: LabBackend {
                     reason: container.waitingReason ?? container.reason, restartCount: container.restartCount,
                     exitCode: container.exitCode, lastExitCode: container.lastTerminated?.exitCode,
                     lastReason: container.lastTerminated?.reason)
-            })
+            },
+            sandboxID: record.id)
     }
 
     func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow] {
