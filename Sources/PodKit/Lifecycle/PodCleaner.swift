@@ -76,6 +76,20 @@ public struct PodCleaner {
         if let network = try? runtime.network() {
             do { report += try network.cleanAll(keeping: live) } catch { report.append("failed: network: \(error)") }
         }
+        // With no pod left anywhere, also the shared pieces the first pod created: the bridge
+        // and the (now empty) `podlab` parent cgroups. rmdir only removes an empty cgroup.
+        guard live.isEmpty else { return report }
+        if let network = try? runtime.network() {
+            do {
+                if try network.removeBridge() { report.append("removed bridge \(network.config.bridgeName)") }
+            } catch { report.append("failed: bridge \(network.config.bridgeName): \(error)") }
+        }
+        if let driver = try? runtime.cgroups() {
+            for dir in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent })
+            where rmdir(dir) == 0 {
+                report.append("removed cgroup \(dir)")
+            }
+        }
         return report
     }
 
