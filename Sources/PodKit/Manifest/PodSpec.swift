@@ -98,9 +98,5 @@ public struct PodSpec: Codable, Sendable, Equatable {
 
     /// The pod's hostname (K8S-SEMANTICS #10): `spec.hostname` or the pod name, cut to 63
     /// characters with trailing `-`/`.` trimmed (kubelet `GeneratePodHostNameAndDomain`).
-    public var effectiveHostname: String {
-        var name = String((hostname ?? self.name).prefix(63))
-        while let last = name.last, last == "-" || last == "." { name.removeLast() }
-        return name
-    }
+    public var effectiveHostname: String { PodFiles.podHostname(podName: name, specHostname: hostname) }
 }

@@ -71,9 +71,9 @@ public func shouldRestart(policy: RestartPolicy, exitCode: Int32) -> Bool {
 
 /// containerd's exit code for a wait status: the code, or 128 + signal (`exitSignalOffset`).
 public func exitCode(fromWaitStatus status: Int32) -> (code: Int32, signal: Int32?) {
-    let signal = status & 0x7f
-    if signal == 0 { return ((status >> 8) & 0xff, nil) }
-    return (128 + signal, signal)
+    let exit = SpawnResult.Exit(waitStatus: status)
+    if case .signaled(let signal) = exit { return (exit.exitCode, signal) }
+    return (exit.exitCode, nil)
 }
 
 /// Pod phase from container states (K8S-SEMANTICS #23, `pkg/kubelet/kubelet_pods.go: getPhase`).
