@@ -4,12 +4,16 @@
 // caller is a multi-threaded Swift process, see podlab_shim.h):
 //
 //   caller ── fork ──▶ intermediate: setns(pid, uts, ipc, net, mnt by path), unshare(new ones)
-//                         └─ fork ──▶ process: waits for "release", then sets itself up and execs
+//                         └─ fork ──▶ process: joins its cgroups, sets itself up, execs
 //
 // The second fork is what makes a joined or new PID namespace apply: setns/unshare of a PID
-// namespace only affects children. The intermediate reports the process' host pid; the caller puts
-// that pid into the cgroups *before* releasing it (youki/vmexec: cgroup before anything runs), so
-// every byte the container allocates is accounted. Errors travel back as {errno, stage}.
+// namespace only affects children. The intermediate reports the process' host pid. The process
+// moves itself into its cgroups (writes "0" to each cgroup.procs) *before* it does anything else
+// (youki/vmexec: cgroup before anything runs), so every byte the container allocates is
+// accounted. It does so itself rather than waiting for the caller to write its pid, because on
+// cgroup v1 the first migration after a quiet period waits for an RCU grace period (5–15 ms,
+// percpu_down_write on cgroup_threadgroup_rwsem): the caller can build the pod network meanwhile
+// (pl_spawn_start … pl_spawn_finish). Errors travel back as {errno, stage}.
 //
 // Channels: `sync` is a SOCK_SEQPACKET socketpair between caller and children (message
 // boundaries, and send(MSG_NOSIGNAL) cannot SIGPIPE a child whose handlers were reset).
@@ -664,18 +668,55 @@ __attribute__((noreturn)) static void exec_program(const struct pl_spawn_config 
 
 // MARK: - the two children
 
-/// The process itself: waits to be released (after the caller put it into its cgroups), then
-/// sets itself up in the order runc/crun do and execs. Any failure goes to `report`.
-__attribute__((noreturn)) static void run_process(const struct pl_spawn_config *cfg, int sync, int report) {
-    char go = 0;
-    ssize_t n;
-    do {
-        n = recv(sync, &go, 1, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) die(report, ECANCELED, "recv", "release from the caller", NULL);
-    close(sync);
+/// The cgroup.procs files of one spawn, opened by the caller before fork: the process writes to
+/// them after it may have joined another mount namespace (exec into a container), where the
+/// host's cgroupfs paths do not resolve.
+#define PL_MAX_CGROUP_PROCS 16
+struct cgroup_fds {
+    int fd[PL_MAX_CGROUP_PROCS];
+    size_t count;
+};
 
-    // A cgroup namespace is rooted at the cgroup current at unshare time: only now, inside its cgroup.
+static void close_cgroup_fds(struct cgroup_fds *fds) {
+    for (size_t i = 0; i < fds->count; i++) close(fds->fd[i]);
+    fds->count = 0;
+}
+
+/// Opens every cgroup.procs file for writing (close-on-exec); on failure none stays open.
+static int open_cgroup_fds(const struct pl_spawn_config *cfg, struct cgroup_fds *fds, struct pl_error *err) {
+    fds->count = 0;
+    if (cfg->n_cgroup_procs > PL_MAX_CGROUP_PROCS) return set_error(err, E2BIG, "open", "cgroup.procs", "more than 16 hierarchies");
+    for (size_t i = 0; i < cfg->n_cgroup_procs; i++) {
+        int fd = open(cfg->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            close_cgroup_fds(fds);
+            return set_error(err, e, "open", cfg->cgroup_procs[i], NULL);
+        }
+        fds->fd[fds->count++] = fd;
+    }
+    return 0;
+}
+
+/// The process moves itself into its cgroups: "0" written to cgroup.procs means the writer.
+static void join_cgroups(const struct pl_spawn_config *cfg, const struct cgroup_fds *fds, int report) {
+    for (size_t i = 0; i < fds->count; i++) {
+        ssize_t n;
+        do {
+            n = write(fds->fd[i], "0", 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) die(report, n < 0 ? errno : EIO, "write", cfg->cgroup_procs[i], "0 (this process)");
+        close(fds->fd[i]);
+    }
+}
+
+/// The process itself: joins its cgroups, then sets itself up in the order runc/crun do and
+/// execs. Any failure goes to `report`.
+__attribute__((noreturn)) static void run_process(const struct pl_spawn_config *cfg, const struct cgroup_fds *cgroups, int sync, int report) {
+    close(sync);
+    join_cgroups(cfg, cgroups, report);
+
+    // A cgroup namespace is rooted at the cgroup current at unshare time: only now, inside its cgroups.
     if ((cfg->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         die(report, errno, "unshare", "CLONE_NEWCGROUP", NULL);
     // Opened before the mounts, so a rootfs without /dev/null still gets one for its stdio.
@@ -704,7 +745,7 @@ __attribute__((noreturn)) static void run_process(const struct pl_spawn_config *
 
 /// The intermediate: enters the namespaces, forks the process, reports its pid, relays its
 /// failure or (wait_for_exit) its exit status, like nsenter(1) does for the program it runs.
-__attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_config *cfg, int sync) {
+__attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_config *cfg, const struct cgroup_fds *cgroups, int sync) {
     reset_signals();
     join_namespaces(cfg, sync);
     int unshare_flags = cfg->new_namespaces & ~CLONE_NEWCGROUP;
@@ -719,7 +760,7 @@ __attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_con
     if (pid < 0) die(sync, errno, "fork", "process", NULL);
     if (pid == 0) {
         close(report[0]);
-        run_process(cfg, sync, report[1]);
+        run_process(cfg, cgroups, sync, report[1]);
     }
     close(report[1]);
     // The process has its copies of the caller's fds (stdio among them); the intermediate must
@@ -762,36 +803,33 @@ __attribute__((noreturn)) static void run_intermediate(const struct pl_spawn_con
 
 // MARK: - the caller's side
 
-static int write_pid_file(const char *path, pid_t pid, struct pl_error *err) {
-    char num[24];
-    itoa_buf(pid, num);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return set_error(err, errno, "open", path, NULL);
-    size_t len = strlen(num);
-    ssize_t n;
-    do {
-        n = write(fd, num, len);
-    } while (n < 0 && errno == EINTR);
+/// Fails the spawn after the intermediate started: kills the process if it is known (it may be
+/// setting itself up already), closes the channel and reaps the intermediate, which reaps the
+/// process.
+static int abort_spawn(int sync, pid_t intermediate, pid_t process) {
     int e = errno;
-    close(fd);
-    if (n != (ssize_t)len) return set_error(err, n < 0 ? e : EIO, "write", path, num);
-    return 0;
-}
-
-/// Fails the spawn after the intermediate started: closes the channel (which makes a waiting
-/// process give up) and reaps the intermediate, which reaps the process.
-static int abort_spawn(int sync, pid_t intermediate) {
-    int e = errno;
+    if (process > 0) kill(process, SIGKILL);
     close(sync);
     waitpid_retry(intermediate, NULL);
+    // A process killed after the intermediate saw its report channel close is re-parented when
+    // the intermediate exits: to us if we are a child subreaper (reap it here), else to init.
+    if (process > 0) (void)waitpid_retry(process, NULL);
     errno = e;
     return -1;
 }
 
-int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status, struct pl_error *err) {
-    if (cfg == NULL || pid_out == NULL) return set_error(err, EINVAL, "pl_spawn", "NULL config", NULL);
+int pl_spawn_start(const struct pl_spawn_config *cfg, struct pl_spawn_handle *handle, struct pl_error *err) {
+    if (cfg == NULL || handle == NULL) return set_error(err, EINVAL, "pl_spawn_start", "NULL config", NULL);
+    memset(handle, 0, sizeof(*handle));
+    handle->sync = -1;
+    struct cgroup_fds cgroups;
+    if (open_cgroup_fds(cfg, &cgroups, err) < 0) return -1;
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return set_error(err, errno, "socketpair", "sync", NULL);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        int e = errno;
+        close_cgroup_fds(&cgroups);
+        return set_error(err, e, "socketpair", "sync", NULL);
+    }
 
     // Block every signal across fork so no handler of the caller runs in the child before it
     // resets them (crun, swift-subprocess); the caller's own mask is restored right after.
@@ -802,10 +840,11 @@ int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status
     int fork_errno = errno;
     if (intermediate == 0) {
         close(sv[0]);
-        run_intermediate(cfg, sv[1]);
+        run_intermediate(cfg, &cgroups, sv[1]);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
+    close_cgroup_fds(&cgroups);
     if (intermediate < 0) {
         close(sv[0]);
         return set_error(err, fork_errno, "fork", "intermediate", NULL);
@@ -815,33 +854,29 @@ int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status
     ssize_t n = recv_msg(sv[0], &m);
     if (n != (ssize_t)sizeof(m)) {
         set_error(err, n < 0 ? errno : EPIPE, "recv", "pid from the intermediate", NULL);
-        return abort_spawn(sv[0], intermediate);
+        return abort_spawn(sv[0], intermediate, 0);
     }
     if (m.kind == MSG_ERROR) {
         set_error(err, m.err, "", NULL, NULL);
         if (err != NULL) memcpy(err->stage, m.stage, sizeof(err->stage));
-        return abort_spawn(sv[0], intermediate);
+        return abort_spawn(sv[0], intermediate, 0);
     }
-    pid_t pid = m.pid;
+    handle->sync = sv[0];
+    handle->intermediate = intermediate;
+    handle->pid = m.pid;
+    handle->wait_for_exit = cfg->wait_for_exit;
+    return 0;
+}
 
-    for (size_t i = 0; i < cfg->n_cgroup_procs; i++) {
-        if (write_pid_file(cfg->cgroup_procs[i], pid, err) < 0) return abort_spawn(sv[0], intermediate);
-    }
-    char go = 1;
-    ssize_t sent;
-    do {
-        sent = send(sv[0], &go, 1, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    if (sent != 1) {
-        set_error(err, errno, "send", "release to the process", NULL);
-        return abort_spawn(sv[0], intermediate);
-    }
-
-    n = recv_msg(sv[0], &m);  // EOF once the process has exec'd; a message if it failed
+int pl_spawn_finish(struct pl_spawn_handle *handle, int *wait_status, struct pl_error *err) {
+    if (handle == NULL || handle->sync < 0) return set_error(err, EINVAL, "pl_spawn_finish", "no spawn in progress", NULL);
+    struct msg m;
+    ssize_t n = recv_msg(handle->sync, &m);  // EOF once the process has exec'd; a message if it failed
     int recv_errno = errno;
-    close(sv[0]);
+    close(handle->sync);
+    handle->sync = -1;
     int status = 0;
-    pid_t reaped = waitpid_retry(intermediate, &status);
+    pid_t reaped = waitpid_retry(handle->intermediate, &status);
     int wait_errno = errno;
     if (n == (ssize_t)sizeof(m) && m.kind == MSG_ERROR) {
         set_error(err, m.err, "", NULL, NULL);
@@ -850,9 +885,22 @@ int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status
     }
     if (n < 0) return set_error(err, recv_errno, "recv", "exec result", NULL);
     // A concurrent waitpid(-1) reaper may have taken the intermediate; only wait_for_exit needs it.
-    if (reaped < 0 && cfg->wait_for_exit) return set_error(err, wait_errno, "waitpid", "intermediate", NULL);
+    if (reaped < 0 && handle->wait_for_exit) return set_error(err, wait_errno, "waitpid", "intermediate", NULL);
+    if (wait_status != NULL) *wait_status = handle->wait_for_exit ? status : 0;
+    return 0;
+}
 
-    *pid_out = pid;
-    if (wait_status != NULL) *wait_status = cfg->wait_for_exit ? status : 0;
+void pl_spawn_cancel(struct pl_spawn_handle *handle) {
+    if (handle == NULL || handle->sync < 0) return;
+    abort_spawn(handle->sync, handle->intermediate, handle->pid);
+    handle->sync = -1;
+}
+
+int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status, struct pl_error *err) {
+    if (pid_out == NULL) return set_error(err, EINVAL, "pl_spawn", "NULL pid_out", NULL);
+    struct pl_spawn_handle handle;
+    if (pl_spawn_start(cfg, &handle, err) < 0) return -1;
+    if (pl_spawn_finish(&handle, wait_status, err) < 0) return -1;
+    *pid_out = handle.pid;
     return 0;
 }

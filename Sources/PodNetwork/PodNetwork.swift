@@ -37,17 +37,46 @@ public struct PodNetwork: Sendable {
         config.netnsDir + "/" + Self.pinPrefix + podName
     }
 
-    /// Builds the pod's network and returns what was made. If a step fails, everything made so
-    /// far for this pod is undone (the bridge, shared by all pods, stays).
+    /// Builds the pod's network and returns what was made (`createNamespace` then `attach`).
+    /// If a step fails, everything made so far for this pod is undone (the bridge, shared by
+    /// all pods, stays).
     ///
     /// Throws `.invalidArgument` for an invalid pod name and `.conflict` if the pod's namespace
     /// is already pinned or the subnet is full.
     public func setUp(podName: String) throws -> PodNetworkAttachment {
+        let pin = try createNamespace(podName: podName)
+        do {
+            return try attach(podName: podName, pin: pin)
+        } catch {
+            try? pin.remove()
+            throw error
+        }
+    }
+
+    /// The first half of `setUp`: a new, empty network namespace pinned at `netnsPath(for:)`,
+    /// which processes can join at once (containerd makes the pinned netns before the sandbox,
+    /// and CNI configures it while pause may already run). The caller removes the pin if it
+    /// gives up before `attach` succeeds.
+    ///
+    /// Throws `.invalidArgument` for an invalid pod name and `.conflict` if it is already pinned.
+    public func createNamespace(podName: String) throws -> NetnsPin {
         try PodName.validate(podName)
         let pinPath = netnsPath(for: podName)
-        let pin = NetnsPin(path: pinPath)
         guard access(pinPath, F_OK) != 0 else {
             throw PodlabError(.conflict, "pod \(podName) already has a network namespace at \(pinPath); tear it down first (or run podlab clean)")
+        }
+        try NetnsPin.prepareDirectory(config.netnsDir)
+        return try NetnsPin.create(at: pinPath)
+    }
+
+    /// The second half of `setUp`, CNI ADD's work: the bridge, an IPAM lease, the veth pair into
+    /// the pinned namespace, addresses, routes and sysctls. On failure the lease and the veth are
+    /// undone; the pin stays (it belongs to the caller).
+    ///
+    /// Throws `.conflict` if the subnet is full.
+    public func attach(podName: String, pin: NetnsPin) throws -> PodNetworkAttachment {
+        guard pin.path == netnsPath(for: podName) else {
+            throw PodlabError(.invalidArgument, "\(pin.path) is not pod \(podName)'s network namespace \(netnsPath(for: podName))")
         }
         let host = NetlinkSession(socket: try RouteNetlinkSocket())
         let bridgeIndex = try ensureBridge(host)
@@ -57,11 +86,6 @@ public struct PodNetwork: Sendable {
             let ip = try ipam.allocate(for: podName)
             undo.append { _ = try? ipam.release(pod: podName) }
 
-            try NetnsPin.prepareDirectory(config.netnsDir)
-            _ = try NetnsPin.create(at: pinPath)
-            // Removing the pin destroys the namespace and, with it, the veth pair.
-            undo.append { try? pin.remove() }
-
             let hostVeth = HostVethName.forPod(podName)
             try createVeth(host, hostVeth: hostVeth, pin: pin, bridgeIndex: bridgeIndex)
             // On failure also delete the host end now rather than when the namespace is reaped.
@@ -69,7 +93,7 @@ public struct PodNetwork: Sendable {
 
             try configurePodNamespace(pin, ip: ip)
             return PodNetworkAttachment(
-                podName: podName, netnsPath: pinPath, ip: ip.description, prefixLength: Int(config.subnet.prefixLength),
+                podName: podName, netnsPath: pin.path, ip: ip.description, prefixLength: Int(config.subnet.prefixLength),
                 gateway: config.gateway.description, hostVeth: hostVeth, podInterface: Self.podInterface, bridge: config.bridgeName)
         } catch {
             for step in undo.reversed() { step() }

@@ -77,8 +77,9 @@ struct pl_spawn_config {
     /// Mount a fresh procfs at <rootfs>/proc after the mount plan (needs the new pid namespace).
     int mount_proc;
 
-    /// cgroup.procs files (v1: one per controller hierarchy; v2: one) the parent writes the
-    /// child's host pid into, before the child runs anything else.
+    /// cgroup.procs files (v1: one per controller hierarchy; v2: one; at most 16), opened by the
+    /// caller before fork; the process moves itself into them (writing "0") before it does
+    /// anything else.
     const char *const *cgroup_procs;
     size_t n_cgroup_procs;
     /// Written to /proc/self/oom_score_adj unless == PL_OOM_SCORE_ADJ_UNSET.
@@ -115,7 +116,28 @@ struct pl_spawn_config {
 
 /// Starts a process as described. On success *pid_out is its pid in the caller's pid namespace.
 /// Failures in the child are reported back (errno + stage) and the child is reaped.
+/// Equivalent to pl_spawn_start followed by pl_spawn_finish.
 int pl_spawn(const struct pl_spawn_config *cfg, pid_t *pid_out, int *wait_status, struct pl_error *err);
+
+/// A spawn between pl_spawn_start and pl_spawn_finish (or pl_spawn_cancel).
+struct pl_spawn_handle {
+    int sync;            ///< channel to the intermediate; -1 once finished or cancelled
+    pid_t intermediate;  ///< reaped by finish/cancel
+    pid_t pid;           ///< the process, in the caller's pid namespace
+    int wait_for_exit;
+};
+
+/// Forks the intermediate and returns once the process exists (`handle->pid`), while it joins
+/// its cgroups and sets itself up; `cfg` may be freed on return. Every successful start must be
+/// followed by exactly one pl_spawn_finish or pl_spawn_cancel.
+int pl_spawn_start(const struct pl_spawn_config *cfg, struct pl_spawn_handle *handle, struct pl_error *err);
+
+/// Waits until the process has exec'd (or, with wait_for_exit, ended) and reaps the
+/// intermediate; a failure inside the child is returned as its errno + stage.
+int pl_spawn_finish(struct pl_spawn_handle *handle, int *wait_status, struct pl_error *err);
+
+/// Abandons a started spawn: SIGKILLs the process and reaps the intermediate.
+void pl_spawn_cancel(struct pl_spawn_handle *handle);
 
 /// Creates a new network namespace and pins it by bind-mounting it at `pin_path` (the file is
 /// created; its directory must exist and should be a shared mount like /run/netns). The calling

@@ -64,8 +64,34 @@ public final class LinuxPodRuntime: PodRuntime {
             undo.append { try? driver.killAll(PodCgroup(pod: record.key)); try? driver.remove(PodCgroup(pod: record.key)) }
             let pauseCgroup = try driver.createChild(pod: record.key, name: "pause", resources: .pause)
 
+            // The pinned netns first, so pause can start in it at once: pause moves itself into
+            // its cgroups (on cgroup v1 the first migration waits for an RCU grace period,
+            // 5–15 ms) while the veth, lease and addresses are made, like CNI ADD running
+            // against containerd's pre-made netns.
             let network = try network()
-            let attachment = try network.setUp(podName: record.key)
+            let pin = try network.createNamespace(podName: record.key)
+            undo.append { try? pin.remove() }
+
+            // pause: new pid, ipc, uts (+ mnt) namespaces inside the pinned netns (#8).
+            let hostname = record.spec.effectiveHostname
+            var request = SpawnRequest(arguments: ["/pause"])
+            request.executable = PodRuntimeFiles.pauseBinary()
+            request.join = SpawnRequest.JoinedNamespaces(network: pin.path)
+            request.newNamespaces = .sandbox
+            request.hostname = hostname
+            request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
+            request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
+            let log = try openLog("\(dir)/pause.log")
+            let startedPause: StartedSpawn
+            do {
+                defer { try? log.close() }
+                request.stdout = log
+                request.stderr = log
+                startedPause = try spawner.start(request)
+            }
+            undo.append { startedPause.cancel() }
+
+            let attachment = try network.attach(podName: record.key, pin: pin)
             undo.append { try? network.tearDown(attachment) }
             try writeJSON(attachment, to: "\(dir)/network.json")
 
@@ -82,24 +108,11 @@ public final class LinuxPodRuntime: PodRuntime {
             // kubelet-managed /etc/hosts, containerd's hostname and resolv.conf (#10–#12).
             let etc = "\(dir)/etc"
             try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
-            let hostname = record.spec.effectiveHostname
             try PodFiles.write(PodFiles.hosts(podIPs: [attachment.ip], hostname: hostname), to: "\(etc)/hosts")
             try PodFiles.write(PodFiles.hostname(hostname), to: "\(etc)/hostname")
             try PodFiles.write(PodFiles.resolvConf(), to: "\(etc)/resolv.conf")
 
-            // pause: new pid, ipc, uts (+ mnt) namespaces inside the pinned netns (#8).
-            var request = SpawnRequest(arguments: ["/pause"])
-            request.executable = PodRuntimeFiles.pauseBinary()
-            request.join = SpawnRequest.JoinedNamespaces(network: attachment.netnsPath)
-            request.newNamespaces = .sandbox
-            request.hostname = hostname
-            request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
-            request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
-            let log = try openLog("\(dir)/pause.log")
-            defer { try? log.close() }
-            request.stdout = log
-            request.stderr = log
-            let pause = try spawner.spawn(request)
+            let pause = try startedPause.finish()
             return SandboxStatus(ready: true, attempt: record.sandbox.attempt, pausePID: pause.pid, netnsPath: attachment.netnsPath,
                                  ip: attachment.ip, gateway: attachment.gateway, hostVeth: attachment.hostVeth, createdAt: Date())
         } catch {
