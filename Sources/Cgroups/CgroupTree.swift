@@ -116,13 +116,6 @@ struct CgroupTree: Sendable {
     }
 }
 
-/// Seconds on the monotonic clock, for retry deadlines.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and newlines.
     func trimmingWhitespace() -> String {

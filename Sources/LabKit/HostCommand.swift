@@ -113,8 +113,8 @@ public enum HostCommand {
 
     /// A pipe whose ends are close-on-exec (the child gets copies via dup2 only).
     private static func makePipe(_ fds: inout [Int32], _ name: String) throws {
-        try checkedSyscall("pipe(\(name))") { pipe(&fds) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pipe = try makeCloseOnExecPipe(name)
+        fds = [pipe.readEnd.rawValue, pipe.writeEnd.rawValue]
     }
 
     private static func closeAll(_ fds: [Int32]) {

@@ -15,3 +15,10 @@ public func pollUntil(timeout: TimeInterval, _ condition: () throws -> Bool) ret
         pause = min(pause * 2, 10_000)
     }
 }
+
+/// Seconds on the monotonic clock (immune to wall-clock changes), for deadlines and timeouts.
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

@@ -155,6 +155,15 @@ int pl_socket_in_netns(const char *netns_path, int domain, int type, int protoco
 /// (e.g. "/proc/sys/net/ipv4/ping_group_range").
 int pl_sysctl_in_netns(const char *netns_path, const char *proc_path, const char *value, struct pl_error *err);
 
+/// pidfd_open(pid, 0): a close-on-exec fd for the process, readable once it has exited (Linux 5.3+).
+int pl_pidfd_open(pid_t pid, int *fd_out, struct pl_error *err);
+
+/// pidfd_send_signal(pidfd, sig): signals exactly the process the pidfd refers to (no pid reuse race).
+int pl_pidfd_send_signal(int pidfd, int sig, struct pl_error *err);
+
+/// pipe2(fds, O_CLOEXEC); returns -1 with errno on failure.
+int pl_pipe_cloexec(int fds[2]);
+
 /// Makes the caller a child subreaper (PR_SET_CHILD_SUBREAPER), like containerd-shim.
 int pl_set_child_subreaper(struct pl_error *err);
 

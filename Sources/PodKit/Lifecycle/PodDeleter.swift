@@ -19,23 +19,17 @@ public struct PodDeleter {
         let effectiveGrace = grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds)
         // A supervisor that has not written its pid yet (the pod is still starting) is found by
         // its command line and state directory.
-        if let pid = record.supervisorPID ?? supervisorPID(key: record.key), PodRecord.isSupervisor(pid, key: record.key) {
+        // The pidfd is opened before the identity check, so the process checked is the one signalled.
+        if let pid = record.supervisorPID ?? supervisorPID(key: record.key), let supervisor = try? WatchedProcess(pid: pid),
+           PodRecord.isSupervisor(pid, key: record.key) {
             try? "\(effectiveGrace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
-            kill(pid, SIGTERM)
-            // The supervisor removes the pod directory as its last act.
-            let deadline = Date().addingTimeInterval(effectiveGrace + 15)
-            while Date() < deadline, FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
-                if !PodRecord.isSupervisor(pid, key: record.key) { break }
-                usleep(1000)
-            }
-            if !FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
-                // Removing the directory is the supervisor's last act; wait for it to be gone
-                // too, so "deleted" means no podlab process of the pod is left.
-                let exitDeadline = Date().addingTimeInterval(2)
-                while Date() < exitDeadline, PodRecord.isSupervisor(pid, key: record.key) { usleep(1000) }
+            supervisor.send(SIGTERM)
+            // Removing the pod directory is the supervisor's last act before it exits: once it
+            // has exited with the directory gone, "deleted" means no podlab process of the pod is left.
+            if supervisor.waitForExit(timeout: effectiveGrace + 15), !FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
                 return []
             }
-            kill(pid, SIGKILL)
+            supervisor.send(SIGKILL)
         }
         return forceRemove(key: record.key)
     }
@@ -48,9 +42,9 @@ public struct PodDeleter {
         let runtime = LinuxPodRuntime(paths: paths)
         // Stop the supervisor first (whether or not the record names it), or it could go on
         // building the sandbox we are removing.
-        if let pid = supervisorPID(key: key) {
-            kill(pid, SIGKILL)
-            pollUntil(timeout: 2) { !PodRecord.isSupervisor(pid, key: key) }
+        if let pid = supervisorPID(key: key), let supervisor = try? WatchedProcess(pid: pid), PodRecord.isSupervisor(pid, key: key) {
+            supervisor.send(SIGKILL)
+            supervisor.waitForExit(timeout: 2)
         }
         if let record = try? store.load(key: key) {
             runtime.killPod(record)

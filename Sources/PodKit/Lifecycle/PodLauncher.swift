@@ -1,6 +1,7 @@
 import Foundation
 import PodlabCore
 import RootfsKit
+import SystemPackage
 
 /// `podlab apply`: manifest → images resolved and unpacked → pod record → a supervisor per pod.
 public struct PodLauncher {
@@ -65,6 +66,8 @@ public struct PodLauncher {
     ///   - timeout: how long to wait for the supervisor to report the pod started.
     public func apply(_ manifest: ParsedManifest, imageMap: [String: String], namespace: String? = nil, timeout: TimeInterval = 60) throws -> [PodRecord] {
         var created: [PodRecord] = []
+        var startReports: [FileDescriptor] = []
+        defer { for report in startReports { try? report.close() } }
         do {
             for var pod in manifest.pods {
                 if let namespace { pod.namespace = namespace }
@@ -80,9 +83,11 @@ public struct PodLauncher {
                 created.append(record)
                 // Kept in memory only: the supervisor writes its own pid to the record; saving
                 // it here too could overwrite a newer record the supervisor already saved.
-                created[created.count - 1].supervisorPID = try launchSupervisor(record)
+                let supervisor = try launchSupervisor(record)
+                created[created.count - 1].supervisorPID = supervisor.pid
+                startReports.append(supervisor.startReport)
             }
-            return try created.map { try waitStarted($0, timeout: timeout) }
+            return try zip(created, startReports).map { try waitStarted($0, startReport: $1, timeout: timeout) }
         } catch {
             // No partial damage: pods this apply created are removed again.
             for record in created { PodDeleter(paths: paths).delete(record, grace: 0) }
@@ -98,27 +103,24 @@ public struct PodLauncher {
             state: .created, restartCount: 0, logPath: "")
     }
 
-    func launchSupervisor(_ record: PodRecord) throws -> Int32 {
+    func launchSupervisor(_ record: PodRecord) throws -> SupervisorProcess.Launched {
         let log = "\(store.directory(for: record.key))/supervisor.log"
         return try SupervisorProcess.launch(executable: executable, key: record.key, logPath: log, paths: paths)
     }
 
-    /// Polls the record until the supervisor has started every container once, or failed.
-    func waitStarted(_ record: PodRecord, timeout: TimeInterval) throws -> PodRecord {
-        let deadline = Date().addingTimeInterval(timeout)
+    /// Waits for the supervisor's start report (its stdout pipe), then reads the record once:
+    /// the pod as started, or the failure the supervisor recorded before it exited.
+    func waitStarted(_ record: PodRecord, startReport: FileDescriptor, timeout: TimeInterval) throws -> PodRecord {
         let log = "\(store.directory(for: record.key))/supervisor.log"
-        while Date() < deadline {
-            let current = try store.load(key: record.key)
-            if let failure = current.failure {
-                throw PodlabError(.invalidState, "pod \(record.spec.name) could not start: \(failure)")
-            }
-            if current.started { return current }
-            if let pid = record.supervisorPID ?? current.supervisorPID, !PodRecord.isSupervisor(pid, key: record.key) {
-                let detail = (try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-                throw PodlabError(.invalidState, "the supervisor of pod \(record.spec.name) exited before the pod started\(detail.isEmpty ? "" : ": \(detail)")")
-            }
-            usleep(1000)
+        guard let reported = SupervisorProcess.awaitStart(startReport, timeout: timeout) else {
+            throw PodlabError(.timeout, "pod \(record.spec.name) did not start within \(Int(timeout)) s (see \(log))")
         }
-        throw PodlabError(.timeout, "pod \(record.spec.name) did not start within \(Int(timeout)) s (see \(log))")
+        let current = try store.load(key: record.key)
+        if let failure = current.failure {
+            throw PodlabError(.invalidState, "pod \(record.spec.name) could not start: \(failure)")
+        }
+        if reported && current.started { return current }
+        let detail = (try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        throw PodlabError(.invalidState, "the supervisor of pod \(record.spec.name) exited before the pod started\(detail.isEmpty ? "" : ": \(detail)")")
     }
 }

@@ -41,8 +41,10 @@ public enum SupervisorLoop {
         } catch {
             StandardStreams.error("podlab supervise: pod \(key): \(error)\n")
             // The record keeps `failure` for `apply` to report; apply removes the pod.
+            SupervisorProcess.reportStart(succeeded: false)
             return 1
         }
+        SupervisorProcess.reportStart(succeeded: true)
         while true {
             reap(supervisor)
             supervisor.tick()
