@@ -18,6 +18,7 @@ public final class ArchiveReader {
     ///   - blockSize: bytes read from the file per call; large blocks keep syscall overhead low.
     public init(path: String, blockSize: Int = 1 << 20) throws {
         self.path = path
+        try LibArchive.load()
         guard let a = archive_read_new() else {
             throw PodlabError(.archive, "archive_read_new(\(path)): out of memory")
         }

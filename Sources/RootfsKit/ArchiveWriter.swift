@@ -49,6 +49,7 @@ public final class ArchiveWriter {
     /// Creates (truncates) `path` and starts a pax (restricted) tar stream.
     public init(path: String, compression: Compression) throws {
         self.path = path
+        try LibArchive.load()
         guard let a = archive_write_new() else { throw PodlabError(.archive, "archive_write_new(\(path)): out of memory") }
         handle = a
         do {
