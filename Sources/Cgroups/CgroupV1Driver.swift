@@ -225,6 +225,9 @@ public struct CgroupV1Driver: CgroupDriver {
     public func killAll(_ cgroup: any CgroupNode) throws {
         try validate(cgroup)
         let roots = directories(of: cgroup)
+        // Nothing to kill (the usual case at teardown: the supervisor reaped pause and the
+        // containers itself): skip the freeze/thaw round trip.
+        if try tree.processes(inTrees: roots).isEmpty { return }
         if let freezerDir = directory("freezer", cgroup.relativePath), fileSystem.exists(freezerDir + "/freezer.state") {
             let state = freezerDir + "/freezer.state"
             try fileSystem.write(state, "FROZEN")

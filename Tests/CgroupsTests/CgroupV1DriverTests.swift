@@ -1,3 +1,4 @@
+import Foundation
 import Cgroups
 import PodlabCore
 import Testing
@@ -76,12 +77,27 @@ private let mi: Int64 = 1024 * 1024
         #expect(driver.oomKilled(child))
     }
 
-    @Test func killAllFreezesThenThaws() throws {
+    @Test func killAllFreezesKillsThenThawsWhenProcessesAreLeft() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        let straggler = Process()
+        straggler.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        straggler.arguments = ["30"]
+        try straggler.run()
+        defer { if straggler.isRunning { straggler.terminate() } }
+        try fake.simulateKernel(path("freezer", "p/cgroup.procs"), "\(straggler.processIdentifier)\n")
+        try driver.killAll(PodCgroup(pod: "p"))
+        straggler.waitUntilExit()
+        #expect(straggler.terminationReason == .uncaughtSignal && straggler.terminationStatus == SIGKILL)
+        let states = fake.writes.filter { $0.path == path("freezer", "p/freezer.state") }.map(\.value)
+        #expect(states == ["FROZEN", "THAWED"])
+    }
+
+    @Test func killAllOfAnEmptyPodDoesNotFreeze() throws {
         defer { fake.destroy() }
         _ = try driver.createPod("p", resources: .unlimited)
         try driver.killAll(PodCgroup(pod: "p"))
-        let states = fake.writes.filter { $0.path == path("freezer", "p/freezer.state") }.map(\.value)
-        #expect(states == ["FROZEN", "THAWED"])
+        #expect(!fake.writes.contains { $0.path == path("freezer", "p/freezer.state") })
     }
 
     @Test func removeAndRemoveAllCleanEveryHierarchy() throws {

@@ -126,7 +126,19 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
         lock.unlock()
     }
 
-    func read(_ path: String) throws -> String { try host.read(path) }
+    func read(_ path: String) throws -> String {
+        let content = try host.read(path)
+        guard (path as NSString).lastPathComponent == "cgroup.procs" else { return content }
+        // Like the kernel: a process leaves cgroup.procs when it exits (zombies included).
+        return content.split(separator: "\n").filter { Self.isRunning(String($0)) }.joined(separator: "\n")
+    }
+
+    /// Whether /proc/<pid> exists and is not a zombie.
+    private static func isRunning(_ pid: String) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
     func exists(_ path: String) -> Bool { host.exists(path) }
     func subdirectories(of path: String) throws -> [String] { try host.subdirectories(of: path) }
 

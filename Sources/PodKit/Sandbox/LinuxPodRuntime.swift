@@ -123,6 +123,12 @@ public final class LinuxPodRuntime: PodRuntime {
 
     public func destroySandbox(_ record: PodRecord) {
         let dir = directory(record)
+        // pause is normally this supervisor's child, whose pid cannot be reused before it is
+        // reaped: kill and reap it directly; the cgroup sweep below then only looks for strays.
+        if let pause = record.sandbox.pausePID, isLiveChild(pause) {
+            kill(pause, SIGKILL)
+            reap(pause)
+        }
         if let driver = try? cgroups() {
             // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
             // supervisor's loop (or by init after a forced removal).
@@ -178,6 +184,13 @@ public final class LinuxPodRuntime: PodRuntime {
     func waitForLinkRemoval(_ name: String) {
         let path = "/sys/class/net/\(name)"
         pollUntil(timeout: 3) { !FileManager.default.fileExists(atPath: path) }
+    }
+
+    /// Whether `pid` is a child of this process that has not exited (WNOHANG; an exited child
+    /// is reaped by the check).
+    func isLiveChild(_ pid: Int32) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
     }
 
     func reap(_ pid: Int32) {

@@ -303,7 +303,7 @@ public final class PodSupervisor {
         for sidecar in running.filter({ record.containers[$0].isSidecar }).reversed() {
             terminate([sidecar], deadline: deadline)
         }
-        save()
+        if !running.isEmpty { save() }
     }
 
     /// SIGTERM to `group`, then reap until all of them exited; SIGKILL once `deadline` passes.
