@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cgroups
 import Foundation
 import PodKit
 import PodlabCore
@@ -15,6 +16,11 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the pods to start.") var timeout: Double = 60
 
     func run() throws {
+        // First, so the grace period pause's cgroup migration needs runs while the manifest is
+        // parsed and the supervisor starts (see CgroupMigrationWarmUp).
+        if geteuid() == 0, ProcessInfo.processInfo.environment["PODLAB_CGROUP_WARMUP"] != "0", let layout = try? CgroupLayout.detect() {
+            CgroupMigrationWarmUp.begin(layout: layout)
+        }
         let paths = PodlabPaths.fromEnvironment()
         let parsed = try ManifestParser().parse(file: file)
         for warning in parsed.warnings {
