@@ -76,12 +76,6 @@ public enum PodFiles {
     /// Writes `contents` to `path` with mode 0644 (kubelet's etc-hosts, containerd's hostname and
     /// resolv.conf), replacing any previous file atomically.
     public static func write(_ contents: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try Data(contents.utf8).write(to: url, options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        } catch {
-            throw PodlabError(.invalidState, "write(\(path)): \(error)")
-        }
+        try StateFile.replace(path, with: Data(contents.utf8), permissions: 0o644)
     }
 }

@@ -333,8 +333,7 @@ public final class LinuxPodRuntime: PodRuntime {
 }
 
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let data = try JSONEncoder().encode(value)
-    guard FileManager.default.createFile(atPath: path, contents: data) else { throw PodlabError(.syscall, "write(\(path)) failed") }
+    try StateFile.replace(path, with: try JSONEncoder().encode(value))
 }
 
 func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {

@@ -48,12 +48,7 @@ public struct PodStore: Sendable {
 
     public func save(_ record: PodRecord) throws {
         let path = recordPath(for: record.key)
-        let data = try Self.encoder.encode(record)
-        let temp = path + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw PodlabError(.syscall, "write(\(temp)) failed")
-        }
-        try checkedSyscall("rename(\(temp), \(path))") { rename(temp, path) }
+        try StateFile.replace(path, with: try Self.encoder.encode(record))
     }
 
     public func load(key: String) throws -> PodRecord {
