@@ -9,6 +9,8 @@
 # What is timed (each a separate process tree, hyperfine -N, no shell unless said):
 #   podlab  sh cycle.sh: podlab apply -f pod.yaml (busybox, bridge networking, `true`, restartPolicy
 #           Never) && podlab wait POD --for exited && podlab delete POD --grace-period 0
+#           (every command is timed twice: back to back, and cold with 100 ms idle before each
+#            run, COLD=0 to skip; see BENCHMARKS.md for why crun's figure differs)
 #   crun    nsenter --mount=PINNED crun run (create+start+wait+delete), same busybox rootfs, args
 #           ["/bin/true"], bundle from `crun spec`; the pinned mount namespace hides the hybrid
 #           cgroup2 mount that crun refuses (BENCH-NOTES), so nsenter's own cost is timed too
@@ -192,23 +194,44 @@ CMDS=(-n "true (exec floor)" "/bin/true"
 [ "$PODMAN_OK" = 1 ] && CMDS+=(-n "podman pod cycle" "sh $WORK/podman-cycle.sh")
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/cycle.json" "${CMDS[@]}"
 
-python3 - "$WORK/cycle.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-ms = lambda name: r[name]["median"] * 1000
-p = ms("podlab pod cycle")
-print("\nmedians (ms):")
+# Cold: 100 ms of idle before every timed run (--prepare is not timed). Back to back, a run
+# finds the cgroup rwsem's RCU sync still warm from the previous run's cgroup.procs write and
+# skips the grace period a lone container start waits for (10-15 ms here, see BENCHMARKS.md);
+# crun's cycle is short enough to profit, podlab's is not. COLD=0 skips this run.
+if [ "${COLD:-1}" != 0 ]; then
+  COLD_CMDS=(-n "podlab pod cycle" "sh $WORK/podlab-cycle.sh" -n "crun run" "$CRUN" -n "runc run" "$RUNC")
+  [ "$PODMAN_OK" = 1 ] && COLD_CMDS+=(-n "podman pod cycle" "sh $WORK/podman-cycle.sh")
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --prepare "sleep 0.1" --export-json "$WORK/cycle-cold.json" "${COLD_CMDS[@]}"
+fi
+
+python3 - "$WORK/cycle.json" "$WORK/cycle-cold.json" <<'PY'
+import json, os, sys
+def load(path):
+    return {x["command"]: x for x in json.load(open(path))["results"]} if os.path.exists(path) else None
+r, cold = load(sys.argv[1]), load(sys.argv[2])
+ms = lambda results, name: results[name]["median"] * 1000
+p = ms(r, "podlab pod cycle")
+print("\nmedians (ms), back to back:")
 for name, x in r.items():
     print(f"  {name:42s} {x['median']*1000:8.1f}  (min {x['min']*1000:.1f}, max {x['max']*1000:.1f})")
-c = ms("crun run")
+c = ms(r, "crun run")
 print(f"\npodlab / crun:   {p:.1f} / {c:.1f} ms = {p / c:.2f}x  (goal <= 2.5)")
 # nsenter's cost in front of crun: exec nsenter + setns, i.e. its floor minus a bare exec.
-c0 = c - (ms("nsenter --mount true (crun wrapper floor)") - ms("true (exec floor)"))
+c0 = c - (ms(r, "nsenter --mount true (crun wrapper floor)") - ms(r, "true (exec floor)"))
 print(f"podlab / crun without nsenter's cost: {p:.1f} / {c0:.1f} ms = {p / c0:.2f}x")
-sh = ms("sh -c true (wrapper floor)") - ms("true (exec floor)")
+sh = ms(r, "sh -c true (wrapper floor)") - ms(r, "true (exec floor)")
 print(f"  (the podlab cycle includes its sh wrapper, ~{sh:.1f} ms over a bare exec)")
-print(f"podlab / runc:   {p:.1f} / {ms('runc run'):.1f} ms = {p / ms('runc run'):.2f}x")
+print(f"podlab / runc:   {p:.1f} / {ms(r, 'runc run'):.1f} ms = {p / ms(r, 'runc run'):.2f}x")
 if "podman pod cycle" in r:
-    q = ms("podman pod cycle")
+    q = ms(r, "podman pod cycle")
     print(f"podman / podlab: {q:.1f} / {p:.1f} ms = {q / p:.1f}x  (goal >= 25)")
+if cold:
+    print("\nmedians (ms), cold (100 ms idle before each run):")
+    for name, x in cold.items():
+        print(f"  {name:42s} {x['median']*1000:8.1f}  (min {x['min']*1000:.1f}, max {x['max']*1000:.1f})")
+    pc, cc = ms(cold, "podlab pod cycle"), ms(cold, "crun run")
+    print(f"\ncold podlab / crun: {pc:.1f} / {cc:.1f} ms = {pc / cc:.2f}x")
+    print(f"cold podlab / runc: {pc:.1f} / {ms(cold, 'runc run'):.1f} ms = {pc / ms(cold, 'runc run'):.2f}x")
+    if "podman pod cycle" in cold:
+        print(f"cold podman / podlab: {ms(cold, 'podman pod cycle'):.1f} / {pc:.1f} ms = {ms(cold, 'podman pod cycle') / pc:.1f}x")
 PY
