@@ -22,6 +22,9 @@ export PODLAB_STATE_DIR=$STATE PODLAB_DATA_DIR=$WORK/data PODLAB_BRIDGE=plab0 PO
 cleanup() {
   "$NEW" delete --all --grace-period 0 >/dev/null 2>&1 || true
   "$NEW" clean >/dev/null 2>&1 || true
+  # A non-default state dir's clean leaves the shared pieces: the bridge and the parent cgroups.
+  [ -e /sys/class/net/plab0 ] && ip link delete plab0  # iproute2: cleanup only, not timed
+  find /sys/fs/cgroup/*/podlab-ab -depth -type d -exec rmdir {} + 2>/dev/null || true
   rm -rf "$WORK" "$STATE"
 }
 trap cleanup EXIT

@@ -14,14 +14,16 @@ import PodlabCore
 /// run's pods ("concurrent labs never collide").
 public struct PodCleaner {
     public let paths: PodlabPaths
+    /// Whether this clean sweeps leftovers machine-wide (by default only with the default state
+    /// dir) or only removes the pods of its own state dir.
+    public let sweepsMachine: Bool
 
-    public init(paths: PodlabPaths) {
+    /// - Parameter sweepMachine: nil sweeps only with the default state dir; `clean --all` sweeps
+    ///   with every other state dir's settings (bridge, cgroup parent) once no supervisor is left.
+    public init(paths: PodlabPaths, sweepMachine: Bool? = nil) {
         self.paths = paths
+        self.sweepsMachine = sweepMachine ?? (paths.stateDir == PodlabPaths.fromEnvironment([:]).stateDir)
     }
-
-    /// Whether this clean sweeps leftovers machine-wide (default state dir) or only removes the
-    /// pods of its own state dir.
-    public var sweepsMachine: Bool { paths.stateDir == PodlabPaths.fromEnvironment([:]).stateDir }
 
     /// A running `podlab supervise KEY` process and the state directory it serves.
     struct Supervisor {
@@ -93,6 +95,9 @@ public struct PodCleaner {
         return report
     }
 
+    /// How many `podlab supervise` processes run on the machine, whatever their state dir.
+    public static var liveSupervisorCount: Int { supervisors().count }
+
     /// Every `podlab supervise KEY` process on the machine, with the state directory from its
     /// environment (the launcher always passes `PODLAB_STATE_DIR` explicitly).
     static func supervisors() -> [Supervisor] {
@@ -104,6 +109,26 @@ public struct PodCleaner {
             let stateDir = environment(of: pid)["PODLAB_STATE_DIR"] ?? PodlabPaths.fromEnvironment([:]).stateDir
             return Supervisor(pid: pid, key: args[2], stateDir: stateDir)
         }
+    }
+
+    /// The state directories other than ours that live supervisors serve, each with the
+    /// `PODLAB_*` settings (bridge, subnet, cgroup parent, data dir) its supervisor runs with:
+    /// what `podlab clean --all` cleans after an interrupted test run or another job's labs.
+    public func otherStateDirectories() -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        for supervisor in Self.supervisors() where supervisor.stateDir != paths.stateDir && result[supervisor.stateDir] == nil {
+            result[supervisor.stateDir] = Self.environment(of: supervisor.pid).filter { $0.key.hasPrefix("PODLAB_") }
+        }
+        return result
+    }
+
+    /// The `PODLAB_*` settings to clean `stateDir` with: those of a live supervisor serving it,
+    /// else `fallback` (the caller's) with `PODLAB_STATE_DIR` pointing there.
+    public func settings(forStateDirectory stateDir: String, fallback: [String: String]) -> [String: String] {
+        if let live = otherStateDirectories()[stateDir] { return live }
+        var settings = fallback.filter { $0.key.hasPrefix("PODLAB_") }
+        settings["PODLAB_STATE_DIR"] = stateDir
+        return settings
     }
 
     /// A process's environment (`/proc/<pid>/environ`).

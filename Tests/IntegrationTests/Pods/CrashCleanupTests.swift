@@ -62,6 +62,31 @@ extension PodTests {
             #expect(try bystander.inspectPod("victim")["status"]["state"].string == "SANDBOX_READY")
         }
 
+        @Test("an interrupted run's pods (supervisors alive, the run gone): podlab clean --state-dir from elsewhere removes them with that run's settings, and nothing of a third state dir")
+        func otherStateDirectoryCleaned() throws {
+            let interrupted = try PodlabCLI("otherStateDir-interrupted")
+            defer { interrupted.tearDown() }
+            let cleaner = try PodlabCLI("otherStateDir-cleaner")
+            defer { cleaner.tearDown() }
+            let bystander = try PodlabCLI("otherStateDir-bystander")
+            defer { bystander.tearDown() }
+            try interrupted.apply(Self.pod)
+            try bystander.apply(Self.pod)
+            let supervisor = try #require(try interrupted.inspectPod("victim")["info"]["podlab"]["supervisorPid"].int.map(Int32.init))
+            let pause = try interrupted.pausePID("victim")
+            let bystanderPause = try bystander.pausePID("victim")
+
+            let clean = try cleaner.succeed(["clean", "--state-dir", interrupted.stateDir])
+            #expect(clean.stdout.contains("\(interrupted.stateDir): killed supervisor \(supervisor)"), "\(clean.stdout)")
+            #expect(clean.stdout.contains("\(interrupted.stateDir): removed pod \(interrupted.key("victim"))"), "\(clean.stdout)")
+            try waitUntil("the interrupted run's supervisor and pause are gone", timeout: 5) { !isAlive(supervisor) && !isAlive(pause) }
+            let leftovers = PodlabTestEnvironment.leftovers(
+                keys: [interrupted.key("victim")], under: interrupted.directory, dataDir: interrupted.environment.dataDir)
+            #expect(leftovers.isEmpty, "after clean --state-dir: \(leftovers)")
+            #expect(isAlive(bystanderPause))
+            #expect(try bystander.inspectPod("victim")["status"]["state"].string == "SANDBOX_READY")
+        }
+
         @Test("kill -9 of `podlab apply` while it waits for the pod, then podlab clean: nothing is left")
         func applyKilledMidway() throws {
             let cli = try PodlabCLI("applyKilledMidway")
