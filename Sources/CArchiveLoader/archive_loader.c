@@ -54,19 +54,27 @@ static void *real_symbol(const char *name) {
     return symbol;
 }
 
-/// Defines `ret name params` forwarding `args` to the real libarchive function (resolved once;
-/// a pointer-sized relaxed store is benign if two threads race to resolve it).
-#define FORWARD(ret, name, params, args)                                      \
-    ret name params {                                                         \
-        static __typeof__(&name) real;                                        \
-        if (real == NULL) real = (__typeof__(&name))real_symbol(#name);       \
-        return real args;                                                     \
+/// Defines `ret name params` forwarding `args` to the real libarchive function, resolved on
+/// first call. The cache is an atomic pointer: two threads racing to resolve store the same value.
+#define FORWARD(ret, name, params, args)                                                  \
+    ret name params {                                                                     \
+        static __typeof__(&name) real;                                                    \
+        __typeof__(&name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                  \
+        if (fn == NULL) {                                                                 \
+            fn = (__typeof__(&name))real_symbol(#name);                                   \
+            __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                \
+        }                                                                                 \
+        return fn args;                                                                   \
     }
-#define FORWARD_VOID(name, params, args)                                      \
-    void name params {                                                        \
-        static __typeof__(&name) real;                                        \
-        if (real == NULL) real = (__typeof__(&name))real_symbol(#name);       \
-        real args;                                                            \
+#define FORWARD_VOID(name, params, args)                                                  \
+    void name params {                                                                    \
+        static __typeof__(&name) real;                                                    \
+        __typeof__(&name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                  \
+        if (fn == NULL) {                                                                 \
+            fn = (__typeof__(&name))real_symbol(#name);                                   \
+            __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                \
+        }                                                                                 \
+        fn args;                                                                          \
     }
 
 // Reading.

@@ -351,7 +351,9 @@ public final class PodSupervisor {
         shuttingDown = true
         record.terminating = true
         for i in record.containers.indices { record.containers[i].nextStartAt = nil }
-        save()
+        // Other terminals see "terminating" while containers use their grace period; with none
+        // running, the teardown takes milliseconds and the record is removed right after.
+        if record.containers.contains(where: { $0.state == .running }) { save() }
         stopContainers(now: Date(), grace: grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds))
         runtime.destroySandbox(record)
         record.sandbox.ready = false
