@@ -87,6 +87,22 @@ extension PodTests {
             #expect(try bystander.inspectPod("victim")["status"]["state"].string == "SANDBOX_READY")
         }
 
+        @Test("pause cannot start (its binary is missing) while the network is being built: apply names execve and the path, exits 1, and leaves nothing")
+        func pauseFailsWhileTheNetworkIsBuilt() throws {
+            let cli = try PodlabCLI("pauseFails")
+            defer { cli.tearDown() }
+            let manifest = "\(cli.directory)/pod.yaml"
+            try Self.pod.write(toFile: manifest, atomically: true, encoding: .utf8)
+            cli.expectPod("victim")
+            let missing = "\(cli.directory)/no-such-pause"
+            let result = try cli.run(["apply", "-f", manifest, "-n", cli.namespace], environment: ["PODLAB_PAUSE": missing])
+            #expect(result.status == 1, "\(result.description)")
+            #expect(result.stderr.contains("could not start") && result.stderr.contains("execve(\(missing))"), "\(result.stderr)")
+            let leftovers = PodlabTestEnvironment.leftovers(keys: [cli.key("victim")], under: cli.directory, dataDir: cli.environment.dataDir)
+            #expect(leftovers.isEmpty, "after the failed apply: \(leftovers)")
+            #expect(!FileManager.default.fileExists(atPath: cli.podDirectory("victim")))
+        }
+
         @Test("kill -9 of `podlab apply` while it waits for the pod, then podlab clean: nothing is left")
         func applyKilledMidway() throws {
             let cli = try PodlabCLI("applyKilledMidway")
