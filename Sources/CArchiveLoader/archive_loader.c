@@ -54,27 +54,26 @@ static void *real_symbol(const char *name) {
     return symbol;
 }
 
-/// Defines `ret name params` forwarding `args` to the real libarchive function, resolved on
-/// first call. The cache is an atomic pointer: two threads racing to resolve store the same value.
-#define FORWARD(ret, name, params, args)                                                  \
-    ret name params {                                                                     \
-        static __typeof__(&name) real;                                                    \
-        __typeof__(&name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                  \
-        if (fn == NULL) {                                                                 \
-            fn = (__typeof__(&name))real_symbol(#name);                                   \
-            __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                \
-        }                                                                                 \
-        return fn args;                                                                   \
+/// Declares `fn`, the real `name`, resolved on the first call. The cache is an atomic pointer:
+/// two threads racing to resolve it store the same value.
+#define RESOLVE(name)                                                                     \
+    static __typeof__(&name) real;                                                        \
+    __typeof__(&name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                      \
+    if (fn == NULL) {                                                                     \
+        fn = (__typeof__(&name))real_symbol(#name);                                       \
+        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                    \
     }
-#define FORWARD_VOID(name, params, args)                                                  \
-    void name params {                                                                    \
-        static __typeof__(&name) real;                                                    \
-        __typeof__(&name) fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);                  \
-        if (fn == NULL) {                                                                 \
-            fn = (__typeof__(&name))real_symbol(#name);                                   \
-            __atomic_store_n(&real, fn, __ATOMIC_RELEASE);                                \
-        }                                                                                 \
-        fn args;                                                                          \
+
+/// Defines `ret name params` (or a void one) forwarding `args` to the real libarchive function.
+#define FORWARD(ret, name, params, args) \
+    ret name params {                    \
+        RESOLVE(name)                    \
+        return fn args;                  \
+    }
+#define FORWARD_VOID(name, params, args) \
+    void name params {                   \
+        RESOLVE(name)                    \
+        fn args;                         \
     }
 
 // Reading.

@@ -121,24 +121,13 @@ public struct IPAM: Sendable {
         let path = leasePath(address)
         let fd = try checkedSyscall("open(\(path), O_CREAT|O_EXCL)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         defer { close(fd) }
-        try writeAll(fd: fd, path: path, contents: pod)
+        try Array(pod.utf8).withUnsafeBytes { try writeFully(fd, $0, path: path) }
     }
 
     private func writeFile(_ path: String, contents: String) throws {
         let fd = try checkedSyscall("open(\(path))") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         defer { close(fd) }
-        try writeAll(fd: fd, path: path, contents: contents)
-    }
-
-    private func writeAll(fd: Int32, path: String, contents: String) throws {
-        let bytes = Array(contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = try bytes[offset...].withUnsafeBytes { raw in
-                try checkedSyscall("write(\(path))") { write(fd, raw.baseAddress, raw.count) }
-            }
-            offset += written
-        }
+        try Array(contents.utf8).withUnsafeBytes { try writeFully(fd, $0, path: path) }
     }
 
     private func removeLease(_ address: IPv4Address) throws {

@@ -85,3 +85,12 @@ public func makeCloseOnExecPipe(_ name: String) throws -> (readEnd: FileDescript
     _ = try checkedSyscall("pipe2(\(name), O_CLOEXEC)") { pl_pipe_cloexec(&fds) }
     return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
 }
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; errors name `write(<path>)`.
+public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    guard let base = bytes.baseAddress else { return }
+    var offset = 0
+    while offset < bytes.count {
+        offset += try checkedSyscall("write(\(path))") { write(fd, base + offset, bytes.count - offset) }
+    }
+}

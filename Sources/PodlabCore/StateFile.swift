@@ -24,12 +24,7 @@ public enum StateFile {
         do {
             defer { close(fd) }
             _ = try checkedSyscall("fchmod(\(temporary), \(String(permissions, radix: 8)))") { fchmod(fd, permissions) }
-            try bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    offset += try checkedSyscall("write(\(temporary))") { write(fd, raw.baseAddress! + offset, raw.count - offset) }
-                }
-            }
+            try bytes.withUnsafeBytes { try writeFully(fd, $0, path: temporary) }
         } catch {
             unlink(temporary)
             throw error

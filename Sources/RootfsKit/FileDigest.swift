@@ -40,10 +40,7 @@ enum FileDigest {
         while true {
             let n = try checkedSyscall("read(\(source))") { read(input, buffer.baseAddress, buffer.count) }
             if n == 0 { break }
-            var written = 0
-            while written < n {
-                written += try checkedSyscall("write(\(destination))") { write(output, buffer.baseAddress.unsafelyUnwrapped + written, n - written) }
-            }
+            try writeFully(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: destination)
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
