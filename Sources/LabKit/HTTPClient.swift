@@ -93,14 +93,7 @@ public enum HTTPClient {
     }
 
     private static func wait(fd: Int32, for events: Int16, deadline: Date) -> Bool {
-        while true {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { return false }
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let result = poll(&descriptor, 1, Int32(min(remaining * 1000, 1000)) + 1)
-            if result > 0 { return true }
-            if result < 0 && errno != EINTR { return false }
-        }
+        waitUntilReady(fd, events: events, deadline: monotonicSeconds() + deadline.timeIntervalSinceNow)
     }
 
     /// Splits `HTTP/1.x NNN reason\r\nheaders\r\n\r\nbody`.

@@ -22,3 +22,19 @@ public func monotonicSeconds() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
+
+/// Waits in poll(2) until `fd` reports one of `events` (POLLIN, POLLOUT; also hang-up or error)
+/// or the monotonic clock passes `deadline` (`monotonicSeconds()` based); EINTR is retried.
+/// Polls at least once, so a past deadline still reports a descriptor that is ready now.
+/// - Returns: whether the descriptor became ready before the deadline.
+public func waitUntilReady(_ fd: Int32, events: Int16, deadline: Double) -> Bool {
+    var remaining = deadline - monotonicSeconds()
+    repeat {
+        var descriptor = pollfd(fd: fd, events: events, revents: 0)
+        let result = poll(&descriptor, 1, Int32(min(max(remaining, 0) * 1000, Double(Int32.max)).rounded(.up)))
+        if result > 0 { return true }
+        if result < 0 && errno != EINTR { return false }
+        remaining = deadline - monotonicSeconds()
+    } while remaining > 0
+    return false
+}

@@ -34,14 +34,6 @@ public final class WatchedProcess {
     /// Waits until the process has exited or `timeout` seconds passed; returns whether it exited.
     @discardableResult
     public func waitForExit(timeout: TimeInterval) -> Bool {
-        let deadline = monotonicSeconds() + max(0, timeout)
-        while true {
-            var watch = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            let remaining = max(0, deadline - monotonicSeconds())
-            let ready = poll(&watch, 1, Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up)))
-            if ready > 0 { return true }
-            if ready < 0 && errno == EINTR { continue }
-            return false
-        }
+        waitUntilReady(pidfd, events: Int16(POLLIN), deadline: monotonicSeconds() + max(0, timeout))
     }
 }

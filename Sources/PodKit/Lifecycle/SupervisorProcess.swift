@@ -63,12 +63,7 @@ enum SupervisorProcess {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64)
         while true {
-            let remaining = deadline - monotonicSeconds()
-            if remaining <= 0 { return nil }
-            var poller = pollfd(fd: startReport.rawValue, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(min(remaining * 1000, Double(Int32.max))))
-            if ready < 0 && errno == EINTR { continue }
-            if ready == 0 { return nil }
+            guard waitUntilReady(startReport.rawValue, events: Int16(POLLIN), deadline: deadline) else { return nil }
             let count = buffer.withUnsafeMutableBytes { read(startReport.rawValue, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return String(decoding: received, as: UTF8.self).hasPrefix(startedLine) }
