@@ -394,9 +394,30 @@ static void do_mount(const struct pl_mount *m, int report) {
     if (what == NULL) what = "none";
 
     if (flags & MS_BIND) {
+        // A source inside the image (/dev/pts/ptmx onto /dev/ptmx) is resolved inside it too: an
+        // image whose `dev` is a symlink climbing out of the rootfs must not make the host's
+        // devpts the container's (runc binds through a securejoin'd path for the same reason).
+        char srcpath[64];
+        int srcfd = m->source != NULL ? secure_target(m->source, 0, srcpath, sizeof(srcpath)) : -2;
+        if (srcfd == -1) die(report, errno, "open", m->source, NULL);
+        if (m->source_beneath != NULL && m->source != NULL) {
+            // kubelet subpath_linux.go doBindSubPath: resolve inside the volume, bind the fd.
+            int base = open(m->source, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (base < 0) die(report, errno, "open", m->source, NULL);
+            struct open_how how;
+            memset(&how, 0, sizeof(how));
+            how.flags = O_PATH | O_CLOEXEC;
+            how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+            srcfd = (int)syscall(SYS_openat2, base, m->source_beneath, &how, sizeof(how));
+            if (srcfd < 0) die(report, errno, "openat2", m->source, m->source_beneath);
+            close(base);
+            snprintf(srcpath, sizeof(srcpath), "/proc/self/fd/%d", srcfd);
+        }
+        const char *source = srcfd >= 0 ? srcpath : m->source;
         // The kernel ignores per-mount flags on the first bind; apply them with a remount.
-        if (mount(m->source, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+        if (mount(source, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
             die(report, errno, "mount", what, m->target);
+        if (srcfd >= 0) close(srcfd);
         if (flags & per_mount) {
             // Re-resolve: the old fd names the directory under the new mount, not the mount.
             char again[64];

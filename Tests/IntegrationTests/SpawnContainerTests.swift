@@ -229,4 +229,33 @@ struct SpawnContainerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty, "podlab created files on the host through the image's symlinks")
         #expect(SpawnFixtures.mounts(under: pod.dir).isEmpty)
     }
+
+    /// Issue 10 #4: an image whose `dev` climbs out of the rootfs through another symlink
+    /// (`usr/lib -> /x/y/z/w`, `dev -> ../../../../../../usr/lib/../../dev`) resolves to the
+    /// host's /dev on the host, so binding "<rootfs>/dev/pts/ptmx" by path used the host's
+    /// devpts for the container's /dev/ptmx. Sources inside the image now resolve inside it.
+    @Test func anImageSymlinkCannotGiveTheContainerTheHostsPtmx() throws {
+        let pod = try Pod.start()
+        defer { pod.stop() }
+        try? FileManager.default.removeItem(atPath: pod.image + "/dev")
+        try FileManager.default.createDirectory(atPath: pod.image + "/usr", withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: pod.image + "/usr/lib")
+        try FileManager.default.createSymbolicLink(atPath: pod.image + "/usr/lib", withDestinationPath: "/x/y/z/w")
+        let climb = String(repeating: "../", count: pod.image.split(separator: "/").count + 2)
+        try FileManager.default.createSymbolicLink(atPath: pod.image + "/dev", withDestinationPath: climb + "usr/lib/../../dev")
+        var hostPtmx = stat()
+        #expect(stat("/dev/pts/ptmx", &hostPtmx) == 0)
+        let outPath = pod.dir + "/ptmx.out"
+        let out = try SpawnFixtures.openOutput(outPath)
+        defer { try? out.close() }
+        var request = try pod.request(["sh", "-c", "stat -c %d /dev/ptmx /dev/pts/ptmx"], attempt: 0)
+        request.stdout = out
+        request.waitForExit = true
+        #expect(try ProcessSpawner().spawn(request).exit == .exited(0))
+        let devices = SpawnFixtures.read(outPath).split(separator: "\n").map(String.init)
+        #expect(devices.count == 2)
+        #expect(devices.first == devices.last, "/dev/ptmx is not the container's own devpts: \(devices)")
+        #expect(devices.first != String(hostPtmx.st_dev), "/dev/ptmx is the host's devpts")
+        #expect(SpawnFixtures.mounts(under: pod.dir).isEmpty)
+    }
 }

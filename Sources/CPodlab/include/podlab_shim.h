@@ -36,6 +36,12 @@ struct pl_mount {
     const char *data;
     unsigned long flags;
     int create;
+    /// For a bind whose source is untrusted below `source` (a volume's subPath): when set,
+    /// `source` is a directory podlab owns and the bind source is this relative path resolved
+    /// beneath it with openat2(RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS) by the child, in its own
+    /// mount namespace (a bind from an fd opened in another mount namespace fails with EINVAL),
+    /// and mounted through /proc/self/fd/N. Escaping the directory fails with EXDEV.
+    const char *source_beneath;
 };
 
 /// Device node to create under <rootfs>/dev (by bind-mounting the host's node onto an empty file,
@@ -160,6 +166,15 @@ int pl_pidfd_open(pid_t pid, int *fd_out, struct pl_error *err);
 
 /// pidfd_send_signal(pidfd, sig): signals exactly the process the pidfd refers to (no pid reuse race).
 int pl_pidfd_send_signal(int pidfd, int sig, struct pl_error *err);
+
+/// openat2(2): `resolve` is a mask of RESOLVE_* (linux/openat2.h: NO_XDEV 0x01, NO_MAGICLINKS
+/// 0x02, NO_SYMLINKS 0x04, BENEATH 0x08, IN_ROOT 0x10). Retries EINTR and the EAGAIN the kernel
+/// returns when a rename raced the lookup. Returns the fd, or -1 with errno (ENOSYS before 5.6).
+/// O_PATH (an fd naming a place in the tree, for *at calls and /proc/self/fd), hidden by Swift's
+/// Glibc module because glibc defines it only under _GNU_SOURCE.
+#define PL_O_PATH 0x200000
+
+int pl_openat2(int dirfd, const char *path, int flags, unsigned int mode, uint64_t resolve);
 
 /// pipe2(fds, O_CLOEXEC); returns -1 with errno on failure.
 int pl_pipe_cloexec(int fds[2]);

@@ -10,8 +10,12 @@ public struct ContainerFilesystem: Hashable, Sendable {
         /// Whether `hostPath` is a single file (a configMap key by subPath), so the target is
         /// created as a file instead of a directory.
         public var isFile: Bool
+        /// The volume's `subPath`: resolved beneath `hostPath` by the container's process
+        /// (openat2 RESOLVE_BENEATH), never joined to it as a string.
+        public var subPath: String?
 
-        public init(hostPath: String, containerPath: String, readOnly: Bool = false, isFile: Bool = false) {
+        public init(hostPath: String, containerPath: String, readOnly: Bool = false, isFile: Bool = false, subPath: String? = nil) {
+            self.subPath = subPath
             self.hostPath = hostPath
             self.containerPath = containerPath
             self.readOnly = readOnly

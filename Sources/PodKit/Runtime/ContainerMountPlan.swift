@@ -68,7 +68,7 @@ public struct ContainerMountPlan: Hashable, Sendable {
             mounts.append(
                 .bind(
                     volume.hostPath, at: try inside(volume.containerPath), readOnly: volume.readOnly,
-                    create: volume.isFile ? .file : .directory))
+                    create: volume.isFile ? .file : .directory, beneath: volume.subPath))
         }
         let devices = try ContainerDefaults.deviceNames.map {
             DeviceEntry(hostPath: "/dev/" + $0, target: try inside("/dev/" + $0))

@@ -36,6 +36,10 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
     public var data: String?
     public var flags: Flags
     public var create: TargetCreation
+    /// For binds of an untrusted part of `source` (a volume's subPath): the relative path the
+    /// container's process resolves beneath `source` with openat2(RESOLVE_BENEATH) and binds
+    /// through its fd (see `pl_mount.source_beneath`). nil binds `source` itself.
+    public var sourceBeneath: String?
 
     /// - Parameters:
     ///   - source: device or directory (`"overlay"`, `"tmpfs"`, a host path for binds).
@@ -46,8 +50,9 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
     ///   - create: what to create at `target` first.
     public init(
         source: String?, target: String, fstype: String? = nil, data: String? = nil, flags: Flags = [],
-        create: TargetCreation = .directory
+        create: TargetCreation = .directory, sourceBeneath: String? = nil
     ) {
+        self.sourceBeneath = sourceBeneath
         self.source = source
         self.target = target
         self.fstype = fstype
@@ -57,12 +62,12 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A bind mount of `source` at `target`, read-only if asked.
-    public static func bind(_ source: String, at target: String, readOnly: Bool = false, create: TargetCreation = .directory)
-        -> MountEntry
-    {
+    public static func bind(
+        _ source: String, at target: String, readOnly: Bool = false, create: TargetCreation = .directory, beneath: String? = nil
+    ) -> MountEntry {
         MountEntry(
             source: source, target: target, flags: readOnly ? [.bind, .recursive, .readOnly] : [.bind, .recursive],
-            create: create)
+            create: create, sourceBeneath: beneath)
     }
 
     /// Whether the mount ends up read-only.

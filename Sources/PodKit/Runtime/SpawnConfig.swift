@@ -87,6 +87,7 @@ extension SpawnRequest {
             m.data = UnsafePointer(try arena.string(entry.data, field: field + ".data"))
             m.flags = entry.flags.rawValue
             m.create = entry.create.rawValue
+            m.source_beneath = UnsafePointer(try arena.string(entry.sourceBeneath, field: field + ".sourceBeneath"))
             cMounts.append(m)
         }
         cfg.mounts = UnsafePointer(try arena.array(cMounts))

@@ -227,15 +227,23 @@ public final class LinuxPodRuntime: PodRuntime {
             guard let volume = record.spec.volumes.first(where: { $0.name == mount.name }) else {
                 throw PodlabError(.invalidState, "volume \(mount.name) is not declared")
             }
-            var host = volumes.path(of: volume.name)
-            if let sub = mount.subPath, !sub.isEmpty {
-                host += "/\(sub)"
-                try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+            let subPath = mount.subPath.flatMap { $0.isEmpty ? nil : $0 }
+            var isFile = false
+            if let subPath {
+                do {
+                    isFile = try volumes.prepareSubPath(volume: volume.name, subPath: subPath)
+                } catch {
+                    // kubelet_pods.go makeMounts: the container does not start.
+                    throw PodlabError(.invalidArgument,
+                                      "failed to prepare subPath \(subPath.debugDescription) for volumeMount \(mount.name.debugDescription) of container \(spec.name.debugDescription)",
+                                      cause: error as? PodlabError)
+                }
             }
             // configMap volumes are always read-only (#30); readOnly applies per mount (#31).
             var readOnly = mount.readOnly
             if case .configMap = volume.source { readOnly = true }
-            return ContainerFilesystem.Volume(hostPath: host, containerPath: mount.mountPath, readOnly: readOnly)
+            return ContainerFilesystem.Volume(hostPath: try volumes.path(of: volume.name), containerPath: mount.mountPath,
+                                              readOnly: readOnly, isFile: isFile, subPath: subPath)
         }
         let filesystem = ContainerFilesystem(
             imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",

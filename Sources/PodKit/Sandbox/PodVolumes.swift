@@ -1,3 +1,4 @@
+import CPodlab
 import Foundation
 import PodlabCore
 
@@ -11,12 +12,50 @@ public struct PodVolumes {
         self.podDirectory = podDirectory
     }
 
-    public func path(of volume: String) -> String { "\(podDirectory)/volumes/\(volume)" }
+    /// The volume's directory. Volume names are DNS-1123 labels (checked by the manifest
+    /// parser); one that is not a single path component is refused here too, since it becomes
+    /// a path.
+    public func path(of volume: String) throws -> String {
+        guard !volume.isEmpty, !volume.contains("/"), volume != ".", volume != "..", !volume.utf8.contains(0) else {
+            throw PodlabError(.invalidArgument, "volume name \(volume.debugDescription): must be a DNS-1123 label")
+        }
+        return "\(podDirectory)/volumes/\(volume)"
+    }
+
+    /// Prepares the `subPath` of a container's volume mount, as kubelet does before it starts
+    /// the container (`pkg/volume/util/subpath/subpath_linux.go` `doSafeMakeDir`): resolved
+    /// inside the volume with openat2(`RESOLVE_BENEATH`), created with the volume's own mode if
+    /// missing. A subPath that resolves outside the volume — a symlink a container planted to
+    /// `/`, or `..` — fails, as kubelet's "subpath … not within volume path" does.
+    ///
+    /// The container's process resolves it again, the same way, in its own mount namespace and
+    /// binds the resulting fd (`MountEntry.sourceBeneath`), so a symlink swapped in after this
+    /// check cannot redirect the mount either. Returns whether it is a regular file (the mount
+    /// target is then created as a file).
+    public func prepareSubPath(volume: String, subPath: String) throws -> Bool {
+        let root = try ConfinedDirectory(path: try path(of: volume))
+        let fd: Int32
+        if let existing = try? root.open(subPath, flags: PL_O_PATH) {
+            fd = existing
+        } else {
+            var info = stat()
+            try checkedSyscall("fstat(\(root.display))") { fstat(root.fd, &info) }
+            fd = try root.makeDirectories(subPath, mode: info.st_mode & 0o7777)
+        }
+        defer { close(fd) }
+        var info = stat()
+        try checkedSyscall("fstat(\(root.display)/\(subPath))") { fstat(fd, &info) }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFDIR || type == S_IFREG else {
+            throw PodlabError(.invalidArgument, "subPath \(subPath.debugDescription) of volume \(volume): not a directory or regular file")
+        }
+        return type == S_IFREG
+    }
 
     /// Creates every volume of the pod. Idempotent: existing volumes keep their data.
     public func prepare(_ spec: PodSpec) throws {
         for volume in spec.volumes {
-            let dir = path(of: volume.name)
+            let dir = try path(of: volume.name)
             if FileManager.default.fileExists(atPath: dir) { continue }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             switch volume.source {
@@ -41,33 +80,40 @@ public struct PodVolumes {
     }
 
     /// kubelet's atomic writer layout (#30): a timestamped data directory, `..data` pointing at
-    /// it, and one symlink per top-level entry into `..data`.
+    /// it, and one symlink per top-level entry into `..data`
+    /// (`pkg/volume/util/atomic_writer.go`).
+    ///
+    /// Keys and item paths come from the manifest: every file is created through directory fds
+    /// under the volume (`ConfinedDirectory`, openat2 `RESOLVE_BENEATH`), never by joining
+    /// strings, so a key like `x/../../etc/passwd` cannot name a host file even if validation
+    /// missed it.
     func writeConfigMap(_ data: [String: String], items: [KeyToPath], defaultMode: Int, into dir: String) throws {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
         let stamp = "..\(formatter.string(from: Date())).\(UInt32.random(in: 100_000_000...999_999_999))"
-        let dataDir = "\(dir)/\(stamp)"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        try checkedSyscall("chmod(\(dataDir), 0755)") { chmod(dataDir, 0o755) }
+        let volume = try ConfinedDirectory(path: dir)
+        close(try volume.makeDirectories(stamp, mode: 0o755))
+        let dataFD = try volume.open(stamp, flags: PL_O_PATH | O_DIRECTORY)
+        let dataDir = ConfinedDirectory(adopting: dataFD, display: "\(dir)/\(stamp)")
         let files: [(path: String, content: String, mode: Int)] =
             items.isEmpty
             ? data.sorted { $0.key < $1.key }.map { ($0.key, $0.value, defaultMode) }
             : items.compactMap { item in data[item.key].map { (item.path, $0, item.mode ?? defaultMode) } }
         var topLevel = Set<String>()
         for file in files {
-            let target = "\(dataDir)/\(file.path)"
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: target, contents: Data(file.content.utf8)) else {
-                throw PodlabError(.syscall, "write(\(target)) failed")
+            // The API server allows 0–0777 (`validation.go` fileModeErrorMsg); the parser checks
+            // it with a location, this keeps a bad value from reaching mode_t.
+            guard let mode = mode_t(exactly: file.mode), mode <= 0o777 else {
+                throw PodlabError(.invalidArgument, "configMap file \(file.path.debugDescription): mode \(file.mode) is not between 0 and 0777")
             }
-            try checkedSyscall("chmod(\(target), \(String(file.mode, radix: 8)))") { chmod(target, mode_t(file.mode)) }
+            try dataDir.createFile(file.path, contents: Array(file.content.utf8), mode: mode)
             if let first = file.path.split(separator: "/").first { topLevel.insert(String(first)) }
         }
-        try FileManager.default.createSymbolicLink(atPath: "\(dir)/..data", withDestinationPath: stamp)
+        try volume.createSymlink("..data", pointingAt: stamp)
         for entry in topLevel.sorted() {
-            try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(entry)", withDestinationPath: "..data/\(entry)")
+            try volume.createSymlink(entry, pointingAt: "..data/\(entry)")
         }
     }
 
