@@ -1,3 +1,5 @@
+import PodlabCore
+
 /// The host-side veth name for a pod: "plv" + 8 hex digits of a stable hash of the pod name.
 ///
 /// Interface names are limited to 15 characters (IFNAMSIZ 16 with NUL), too short for pod names,
@@ -8,13 +10,7 @@ public enum HostVethName {
     public static let prefix = "plv"
 
     public static func forPod(_ podName: String) -> String {
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in podName.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 0x0100_0193
-        }
-        let hex = String(hash, radix: 16)
-        return prefix + String(repeating: "0", count: 8 - hex.count) + hex
+        prefix + StableHash.fnv1a32Hex(podName)
     }
 
     /// Whether `name` has the shape of a podlab host veth name.

@@ -44,8 +44,15 @@ public struct IPAM: Sendable {
     /// The address leased to `pod`: its existing lease if it has one (allocation is idempotent),
     /// otherwise the next free host address after the last one handed out, skipping the network,
     /// gateway and broadcast addresses. Throws `.conflict` when every address is taken.
+    /// `pod` is the pod's machine-wide name: a pod key, qualified by `.<instance tag>` outside
+    /// the default state directory (`PodlabPaths.hostName(forPod:)`).
     public func allocate(for pod: String) throws -> IPv4Address {
-        try PodName.validate(pod)
+        let key = pod.prefix { $0 != "." }
+        try PodName.validate(String(key))
+        let tag = pod.dropFirst(key.count)
+        guard tag.isEmpty || (tag.count == 9 && tag.dropFirst().allSatisfy { $0.isHexDigit && !$0.isUppercase }) else {
+            throw PodlabError(.invalidArgument, "invalid lease owner \(pod.debugDescription): a pod key, optionally followed by .<8 hex digits>")
+        }
         return try locked {
             let current = try readLeases()
             if let existing = current.first(where: { $0.podName == pod }) { return existing.address }
@@ -81,11 +88,11 @@ public struct IPAM: Sendable {
         }
     }
 
-    /// Removes every lease of this network; returns what was removed.
+    /// Removes every lease of this network whose owner `release` accepts; returns what was removed.
     @discardableResult
-    public func releaseAll(keeping live: Set<String> = []) throws -> [IPAMLease] {
+    public func releaseAll(where release: (String) -> Bool = { _ in true }) throws -> [IPAMLease] {
         try locked {
-            let released = try readLeases().filter { !live.contains($0.podName) }
+            let released = try readLeases().filter { release($0.podName) }
             for lease in released { try removeLease(lease.address) }
             return released
         }

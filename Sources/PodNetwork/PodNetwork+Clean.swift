@@ -3,26 +3,32 @@ import Netlink
 import PodlabCore
 
 extension PodNetwork {
-    /// For `podlab clean`: removes every `<netnsDir>/podlab-*` pin, the podlab host veths
-    /// (`plv…`) still enslaved to this network's bridge, and every lease of this network.
-    /// Returns one line per thing removed ("netns /run/netns/podlab-web", "veth plv1a2b3c4d",
-    /// "lease 10.88.0.2 web"). The bridge stays (see `removeBridge`).
+    /// For `podlab clean`: removes this state directory's netns pins (`podlab-<host name>` with
+    /// a name `paths.ownsHostName` accepts), the host veths of those pods still enslaved to this
+    /// network's bridge, and this state directory's leases. Another state directory's pins,
+    /// veths and leases are never touched, even on a shared bridge and data dir. Returns one
+    /// line per thing removed ("netns /run/netns/podlab-web", "veth plv1a2b3c4d", "lease
+    /// 10.88.0.2 web"). The bridge stays (see `removeBridge`).
     ///
-    /// - Parameter live: pods whose pin, veth and lease stay (pods another podlab state
-    ///   directory still runs, e.g. a parallel test run); everything else goes.
+    /// - Parameter live: pod keys of this state directory whose pin, veth and lease stay.
     public func cleanAll(keeping live: Set<String> = []) throws -> [String] {
         var removed: [String] = []
-        let livePins = Set(live.map { Self.pinPrefix + $0 })
-        let liveVeths = Set(live.map { HostVethName.forPod($0) })
-        for name in try FileSystem.list(config.netnsDir).sorted() where name.hasPrefix(Self.pinPrefix) && !livePins.contains(name) {
+        let liveNames = Set(live.map(paths.hostName(forPod:)))
+        var ours: Set<String> = []
+        for name in try FileSystem.list(config.netnsDir).sorted() where name.hasPrefix(Self.pinPrefix) {
+            let hostName = String(name.dropFirst(Self.pinPrefix.count))
+            guard paths.ownsHostName(hostName), !liveNames.contains(hostName) else { continue }
+            ours.insert(hostName)
             let path = config.netnsDir + "/" + name
             try NetnsPin(path: path).remove()
             removed.append("netns \(path)")
         }
+        let leases = try ipam.releaseAll { paths.ownsHostName($0) && !liveNames.contains($0) }
+        ours.formUnion(leases.map(\.podName))
+        let veths = Set(ours.map(HostVethName.forPod))
         let host = NetlinkSession(socket: try RouteNetlinkSocket())
         if let bridge = try host.link(name: config.bridgeName) {
-            for link in try host.links() where link.kind == "veth" && link.masterIndex == bridge.index && HostVethName.matches(link.name)
-                && !liveVeths.contains(link.name) {
+            for link in try host.links() where link.kind == "veth" && link.masterIndex == bridge.index && veths.contains(link.name) {
                 do {
                     try host.deleteLink(name: link.name)
                 } catch let error as PodlabError where error.isErrno(ENODEV) {
@@ -31,10 +37,20 @@ extension PodNetwork {
                 removed.append("veth \(link.name)")
             }
         }
-        for lease in try ipam.releaseAll(keeping: live) {
+        for lease in leases {
             removed.append("lease \(lease.address) \(lease.podName)")
         }
         return removed
+    }
+
+    /// Deletes this network's bridge if it exists and no link is enslaved to it (no pod of any
+    /// podlab instance uses it); returns whether it did.
+    @discardableResult
+    public func removeBridgeIfUnused() throws -> Bool {
+        let host = NetlinkSession(socket: try RouteNetlinkSocket())
+        guard let bridge = try host.link(name: config.bridgeName), bridge.kind == "bridge" else { return false }
+        if try host.links().contains(where: { $0.masterIndex == bridge.index }) { return false }
+        return try removeBridge()
     }
 
     /// Deletes this network's bridge if it exists; returns whether it did.

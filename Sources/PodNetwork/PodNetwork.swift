@@ -32,9 +32,15 @@ public struct PodNetwork: Sendable {
         self.ipam = IPAM(config: config, paths: paths)
     }
 
-    /// Where the pod's namespace is pinned.
+    /// Where the pod's namespace is pinned: `podlab-<host name>`, the pod key qualified by the
+    /// state directory (`PodlabPaths.hostName(forPod:)`), so instances never share a pin.
     public func netnsPath(for podName: String) -> String {
-        config.netnsDir + "/" + Self.pinPrefix + podName
+        config.netnsDir + "/" + Self.pinPrefix + paths.hostName(forPod: podName)
+    }
+
+    /// The host end of the pod's veth pair (derived from the qualified name, like the pin).
+    public func hostVethName(for podName: String) -> String {
+        HostVethName.forPod(paths.hostName(forPod: podName))
     }
 
     /// Builds the pod's network and returns what was made (`createNamespace` then `attach`).
@@ -83,10 +89,11 @@ public struct PodNetwork: Sendable {
 
         var undo: [() -> Void] = []
         do {
-            let ip = try ipam.allocate(for: podName)
-            undo.append { _ = try? ipam.release(pod: podName) }
+            let leaseOwner = paths.hostName(forPod: podName)
+            let ip = try ipam.allocate(for: leaseOwner)
+            undo.append { _ = try? ipam.release(pod: leaseOwner) }
 
-            let hostVeth = HostVethName.forPod(podName)
+            let hostVeth = hostVethName(for: podName)
             try createVeth(host, hostVeth: hostVeth, pin: pin, bridgeIndex: bridgeIndex)
             // On failure also delete the host end now rather than when the namespace is reaped.
             undo.append { try? host.deleteLink(name: hostVeth) }
@@ -114,7 +121,7 @@ public struct PodNetwork: Sendable {
         }
         var firstError: (any Error)?
         do { try NetnsPin(path: attachment.netnsPath).remove() } catch { firstError = error }
-        do { try ipam.release(pod: attachment.podName) } catch { firstError = firstError ?? error }
+        do { try ipam.release(pod: paths.hostName(forPod: attachment.podName)) } catch { firstError = firstError ?? error }
         if let firstError { throw firstError }
     }
 

@@ -14,7 +14,15 @@ public struct PodlabPaths: Sendable, Equatable {
     /// Reports: `./reports`. `PODLAB_REPORTS_DIR`.
     public var reportsDir: String
 
+    /// What makes this state directory's names on the host its own (see `hostName(forPod:)`):
+    /// nil for the default state directory, else 8 hex digits of a hash of its absolute path.
+    public private(set) var instanceTag: String?
+
+    /// The default state directory, whose host-wide names carry no instance tag.
+    public static let defaultStateDir = "/run/podlab"
+
     public init(stateDir: String, dataDir: String, rootfsDir: String, labsDir: String, reportsDir: String) {
+        self.instanceTag = Self.instanceTag(forStateDirectory: stateDir)
         self.stateDir = stateDir
         self.dataDir = dataDir
         self.rootfsDir = rootfsDir
@@ -29,7 +37,7 @@ public struct PodlabPaths: Sendable, Equatable {
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> PodlabPaths {
         let cwd = checkoutDirectory()
         return PodlabPaths(
-            stateDir: env["PODLAB_STATE_DIR"] ?? "/run/podlab",
+            stateDir: env["PODLAB_STATE_DIR"] ?? defaultStateDir,
             dataDir: env["PODLAB_DATA_DIR"] ?? "/var/lib/podlab",
             rootfsDir: env["PODLAB_ROOTFS_DIR"] ?? cwd + "/rootfs",
             labsDir: env["PODLAB_LABS_DIR"] ?? cwd + "/Labs",
@@ -62,4 +70,72 @@ public struct PodlabPaths: Sendable, Equatable {
     public var ipamDir: String { dataDir + "/ipam" }
     /// One directory per pod: `<stateDir>/pods/<name>`.
     public var podsDir: String { stateDir + "/pods" }
+
+    // MARK: names on the host
+
+    /// The machine-wide name of pod `key` (netns pin `podlab-<name>`, host veth hash, cgroup
+    /// `<parent>/<name>`, IP lease owner). Pods live in a state directory, but those names are
+    /// shared by the whole machine: two state directories (a lab run and a test run, two CI jobs)
+    /// applying the same pod must not kill each other's processes or unpin each other's netns.
+    /// So every name is qualified by the instance: `key` for the default state directory (the
+    /// names users see in `ip netns` stay `podlab-<pod>`), `key.<tag>` for any other. Pod keys
+    /// are DNS-1123 labels joined by `-`, so they never contain a `.`.
+    public func hostName(forPod key: String) -> String {
+        instanceTag.map { "\(key).\($0)" } ?? key
+    }
+
+    /// Whether a machine-wide pod name (from `hostName(forPod:)`) belongs to this state
+    /// directory: what `podlab clean` may remove without touching another instance's pods.
+    public func ownsHostName(_ name: String) -> Bool {
+        guard let instanceTag else { return !name.contains(".") }
+        return name.hasSuffix(".\(instanceTag)")
+    }
+
+    /// The pod key inside a machine-wide name this instance owns (nil if not ours).
+    public func podKey(fromHostName name: String) -> String? {
+        guard ownsHostName(name) else { return nil }
+        return instanceTag.map { String(name.dropLast($0.count + 1)) } ?? name
+    }
+
+    /// 8 hex digits of FNV-1a over the state directory's absolute, symlink-free path (stable
+    /// across processes, unlike Swift's seeded `Hasher`); nil for the default state directory.
+    static func instanceTag(forStateDirectory stateDir: String) -> String? {
+        var resolved = URL(fileURLWithPath: stateDir).standardizedFileURL.path
+        if let real = realpath(resolved, nil) {
+            resolved = String(cString: real)
+            free(real)
+        }
+        if resolved == defaultStateDir { return nil }
+        return StableHash.fnv1a32Hex(resolved)
+    }
+
+    // MARK: refusing dangerous locations
+
+    /// System directories that must never be a state or data directory: `podlab clean` removes
+    /// what it made there, and a pod directory layout spread over `/run` or `/var` would put
+    /// other software's files next to podlab's.
+    public static let systemDirectories: Set<String> = [
+        "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/opt",
+        "/proc", "/root", "/run", "/run/lock", "/run/netns", "/run/user", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+        "/usr/local", "/var", "/var/lib", "/var/log", "/var/run", "/var/tmp", "/var/cache",
+    ]
+
+    /// Throws `.invalidArgument` naming the variable if the state or data directory is relative
+    /// or a system directory (`PODLAB_STATE_DIR=/run` would make `clean` work in `/run`).
+    public func requireSafeDirectories() throws {
+        for (variable, path) in [("PODLAB_STATE_DIR", stateDir), ("PODLAB_DATA_DIR", dataDir)] {
+            guard path.hasPrefix("/") else {
+                throw PodlabError(.invalidArgument, "\(variable)=\(path): must be an absolute path")
+            }
+            var resolved = URL(fileURLWithPath: path).standardizedFileURL.path
+            if let real = realpath(resolved, nil) {
+                resolved = String(cString: real)
+                free(real)
+            }
+            if Self.systemDirectories.contains(resolved) {
+                throw PodlabError(.invalidArgument,
+                                  "\(variable)=\(path) is a system directory; podlab needs a directory of its own there (e.g. \(resolved == "/" ? "" : resolved)/podlab)")
+            }
+        }
+    }
 }

@@ -48,38 +48,40 @@ struct PodNetworkIntegrationTests {
             setUpTimes.append(clock.now - start)
         }
         let (a, b) = (attachments[0], attachments[1])
-        #expect(a.netnsPath == "/run/netns/podlab-pltest-a")
+        let nameA = "podlab-" + network.paths.hostName(forPod: "pltest-a")
+        let nameB = "podlab-" + network.paths.hostName(forPod: "pltest-b")
+        #expect(a.netnsPath == "/run/netns/\(nameA)")
         #expect(a.ip == "10.213.0.2" && b.ip == "10.213.0.3")
         #expect(a.gateway == "10.213.0.1" && a.prefixLength == 24 && a.podInterface == "eth0" && a.bridge == "pltestnet0")
 
         // `ip netns` sees the pin, and a process placed there is in exactly that namespace.
         let list = try HostCommand.ip("netns", "list").stdout
-        #expect(list.contains("podlab-pltest-a") && list.contains("podlab-pltest-b"))
+        #expect(list.contains(nameA) && list.contains(nameB))
         var pinStat = stat()
         #expect(stat(a.netnsPath, &pinStat) == 0)
-        let inside = try HostCommand.ip("netns", "exec", "podlab-pltest-a", "readlink", "/proc/self/ns/net").stdout
+        let inside = try HostCommand.ip("netns", "exec", nameA, "readlink", "/proc/self/ns/net").stdout
         #expect(inside.trimmingCharacters(in: .whitespacesAndNewlines) == "net:[\(pinStat.st_ino)]")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net") != "net:[\(pinStat.st_ino)]",
                 "the test's own thread must still be in the host netns")
 
         // eth0 has the IP and is up, lo is up, the default route goes via the gateway.
-        let eth0 = try HostCommand.ipJSON("-n", "podlab-pltest-a", "addr", "show", "dev", "eth0").first
+        let eth0 = try HostCommand.ipJSON("-n", nameA, "addr", "show", "dev", "eth0").first
         let eth0Flags = eth0?["flags"] as? [String] ?? []
         #expect(eth0Flags.contains("UP") && eth0Flags.contains("LOWER_UP"), "eth0 flags: \(eth0Flags)")
         let inet = (eth0?["addr_info"] as? [[String: Any]] ?? []).filter { $0["family"] as? String == "inet" }
         #expect(inet.count == 1)
         #expect(inet.first?["local"] as? String == a.ip)
         #expect(inet.first?["prefixlen"] as? Int == 24)
-        let lo = try HostCommand.ipJSON("-n", "podlab-pltest-a", "link", "show", "dev", "lo").first
+        let lo = try HostCommand.ipJSON("-n", nameA, "link", "show", "dev", "lo").first
         let loFlags = lo?["flags"] as? [String] ?? []
         #expect(loFlags.contains("UP"), "lo flags: \(loFlags)")
-        let routes = try HostCommand.ipJSON("-n", "podlab-pltest-a", "route", "show", "default")
+        let routes = try HostCommand.ipJSON("-n", nameA, "route", "show", "default")
         #expect(routes.count == 1)
         #expect(routes.first?["gateway"] as? String == "10.213.0.1")
         #expect(routes.first?["dev"] as? String == "eth0")
 
         // containerd's sysctls in the pod netns (and not on the host).
-        let sysctl = try HostCommand.ip("netns", "exec", "podlab-pltest-a", "cat",
+        let sysctl = try HostCommand.ip("netns", "exec", nameA, "cat",
                                         "/proc/sys/net/ipv4/ip_unprivileged_port_start", "/proc/sys/net/ipv4/ping_group_range").stdout
         #expect(sysctl.split(whereSeparator: \.isWhitespace) == ["0", "0", "2147483647"])
 
@@ -92,7 +94,7 @@ struct PodNetworkIntegrationTests {
         // Reachability: host -> pod, pod -> pod.
         let hostPing = try HostCommand.run("/bin/busybox", ["ping", "-c1", "-W2", a.ip])
         #expect(hostPing.status == 0, "host ping \(a.ip): \(hostPing.stdout)\(hostPing.stderr)")
-        let podPing = try HostCommand.ip("netns", "exec", "podlab-pltest-a", "/bin/busybox", "ping", "-c1", "-W2", b.ip)
+        let podPing = try HostCommand.ip("netns", "exec", nameA, "/bin/busybox", "ping", "-c1", "-W2", b.ip)
         #expect(podPing.status == 0, "pod a ping \(b.ip): \(podPing.stdout)\(podPing.stderr)")
 
         // Tear down: nothing remains.
@@ -108,7 +110,8 @@ struct PodNetworkIntegrationTests {
             #expect(access(attachment.netnsPath, F_OK) != 0, "pin \(attachment.netnsPath) still exists")
             #expect(Self.eventually { !Self.linkExists(attachment.hostVeth) }, "veth \(attachment.hostVeth) still exists")
         }
-        #expect(!(try HostCommand.ip("netns", "list").stdout.contains("podlab-pltest-")))
+        let after = try HostCommand.ip("netns", "list").stdout
+        #expect(!after.contains(nameA) && !after.contains(nameB))
         #expect(try network.ipam.leases().isEmpty)
         // Tearing down again is harmless.
         try network.tearDown(a)
@@ -148,13 +151,13 @@ struct PodNetworkIntegrationTests {
         let dir = try TemporaryDirectory("net")
         let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
         defer {
-            _ = try? HostCommand.ip("link", "del", HostVethName.forPod("pltest-fail"))
+            _ = try? HostCommand.ip("link", "del", network.hostVethName(for: "pltest-fail"))
             _ = try? network.removeBridge()
             dir.remove()
         }
         // Occupy the pod's host veth name with a dummy-like veth in the host namespace, so the
         // veth step fails after the lease and the pin exist.
-        let blocker = HostVethName.forPod("pltest-fail")
+        let blocker = network.hostVethName(for: "pltest-fail")
         #expect(try HostCommand.ip("link", "add", blocker, "type", "veth", "peer", "name", "pltestblk0").status == 0)
         let error = #expect(throws: PodlabError.self) { try network.setUp(podName: "pltest-fail") }
         #expect(error?.code == .conflict)
@@ -175,7 +178,7 @@ struct PodNetworkIntegrationTests {
         live = try network.setUp(podName: "pltest-dup")
         let error = #expect(throws: PodlabError.self) { try network.setUp(podName: "pltest-dup") }
         #expect(error?.code == .conflict)
-        #expect(try network.ipam.leases().map(\.podName) == ["pltest-dup"], "the live pod keeps its lease")
+        #expect(try network.ipam.leases().map(\.podName) == [network.paths.hostName(forPod: "pltest-dup")], "the live pod keeps its lease")
         #expect(throws: PodlabError.self) { try network.setUp(podName: "../../etc") }
     }
 
@@ -193,10 +196,11 @@ struct PodNetworkIntegrationTests {
         let a = try network.setUp(podName: "pltest-clean-a")
         let b = try network.setUp(podName: "pltest-clean-b")
         // A leaked lease without a pin (crash between IPAM and netns creation).
-        _ = try network.ipam.allocate(for: "pltest-clean-c")
+        let leakedOwner = network.paths.hostName(forPod: "pltest-clean-c")
+        _ = try network.ipam.allocate(for: leakedOwner)
         let removed = try network.cleanAll()
         #expect(removed.contains("netns \(a.netnsPath)") && removed.contains("netns \(b.netnsPath)"))
-        #expect(removed.contains("lease \(a.ip) pltest-clean-a") && removed.contains("lease 10.213.1.4 pltest-clean-c"))
+        #expect(removed.contains("lease \(a.ip) \(network.paths.hostName(forPod: "pltest-clean-a"))") && removed.contains("lease 10.213.1.4 \(leakedOwner)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: netnsDir).isEmpty)
         #expect(try network.ipam.leases().isEmpty)
         #expect(Self.eventually { !Self.linkExists(a.hostVeth) && !Self.linkExists(b.hostVeth) })

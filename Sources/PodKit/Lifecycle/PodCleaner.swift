@@ -6,12 +6,11 @@ import PodlabCore
 /// process: supervisors, pause and container processes, mounts, netns pins, veths, IPAM leases,
 /// cgroups, pod directories.
 ///
-/// Pods of *this* state directory are removed whether their supervisor lives or not. With the
-/// default state directory (`/run/podlab`) it also sweeps pieces no pod directory names any more
-/// (cgroups, pins, veths, leases), except those of pods that a live supervisor of another state
-/// directory still runs. With `PODLAB_STATE_DIR` set elsewhere (a test run, a CI job next to
-/// others) it removes only that state directory's pods, so one run's clean never kills another
-/// run's pods ("concurrent labs never collide").
+/// Pods of *this* state directory are removed whether their supervisor lives or not. Then it
+/// sweeps pieces no pod directory names any more (cgroups, pins, veths, leases) — only names
+/// this state directory owns (`PodlabPaths.ownsHostName`: every host-wide name carries the
+/// instance's tag), so one run's clean never touches another run's pods ("concurrent labs never
+/// collide"), whatever bridge, data dir or cgroup parent they share.
 public struct PodCleaner {
     public let paths: PodlabPaths
     /// Whether this clean sweeps leftovers machine-wide (by default only with the default state
@@ -22,7 +21,7 @@ public struct PodCleaner {
     ///   with every other state dir's settings (bridge, cgroup parent) once no supervisor is left.
     public init(paths: PodlabPaths, sweepMachine: Bool? = nil) {
         self.paths = paths
-        self.sweepsMachine = sweepMachine ?? (paths.stateDir == PodlabPaths.fromEnvironment([:]).stateDir)
+        self.sweepsMachine = sweepMachine ?? true
     }
 
     /// A running `podlab supervise KEY` process and the state directory it serves.
@@ -53,8 +52,10 @@ public struct PodCleaner {
             let others = Set(supervisors.filter { $0.stateDir != paths.stateDir }.map(\.key))
             report += sweepMachine(keeping: others)
         }
-        // Any mount left under the state directory (shm, memory-backed volumes).
-        for mount in MountTable.mountPoints(under: paths.stateDir).reversed() {
+        // Any mount left in a pod directory (shm, memory-backed volumes, container roots): only
+        // below `pods/`, podlab's own layout. A mount at or elsewhere under the state directory
+        // is not podlab's to remove (someone may have put the state dir on a tmpfs).
+        for mount in MountTable.mountPoints(under: paths.podsDir).reversed() where mount != paths.podsDir {
             if umount2(mount, Int32(MNT_DETACH)) == 0 { report.append("unmounted \(mount)") }
         }
         try? FileManager.default.removeItem(atPath: paths.podsDir)
@@ -67,7 +68,9 @@ public struct PodCleaner {
         var report: [String] = []
         let runtime = LinuxPodRuntime(paths: paths)
         if let driver = try? runtime.cgroups() {
-            for pod in ((try? driver.listPods()) ?? []) where !live.contains(pod) {
+            let liveNames = Set(live.map(paths.hostName(forPod:)))
+            // Only this state directory's cgroups: another instance's pods are not ours to kill.
+            for pod in ((try? driver.listPods()) ?? []) where paths.ownsHostName(pod) && !liveNames.contains(pod) {
                 do {
                     try driver.killAll(PodCgroup(pod: pod))
                     try driver.remove(PodCgroup(pod: pod))
@@ -78,12 +81,12 @@ public struct PodCleaner {
         if let network = try? runtime.network() {
             do { report += try network.cleanAll(keeping: live) } catch { report.append("failed: network: \(error)") }
         }
-        // With no pod left anywhere, also the shared pieces the first pod created: the bridge
-        // and the (now empty) `podlab` parent cgroups. rmdir only removes an empty cgroup.
-        guard live.isEmpty else { return report }
+        // Also the shared pieces the first pod created, once nothing uses them: the bridge when
+        // no link is enslaved to it (any instance's pod has a veth there), and the empty
+        // `podlab` parent cgroups (rmdir only removes an empty cgroup).
         if let network = try? runtime.network() {
             do {
-                if try network.removeBridge() { report.append("removed bridge \(network.config.bridgeName)") }
+                if try network.removeBridgeIfUnused() { report.append("removed bridge \(network.config.bridgeName)") }
             } catch { report.append("failed: bridge \(network.config.bridgeName): \(error)") }
         }
         if let driver = try? runtime.cgroups() {

@@ -53,6 +53,10 @@ public final class LinuxPodRuntime: PodRuntime {
 
     func directory(_ record: PodRecord) -> String { store.directory(for: record.key) }
 
+    /// The pod's machine-wide name (cgroup, pin, veth, lease): the key qualified by this state
+    /// directory, so two podlab instances running the same pod never touch each other's.
+    func hostName(_ key: String) -> String { paths.hostName(forPod: key) }
+
     // MARK: sandbox
 
     public func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
@@ -60,9 +64,10 @@ public final class LinuxPodRuntime: PodRuntime {
         var undo: [() -> Void] = []
         do {
             let driver = try cgroups()
-            _ = try driver.createPod(record.key, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
-            undo.append { try? driver.killAll(PodCgroup(pod: record.key)); try? driver.remove(PodCgroup(pod: record.key)) }
-            let pauseCgroup = try driver.createChild(pod: record.key, name: "pause", resources: .pause)
+            let podCgroup = PodCgroup(pod: hostName(record.key))
+            _ = try driver.createPod(podCgroup.pod, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
+            undo.append { try? driver.killAll(podCgroup); try? driver.remove(podCgroup) }
+            let pauseCgroup = try driver.createChild(pod: podCgroup.pod, name: "pause", resources: .pause)
 
             // The pinned netns first, so pause can start in it at once: pause moves itself into
             // its cgroups (on cgroup v1 the first migration waits for an RCU grace period,
@@ -132,21 +137,21 @@ public final class LinuxPodRuntime: PodRuntime {
         if let driver = try? cgroups() {
             // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
             // supervisor's loop (or by init after a forced removal).
-            _ = try? driver.killAll(PodCgroup(pod: record.key))
+            _ = try? driver.killAll(PodCgroup(pod: hostName(record.key)))
         } else if let pause = record.sandbox.pausePID {
             kill(pause, SIGKILL)
         }
         if let pause = record.sandbox.pausePID { reap(pause) }
         tearDownNetwork(key: record.key)
-        waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(record.key))
+        waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(hostName(record.key)))
         try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
         umount2("\(dir)/shm", Int32(MNT_DETACH))
-        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: record.key)) }
+        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: hostName(record.key))) }
     }
 
     /// Kills every process of the pod (used by forced removal, when the supervisor is gone).
     public func killPod(_ record: PodRecord) {
-        if let driver = try? cgroups() { try? driver.killAll(PodCgroup(pod: record.key)) }
+        if let driver = try? cgroups() { try? driver.killAll(PodCgroup(pod: hostName(record.key))) }
     }
 
     /// Removes whatever a pod directory without a readable record left (crash before the first save).
@@ -155,8 +160,8 @@ public final class LinuxPodRuntime: PodRuntime {
         let dir = store.directory(for: key)
         do {
             let driver = try cgroups()
-            try driver.killAll(PodCgroup(pod: key))
-            try driver.remove(PodCgroup(pod: key))
+            try driver.killAll(PodCgroup(pod: hostName(key)))
+            try driver.remove(PodCgroup(pod: hostName(key)))
         } catch { problems.append("cgroup \(key): \(error)") }
         tearDownNetwork(key: key)
         for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
@@ -165,7 +170,7 @@ public final class LinuxPodRuntime: PodRuntime {
 
     /// Unpins the pod's netns (the kernel then destroys it and the veth pair) and releases its
     /// lease. Without `network.json` (the supervisor was killed between `setUp` and writing it)
-    /// the pin is found by its name, `podlab-<key>`.
+    /// the pin is found by its name, `podlab-<host name>`.
     func tearDownNetwork(key: String) {
         guard let network = try? network() else { return }
         if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(store.directory(for: key))/network.json") {
@@ -174,7 +179,7 @@ public final class LinuxPodRuntime: PodRuntime {
             let pin = NetnsPin(path: network.netnsPath(for: key))
             if pin.isMounted { try? pin.remove() }
         }
-        _ = try? network.ipam.release(pod: key)
+        _ = try? network.ipam.release(pod: hostName(key))
     }
 
     /// The kernel destroys an unpinned netns (and with it the veth pair) asynchronously, in its
@@ -254,7 +259,7 @@ public final class LinuxPodRuntime: PodRuntime {
         let driver = try cgroups()
         let podResources = record.spec.resourceSpec
         let containerResources = spec.resourceSpec(isSidecar: spec.restartPolicy == .always)
-        let cgroup = try driver.createChild(pod: record.key, name: status.id,
+        let cgroup = try driver.createChild(pod: hostName(record.key), name: status.id,
                                             resources: KubernetesResources.containerCgroupResources(for: containerResources))
         let capacity = (try? MemoryCapacity.host()) ?? 0
         let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
@@ -311,7 +316,7 @@ public final class LinuxPodRuntime: PodRuntime {
         umount2("\(attempt)/rootfs", Int32(MNT_DETACH))
         try? FileManager.default.removeItem(atPath: attempt)
         if let driver = try? cgroups() {
-            let cgroup = ContainerCgroup(pod: record.key, name: status.id)
+            let cgroup = ContainerCgroup(pod: hostName(record.key), name: status.id)
             try? driver.killAll(cgroup)
             try? driver.remove(cgroup)
         }
@@ -319,7 +324,7 @@ public final class LinuxPodRuntime: PodRuntime {
 
     public func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool {
         guard let driver = try? cgroups() else { return false }
-        return driver.oomKilled(ContainerCgroup(pod: record.key, name: status.id))
+        return driver.oomKilled(ContainerCgroup(pod: hostName(record.key), name: status.id))
     }
 
     public func signal(_ pid: Int32, _ signal: Int32) {

@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// CRI container states (`runtime/v1` ContainerState), as crictl prints them.
 public enum ContainerState: String, Codable, Sendable {
@@ -118,7 +119,12 @@ public struct PodRecord: Codable, Sendable {
     /// Resolved image lower directories by container name (the read-only cache).
     public var imageRoots: [String: String]
 
-    public var netnsName: String { "podlab-\(key)" }
+    /// The pinned netns's name for `ip netns` (`podlab-<pod>`, qualified by the state directory
+    /// outside the default one): the pin the sandbox made, else the name it would have.
+    public var netnsName: String {
+        if let path = sandbox.netnsPath { return (path as NSString).lastPathComponent }
+        return "podlab-" + PodlabPaths.fromEnvironment().hostName(forPod: key)
+    }
 
     /// The record's pod key for a name/namespace pair.
     public static func key(name: String, namespace: String) -> String {

@@ -104,9 +104,11 @@ extension PodlabCommand {
 
 /// Checks that need to pass before podlab touches the machine.
 enum Preflight {
+    /// Root, and state/data directories that are podlab's own (never `/run`, `/var`, …).
     static func requireRoot(_ command: String) throws {
         guard geteuid() == 0 else {
             throw PodlabError(.unsupported, "podlab \(command) needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN for namespaces, mounts, veths and cgroups): run it with sudo")
         }
+        try PodlabPaths.fromEnvironment().requireSafeDirectories()
     }
 }

@@ -37,14 +37,16 @@ final class PodlabCLI {
     /// Pod keys this test created (for the leak check).
     private(set) var keys: Set<String> = []
 
-    init(_ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    /// - Parameter sharing: another test's CLI whose namespace this one uses too (two state
+    ///   directories applying the same pods, as two podlab instances would).
+    init(_ label: String, sharing other: PodlabCLI? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let binaries = PodlabTestEnvironment.shared.podlab
         let pause = (binaries as NSString).deletingLastPathComponent + "/pause"
         try #require(FileManager.default.isExecutableFile(atPath: binaries) && FileManager.default.isExecutableFile(atPath: pause),
                      "\(binaries) or \(pause) is missing: run `swift build --product podlab --product pause` (scripts/test does)",
                      sourceLocation: sourceLocation)
-        namespace = PodlabTestEnvironment.shared.nextNamespace()
-        directory = "\(PodlabTestEnvironment.shared.root)/\(namespace)"
+        namespace = other?.namespace ?? PodlabTestEnvironment.shared.nextNamespace()
+        directory = "\(PodlabTestEnvironment.shared.root)/\(namespace)" + (other == nil ? "" : "-\(label)")
         stateDir = "\(directory)/state"
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         try "\(label)\n".write(toFile: "\(directory)/test-name", atomically: true, encoding: .utf8)
@@ -106,8 +108,14 @@ final class PodlabCLI {
         return names
     }
 
-    /// The pod key `podlab` uses for a pod of this test (netns `podlab-<key>`, cgroup `podlab/<key>`).
+    /// The pod key `podlab` uses for a pod of this test (its state-dir record; see `hostName`).
     func key(_ pod: String) -> String { "\(namespace)-\(pod)" }
+
+    /// The pod's machine-wide name (netns `podlab-<name>`, cgroup `podlab/<name>`, veth hash,
+    /// lease owner): the key qualified by this test's state dir.
+    func hostName(_ pod: String) -> String {
+        PodlabPaths(stateDir: stateDir, dataDir: environment.dataDir, rootfsDir: "", labsDir: "", reportsDir: "").hostName(forPod: key(pod))
+    }
 
     /// Notes a pod this test creates other than through `apply` (e.g. an apply it kills).
     func expectPod(_ pod: String) { keys.insert(key(pod)) }

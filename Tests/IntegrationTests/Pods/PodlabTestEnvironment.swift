@@ -56,16 +56,20 @@ final class PodlabTestEnvironment: @unchecked Sendable {
 
     /// Everything podlab made for `keys` that still exists: supervisors of the state dir below
     /// `directory`, netns pins, host veths, cgroups, IP leases, and any mount under `directory`.
+    /// Host-wide names are the keys qualified by the state dir (`<directory>/state`, as
+    /// `PodlabCLI` lays it out): `PodlabPaths.hostName(forPod:)`.
     static func leftovers(keys: Set<String>, under directory: String, dataDir: String) -> [String] {
         var found: [String] = []
-        for key in keys.sorted() {
-            let pin = "/run/netns/\(PodNetwork.pinPrefix)\(key)"
+        let paths = PodlabPaths(stateDir: "\(directory)/state", dataDir: dataDir, rootfsDir: "", labsDir: "", reportsDir: "")
+        let names = Set(keys.map(paths.hostName(forPod:)))
+        for name in names.sorted() {
+            let pin = "/run/netns/\(PodNetwork.pinPrefix)\(name)"
             if FileManager.default.fileExists(atPath: pin) { found.append("netns pin \(pin)") }
-            let veth = HostVethName.forPod(key)
+            let veth = HostVethName.forPod(name)
             if FileManager.default.fileExists(atPath: "/sys/class/net/\(veth)") { found.append("veth \(veth)") }
-            for cgroup in cgroupDirectories(named: key) { found.append("cgroup \(cgroup)") }
+            for cgroup in cgroupDirectories(named: name) { found.append("cgroup \(cgroup)") }
         }
-        for lease in leases(in: dataDir) where keys.contains(lease.owner) { found.append("lease \(lease.address) of \(lease.owner)") }
+        for lease in leases(in: dataDir) where names.contains(lease.owner) { found.append("lease \(lease.address) of \(lease.owner)") }
         for mount in mounts(under: directory) { found.append("mount \(mount)") }
         for pid in processes(mentioning: directory) { found.append("process \(pid): \(commandLine(pid))") }
         return found

@@ -51,7 +51,7 @@ extension PodTests {
 
             let pausePID = try cli.pausePID(pod)
             let identify = try host("/sbin/ip", ["netns", "identify", "\(pausePID)"])
-            #expect(identify.output == "podlab-\(cli.key(pod))")
+            #expect(identify.output == "podlab-\(cli.hostName(pod))")
 
             let ip = try #require(try cli.inspectPod(pod)["status"]["network"]["ip"].string)
             let addr = try cli.exec(pod, "alpine", "ip", "addr", "show", "eth0")

@@ -77,7 +77,7 @@ extension PodTests {
             #expect(pod["status"]["state"].string == "SANDBOX_NOTREADY")
             #expect(pod["status"]["metadata"]["attempt"].int == 0, "no new sandbox")
             #expect(!isAlive(pause))
-            #expect(!FileManager.default.fileExists(atPath: "/run/netns/podlab-\(cli.key("sb"))"), "the netns is removed with the sandbox")
+            #expect(!FileManager.default.fileExists(atPath: "/run/netns/podlab-\(cli.hostName("sb"))"), "the netns is removed with the sandbox")
             let app = try cli.inspect("app", pod: "sb")["status"]
             #expect(app["kubeState"].string == "terminated")
             #expect(app["exitCode"].int == 137, "sleep ignores SIGTERM as PID 1, so it is SIGKILLed after the grace period")
