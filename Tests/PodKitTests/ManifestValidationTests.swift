@@ -95,6 +95,10 @@ struct ManifestValidationTests {
              line: 41, at: "./", message: "spec.volumes[0].configMap.items[0].path: Invalid value: \"./html/\": must not contain empty or '.' path elements"),
         Case(name: "item path with a 256-byte file name", original: "path: html/index.html", replacement: "path: \(String(repeating: "f", count: 256))",
              line: 41, at: "fff", message: "spec.volumes[0].configMap.items[0].path: Invalid value: \"\(String(repeating: "f", count: 256))\": filenames must be less than or equal to 255 characters"),
+        Case(name: "item path below another item's file", original: "        mode: 0600\n", replacement: "        mode: 0600\n      - {key: index.html, path: html/index.html/x}\n",
+             line: 43, at: "html/index.html/x", message: "spec.volumes[0].configMap.items[1].path: Invalid value: \"html/index.html/x\": conflicts with the item path \"html/index.html\""),
+        Case(name: "item file where another item needs a directory", original: "        mode: 0600\n", replacement: "        mode: 0600\n      - {key: index.html, path: html}\n",
+             line: 43, at: "html}", message: "spec.volumes[0].configMap.items[1].path: Invalid value: \"html\": conflicts with the item path \"html/index.html\""),
         Case(name: "item key not in the ConfigMap", original: "- key: index.html", replacement: "- key: missing",
              line: 40, at: "missing", message: "spec.volumes[0].configMap.items[0].key: pod \"web\": volume \"cfg\": configmap references non-existent config key: missing"),
         // Item 5: modes that trapped in the volume writer.

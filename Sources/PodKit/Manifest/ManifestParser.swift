@@ -485,6 +485,7 @@ public struct ManifestParser {
             }
             var items: [KeyToPath] = []
             var itemKeys: [(key: String, cursor: YAMLCursor)] = []
+            var itemFiles = ItemPathSet()
             for item in try cm.optional("items")?.sequence() ?? [] {
                 let im = try item.mapping()
                 let keyNode = try im.required("key")
@@ -494,6 +495,9 @@ public struct ManifestParser {
                 let path = try pathNode.string()
                 guard !path.isEmpty else { throw pathNode.error("Required value") }
                 try pathNode.check(path, KubeValidation.localNonReservedPathErrors(path) + ManifestValidation.volumeFilePathErrors(path))
+                if let other = itemFiles.insert(path) {
+                    throw pathNode.invalid(KubeValidation.quoted(path), "conflicts with the item path \(KubeValidation.quoted(other)): one would have to be a file and a directory (kubelet's atomic writer fails such a mount)")
+                }
                 let mode = try im.optional("mode")?.int(in: 0...0o777, ManifestValidation.fileModeErrorMessage)
                 items.append(KeyToPath(key: key, path: path, mode: mode))
                 itemKeys.append((key, keyNode))

@@ -81,6 +81,33 @@ enum ManifestValidation {
     static let backoffScaleErrorMessage = "must be a decimal number greater than 0 and at most 1 (1 is kubelet's back-off timing)"
 }
 
+/// The file paths of a configMap volume's items, to find one that would need another's file
+/// as a directory (`a` and `a/b`). The same path twice is allowed: kubelet's `MakePayload`
+/// keeps the last item, and so does podlab.
+struct ItemPathSet {
+    private var files: Set<String> = []
+    private var directories: [String: String] = [:]  // directory → the first path below it
+
+    /// Adds `path` (already validated: relative, no empty, `.` or `..` elements) and returns the
+    /// earlier path it conflicts with, if any.
+    mutating func insert(_ path: String) -> String? {
+        if let below = directories[path] { return below }
+        let elements = path.split(separator: "/")
+        var prefix = ""
+        for element in elements.dropLast() {
+            prefix += prefix.isEmpty ? String(element) : "/" + element
+            if files.contains(prefix) { return prefix }
+        }
+        prefix = ""
+        for element in elements.dropLast() {
+            prefix += prefix.isEmpty ? String(element) : "/" + element
+            if directories[prefix] == nil { directories[prefix] = path }
+        }
+        files.insert(path)
+        return nil
+    }
+}
+
 extension PodSpec {
     /// The CrashLoopBackOff scale from the `podlab.dev/backoff-scale` annotation, validated at
     /// parse time (``ManifestValidation/backoffScale(_:)``); 1 when absent or invalid (a record

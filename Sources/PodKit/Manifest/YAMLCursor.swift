@@ -204,7 +204,10 @@ public final class MappingReader {
     init(cursor: YAMLCursor, mapping: Node.Mapping) {
         self.cursor = cursor
         for pair in mapping {
-            let key = (try? YAMLCursor(node: pair.key, file: cursor.file).string()) ?? "\(pair.key)"
+            // A non-scalar key is named by its kind, not printed: through aliases it can stand
+            // for an exponentially large tree.
+            let keyCursor = YAMLCursor(node: pair.key, file: cursor.file)
+            let key = (try? keyCursor.string()) ?? "<\(keyCursor.kindName) key>"
             entries.append((key, pair.key, pair.value))
         }
     }
