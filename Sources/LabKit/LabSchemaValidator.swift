@@ -28,7 +28,8 @@ struct LabSchemaValidator {
         switch type {
         case .string:
             guard let scalar = node.scalar, !isNull(node) else { return mismatch(node, type, field) }
-            _ = scalar
+            // Strings become argv, environment and file names: a NUL would cut them short.
+            if scalar.string.utf8.contains(0) { error(node, "\(field): must not contain a NUL byte") }
         case .integer(let range):
             // Not Yams' `node.int`: its sexagesimal reading (`1:0:0:0:0:0:0:0:0:0:0:0`)
             // multiplies without overflow checks and traps. The tag is resolved by pattern only.

@@ -76,6 +76,8 @@ struct BadLabCorpusTests {
              line: 9, at: "-1", message: "wait.lastExitCode: -1 must be between 0 and 255, inclusive"),
         Case(name: "exitCode beyond 64 bits", lines: head + ["  steps:", "  - name: one", "    try:", "    - wait: {container: app, exitCode: 99999999999999999999}"],
              line: 9, at: "999", message: "is not an integer podlab reads"),
+        Case(name: "NUL in an exec argument", lines: head + ["  steps:", "  - name: one", "    try:", "    - exec: {command: [rm, \"-rf\\0 /tmp/x\"]}"],
+             line: 9, at: "\"-rf", message: "exec.command[1]: must not contain a NUL byte"),
         // Manifests are linted too: what apply would refuse is a lint error.
         Case(name: "inline manifest with a ConfigMap key leaving the volume", lines: head + ["  steps:", "  - name: one", "    try:",
              "    - apply: {manifest: \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: cm}\\ndata: {x/../../tmp/pwned: a}\\n\"}"],
