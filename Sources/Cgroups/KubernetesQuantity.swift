@@ -54,7 +54,7 @@ public enum KubernetesQuantity {
         } else if let power = decimalSuffixes[suffix] {
             decimalExponent = power
         } else if let first = suffix.first, first == "e" || first == "E", let power = Int(suffix.dropFirst()),
-                  abs(power) <= 100 {
+                  power.magnitude <= 100 {  // not abs(): `e-9223372036854775808` is Int.min, whose abs traps
             decimalExponent = power
         } else {
             throw bad("unknown suffix \"\(suffix)\" (use Ki, Mi, Gi, Ti, Pi, Ei, n, u, m, k, M, G, T, P, E or e<N>)")

@@ -30,6 +30,12 @@ public enum LabFormat {
         LabFieldSpec("interval", .duration, "pause between attempts (default 1s)"),
     ])
 
+    /// A process exit status as the kernel reports it (128 + signal for a signal), so a wait for
+    /// anything outside can never match.
+    static let exitCodes = 0...255
+    /// kubelet's `restartCount` is an int32.
+    static let restartCounts = 0...Int(Int32.max)
+
     static let namespaceKinds = LabValueType.list(.oneOf(NamespaceKind.allCases.map(\.rawValue)), minItems: 1)
 
     /// The verb objects, one per `LabVerb`.
@@ -48,10 +54,10 @@ public enum LabFormat {
                 LabFieldSpec("phase", .oneOf(["Pending", "Running", "Succeeded", "Failed"]), "pod phase"),
                 LabFieldSpec("ready", .boolean, "pod readiness (all containers ready)"),
                 LabFieldSpec("state", .oneOf(["running", "waiting", "exited"]), "container state"),
-                LabFieldSpec("restartCount", .integer, "container restart count is at least this"),
-                LabFieldSpec("exitCode", .integer, "container exited with this code"),
+                LabFieldSpec("restartCount", .integer(restartCounts), "container restart count is at least this"),
+                LabFieldSpec("exitCode", .integer(exitCodes), "container exited with this code"),
                 LabFieldSpec("reason", .string, "container state reason (e.g. OOMKilled, Completed, CrashLoopBackOff)"),
-                LabFieldSpec("lastExitCode", .integer, "the previous attempt exited with this code"),
+                LabFieldSpec("lastExitCode", .integer(exitCodes), "the previous attempt exited with this code"),
                 LabFieldSpec("lastReason", .string, "the previous attempt's reason (e.g. OOMKilled, Error)"),
             ], atLeastOne: ["phase", "ready", "state", "restartCount", "exitCode", "reason", "lastExitCode", "lastReason"])
         case .containers:

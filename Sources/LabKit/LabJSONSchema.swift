@@ -21,9 +21,10 @@ public enum LabJSONSchema {
     private static func schema(for type: LabValueType, definitions: inout [String: Any]) -> [String: Any] {
         switch type {
         case .string: return ["type": ["string", "number", "boolean"]]
-        case .integer: return ["type": "integer"]
+        case .integer(let range): return ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
         case .boolean: return ["type": "boolean"]
-        case .duration: return ["type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$|^0$"]
+        // Greater than 0 and at most 24h is checked by the parser; a pattern cannot say it.
+        case .duration: return ["type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$"]
         case .regex: return ["type": "string", "format": "regex"]
         case .oneOf(let values): return ["enum": values]
         case .signal: return ["anyOf": [["type": "integer", "minimum": 1, "maximum": 64], ["type": "string"]]]

@@ -1,3 +1,4 @@
+import PodKit
 import PodlabCore
 import Foundation
 import Yams
@@ -93,6 +94,12 @@ struct LabBuilder {
     }
 
     private func duration(_ node: Node?) -> Double? { string(node).flatMap(LabDuration.parse) }
+
+    /// An integer field the validator already range-checked (never Yams' trapping `node.int`).
+    private func integer(_ node: Node?) -> Int? { string(node).flatMap(YAMLCursor.parseInt) }
+
+    /// An exit code field, 0…255 after validation.
+    private func exitCode(_ node: Node?) -> Int32? { integer(node).flatMap { Int32(exactly: $0) } }
 
     private func timeouts(_ node: Node?) -> LabTimeouts {
         var values: [LabTimeoutKind: Double] = [:]
@@ -199,6 +206,18 @@ struct LabBuilder {
             location: location(node))
     }
 
+    /// Reports a manifest `apply` would refuse at the `file:`/`manifest:` node, with the
+    /// manifest parser's own message (which starts with the manifest's file:line:column).
+    private mutating func checkManifest(at node: Node, _ parse: () throws -> ParsedManifest) {
+        do {
+            _ = try parse()
+        } catch let problem as PodlabError {
+            error(node, "the manifest does not apply: \(problem.message)")
+        } catch {
+            self.error(node, "the manifest does not apply: \(error)")
+        }
+    }
+
     private func hasExpectation(_ action: LabAction) -> Bool {
         if case let .namespaces(_, shared, privateKinds) = action { return !shared.isEmpty || !privateKinds.isEmpty }
         return false
@@ -215,7 +234,14 @@ struct LabBuilder {
                 let path = manifestFile.hasPrefix("/") ? manifestFile : (directory as NSString).appendingPathComponent(manifestFile)
                 if !FileManager.default.fileExists(atPath: path) {
                     error(fileNode, "manifest file \(manifestFile) does not exist (looked at \(path))")
+                } else {
+                    // Lint what apply would refuse, with the manifest's own file:line:column.
+                    checkManifest(at: fileNode) { try ManifestParser().parse(file: path) }
                 }
+            }
+            if let inline = string(fields?["manifest"]), let manifestNode = fields?["manifest"] {
+                // Positions inside an inline manifest count from its first line.
+                checkManifest(at: manifestNode) { try ManifestParser().parse(yaml: inline, file: "inline manifest") }
             }
             return .apply(file: manifestFile, manifest: string(fields?["manifest"]), images: stringMap(fields?["images"]))
         case .wait:
@@ -223,10 +249,10 @@ struct LabBuilder {
             condition.phase = string(fields?["phase"])
             condition.ready = fields?["ready"]?.bool
             condition.state = string(fields?["state"])
-            condition.restartCount = fields?["restartCount"]?.int
-            condition.exitCode = fields?["exitCode"]?.int.map(Int32.init(truncatingIfNeeded:))
+            condition.restartCount = integer(fields?["restartCount"])
+            condition.exitCode = exitCode(fields?["exitCode"])
             condition.reason = string(fields?["reason"])
-            condition.lastExitCode = fields?["lastExitCode"]?.int.map(Int32.init(truncatingIfNeeded:))
+            condition.lastExitCode = exitCode(fields?["lastExitCode"])
             condition.lastReason = string(fields?["lastReason"])
             let containerFields = ["state", "restartCount", "exitCode", "reason", "lastExitCode", "lastReason"]
             if container == nil, let first = containerFields.first(where: { fields?[$0] != nil }), let fieldNode = fields?[first] {

@@ -5,9 +5,11 @@
 public indirect enum LabValueType: Sendable {
     /// Any scalar, taken as text (`name: web`, `equals: 104857600`).
     case string
-    case integer
+    /// An integer within the range (an exit code is 0…255).
+    case integer(ClosedRange<Int>)
     case boolean
-    /// A Go-style duration string (`5s`, `1m30s`).
+    /// A Go-style duration string (`5s`, `1m30s`), greater than 0 and at most
+    /// `LabDuration.maximum` (24h).
     case duration
     /// A regular expression (NSRegularExpression syntax).
     case regex
@@ -26,9 +28,9 @@ public indirect enum LabValueType: Sendable {
     var noun: String {
         switch self {
         case .string: return "a string"
-        case .integer: return "an integer"
+        case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
         case .boolean: return "a boolean (true or false)"
-        case .duration: return "a duration such as 5s or 1m30s"
+        case .duration: return "a duration such as 5s or 1m30s (at most 24h)"
         case .regex: return "a regular expression"
         case .oneOf(let values): return "one of " + values.joined(separator: ", ")
         case .signal: return "a signal name (KILL, TERM, …) or number"

@@ -1,3 +1,4 @@
+import PodKit
 import PodlabCore
 import Foundation
 import Yams
@@ -27,16 +28,23 @@ struct LabSchemaValidator {
         switch type {
         case .string:
             guard let scalar = node.scalar, !isNull(node) else { return mismatch(node, type, field) }
-            _ = scalar
-        case .integer:
-            guard node.scalar != nil, node.int != nil, tagName(node) == .int else { return mismatch(node, type, field) }
+            // Strings become argv, environment and file names: a NUL would cut them short.
+            if scalar.string.utf8.contains(0) { error(node, "\(field): must not contain a NUL byte") }
+        case .integer(let range):
+            // Not Yams' `node.int`: its sexagesimal reading (`1:0:0:0:0:0:0:0:0:0:0:0`)
+            // multiplies without overflow checks and traps. The tag is resolved by pattern only.
+            guard let text = node.scalar?.string, tagName(node) == .int else { return mismatch(node, type, field) }
+            guard let value = YAMLCursor.parseInt(text) else {
+                return error(node, "\(field): \"\(text)\" is not an integer podlab reads (decimal, 0x hex or 0o octal digits, within 64 bits)")
+            }
+            if !range.contains(value) {
+                error(node, "\(field): \(value) must be between \(range.lowerBound) and \(range.upperBound), inclusive")
+            }
         case .boolean:
             guard node.scalar != nil, tagName(node) == .bool, node.bool != nil else { return mismatch(node, type, field) }
         case .duration:
             guard let text = node.scalar?.string, !isNull(node) else { return mismatch(node, type, field) }
-            if LabDuration.parse(text) == nil {
-                error(node, "\(field): invalid duration \"\(text)\": use a number with a unit, e.g. 500ms, 5s, 1m30s, 2h")
-            }
+            if let problem = LabDuration.problem(text) { error(node, "\(field): \(problem)") }
         case .regex:
             guard let text = node.scalar?.string, !isNull(node) else { return mismatch(node, type, field) }
             do {

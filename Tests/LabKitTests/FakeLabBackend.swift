@@ -111,11 +111,15 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     return try body(path)
 }
 
-/// Writes `NAME.lab.yaml` (and an empty `pod.yaml` manifest next to it) and parses it.
+/// A one-container Pod, valid for `lint` (which parses every applied manifest); the fake
+/// backend ignores its content.
+let minimalPodManifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: app, image: busybox}]\n"
+
+/// Writes `NAME.lab.yaml` (and a minimal `pod.yaml` manifest next to it) and parses it.
 func writeLab(_ yaml: String, name: String = "t", in directory: String) throws -> (path: String, lab: Lab) {
     let path = (directory as NSString).appendingPathComponent("\(name).lab.yaml")
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-    try "kind: Pod\n".write(toFile: (directory as NSString).appendingPathComponent("pod.yaml"), atomically: true, encoding: .utf8)
+    try minimalPodManifest.write(toFile: (directory as NSString).appendingPathComponent("pod.yaml"), atomically: true, encoding: .utf8)
     return (path, try LabParser.parse(file: path))
 }
 

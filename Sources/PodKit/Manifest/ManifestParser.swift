@@ -1,5 +1,6 @@
 import Cgroups
 import Foundation
+import PodNetwork
 import PodlabCore
 
 /// A field or object in a manifest that podlab accepts but does not model, reported with its
@@ -44,6 +45,7 @@ public struct ManifestParser {
     func parse(documents: [YAMLCursor]) throws -> ParsedManifest {
         var result = ParsedManifest(pods: [], configMaps: [:], warnings: [])
         var podDocuments: [(kind: String, map: MappingReader)] = []
+        var references: [ConfigMapReference] = []
         for document in documents where !document.isNull {
             let map = try document.mapping()
             let kind = try map.required("kind").string()
@@ -62,21 +64,34 @@ public struct ManifestParser {
         }
         // ConfigMaps may follow the pods that use them in the same file, as in the seed post.
         for (kind, map) in podDocuments {
-            var pod = kind == "Pod" ? try parsePod(map, warnings: &result.warnings) : try parseDeployment(map, warnings: &result.warnings)
+            var pod = kind == "Pod"
+                ? try parsePod(map, references: &references, warnings: &result.warnings)
+                : try parseDeployment(map, references: &references, warnings: &result.warnings)
             pod.configMaps = result.configMaps
-            try checkVolumesResolve(pod, map: map)
             result.pods.append(pod)
         }
+        try checkConfigMapReferences(references, configMaps: result.configMaps)
         return result
     }
 
     // MARK: objects
 
     func parseConfigMap(_ map: MappingReader, into result: inout ParsedManifest) throws {
-        let metadata = try parseMetadata(try map.required("metadata").mapping(), warnings: &result.warnings)
+        let metadata = try parseMetadata(try map.required("metadata").mapping(), name: .dns1123Subdomain, warnings: &result.warnings)
         var data: [String: String] = [:]
         if let dataNode = map.optional("data") {
-            for entry in try dataNode.stringMap() { data[entry.key] = entry.value }
+            // `ValidateConfigMap` (pkg/apis/core/validation/validation.go): every key a valid
+            // config key — it becomes a file name in configMap volumes — and at most 1 MiB of values.
+            var totalBytes = 0
+            for entry in try dataNode.entries() {
+                try entry.keyCursor.check(entry.key, KubeValidation.isConfigMapKey(entry.key))
+                let value = try entry.value.string()
+                totalBytes += value.utf8.count
+                data[entry.key] = value
+            }
+            if totalBytes > ManifestValidation.maxConfigMapBytes {
+                throw dataNode.error("Too long: may not be more than \(ManifestValidation.maxConfigMapBytes) bytes")
+            }
         }
         if let binary = map.optional("binaryData") {
             result.warnings.append(ManifestWarning(location: binary.location, message: "binaryData is not modelled and is ignored"))
@@ -93,41 +108,88 @@ public struct ManifestParser {
         var annotations: [String: String]
     }
 
-    func parseMetadata(_ map: MappingReader, warnings: inout [ManifestWarning], nameRequired: Bool = true) throws -> Metadata {
+    /// How an object's `metadata.name` is validated.
+    enum NameRule {
+        /// `NameIsDNSSubdomain` (ConfigMaps, as the API server checks them).
+        case dns1123Subdomain
+        /// A DNS-1123 label. Stricter than the API server for Pods and Deployments (subdomains
+        /// there): the pod name becomes the hostname, the network namespace pin and the host
+        /// veth's seed, all label-shaped (`PodName`).
+        case dns1123Label
+        /// A Deployment's pod template: its name is not read.
+        case none
+    }
+
+    func parseMetadata(_ map: MappingReader, name rule: NameRule, warnings: inout [ManifestWarning]) throws -> Metadata {
         var name = ""
-        if nameRequired {
+        if rule != .none {
             let nameNode = try map.required("name")
             name = try nameNode.string()
-            try Self.validateName(name, at: nameNode)
+            // `ValidateObjectMeta` (apimachinery pkg/api/validation/objectmeta.go).
+            guard !name.isEmpty else { throw nameNode.error("Required value: name or generateName is required") }
+            try nameNode.check(name, rule == .dns1123Label ? KubeValidation.isDNS1123Label(name) : KubeValidation.isDNS1123Subdomain(name))
         }
-        let namespace = try map.optional("namespace")?.string() ?? "default"
+        var namespace = "default"
+        if let namespaceNode = map.optional("namespace") {
+            let text = try namespaceNode.string()
+            // `ValidateNamespaceName` is `NameIsDNSLabel`; the namespace is part of the pod key,
+            // which names the pod's state directory.
+            if !text.isEmpty {
+                try namespaceNode.check(text, KubeValidation.isDNS1123Label(text))
+                namespace = text
+            }
+        }
         var labels: [String: String] = [:]
-        for entry in try map.optional("labels")?.stringMap() ?? [] { labels[entry.key] = entry.value }
+        if let labelsNode = map.optional("labels") {
+            // `ValidateLabels` (apimachinery pkg/apis/meta/v1/validation/validation.go).
+            for entry in try labelsNode.entries() {
+                let value = try entry.value.string()
+                try entry.keyCursor.check(entry.key, KubeValidation.isQualifiedName(entry.key))
+                try entry.value.check(value, KubeValidation.isValidLabelValue(value))
+                labels[entry.key] = value
+            }
+        }
         var annotations: [String: String] = [:]
-        for entry in try map.optional("annotations")?.stringMap() ?? [] { annotations[entry.key] = entry.value }
+        if let annotationsNode = map.optional("annotations") {
+            // `ValidateAnnotations` (objectmeta.go): qualified-name keys (case-insensitive), 256 KiB in all.
+            var totalBytes = 0
+            for entry in try annotationsNode.entries() {
+                let value = try entry.value.string()
+                try entry.keyCursor.check(entry.key, KubeValidation.isQualifiedName(entry.key.lowercased()))
+                if entry.key == CrashLoopBackOff.scaleAnnotation, ManifestValidation.backoffScale(value) == nil {
+                    throw entry.value.invalid(KubeValidation.quoted(value), ManifestValidation.backoffScaleErrorMessage)
+                }
+                totalBytes += entry.key.utf8.count + value.utf8.count
+                annotations[entry.key] = value
+            }
+            if totalBytes > ManifestValidation.maxAnnotationBytes {
+                throw annotationsNode.error("Too long: may not be more than \(ManifestValidation.maxAnnotationBytes) bytes")
+            }
+        }
         try warnUnmodelled(map, known: ["generateName", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "ownerReferences", "finalizers", "managedFields", "selfLink"], warnings: &warnings)
         return Metadata(name: name, namespace: namespace, labels: labels, annotations: annotations)
     }
 
-    func parsePod(_ map: MappingReader, warnings: inout [ManifestWarning]) throws -> PodSpec {
-        let metadata = try parseMetadata(try map.required("metadata").mapping(), warnings: &warnings)
+    func parsePod(_ map: MappingReader, references: inout [ConfigMapReference], warnings: inout [ManifestWarning]) throws -> PodSpec {
+        let metadata = try parseMetadata(try map.required("metadata").mapping(), name: .dns1123Label, warnings: &warnings)
         let specNode = try map.required("spec")
         try warnUnmodelled(map, known: ["status"], warnings: &warnings)
-        return try parsePodSpec(specNode, metadata: metadata, source: map.cursor.location, warnings: &warnings)
+        return try parsePodSpec(specNode, metadata: metadata, source: map.cursor.location, references: &references, warnings: &warnings)
     }
 
-    func parseDeployment(_ map: MappingReader, warnings: inout [ManifestWarning]) throws -> PodSpec {
-        let metadata = try parseMetadata(try map.required("metadata").mapping(), warnings: &warnings)
+    func parseDeployment(_ map: MappingReader, references: inout [ConfigMapReference], warnings: inout [ManifestWarning]) throws -> PodSpec {
+        let metadata = try parseMetadata(try map.required("metadata").mapping(), name: .dns1123Label, warnings: &warnings)
         let spec = try map.required("spec").mapping()
         try warnUnmodelled(map, known: ["status"], warnings: &warnings)
         if let replicas = spec.optional("replicas") {
-            let count = try replicas.int()
+            // `ValidateNonnegativeField`; the field is an int32.
+            let count = try replicas.int(in: 0...Int(Int32.max))
             if count != 1 {
                 warnings.append(ManifestWarning(location: replicas.location, message: "replicas: \(count) is not modelled: podlab runs exactly one pod from the template"))
             }
         }
         let template = try spec.required("template").mapping()
-        let templateMeta = try parseMetadata(try template.required("metadata").mapping(), warnings: &warnings, nameRequired: false)
+        let templateMeta = try parseMetadata(try template.required("metadata").mapping(), name: .none, warnings: &warnings)
         if let selector = spec.optional("selector") {
             let selectorMap = try selector.mapping()
             for entry in try selectorMap.optional("matchLabels")?.stringMap() ?? [] where templateMeta.labels[entry.key] != entry.value {
@@ -143,10 +205,11 @@ public struct ManifestParser {
         // ReplicaSet controller does; the hash here is over the template's source position.
         let hash = Self.templateHash("\(metadata.name)|\(template.cursor.location)")
         let podMeta = Metadata(
-            name: "\(metadata.name)-\(hash)-\(randomSuffix())", namespace: metadata.namespace,
+            name: ManifestValidation.generatedPodName(deployment: metadata.name, hash: hash, random: randomSuffix()),
+            namespace: metadata.namespace,
             labels: templateMeta.labels.merging(["pod-template-hash": hash]) { a, _ in a },
             annotations: templateMeta.annotations)
-        var pod = try parsePodSpec(try template.required("spec"), metadata: podMeta, source: map.cursor.location, warnings: &warnings)
+        var pod = try parsePodSpec(try template.required("spec"), metadata: podMeta, source: map.cursor.location, references: &references, warnings: &warnings)
         pod.ownerDeployment = metadata.name
         try warnUnmodelled(template, known: [], warnings: &warnings)
         return pod
@@ -159,7 +222,7 @@ public struct ManifestParser {
         "automountServiceAccountToken", "dnsPolicy", "dnsConfig", "hostAliases", "securityContext",
         "priorityClassName", "priority", "schedulerName", "imagePullSecrets", "enableServiceLinks",
         "preemptionPolicy", "runtimeClassName", "topologySpreadConstraints", "readinessGates", "overhead",
-        "hostNetwork", "hostPID", "hostIPC", "subdomain", "setHostnameAsFQDN", "activeDeadlineSeconds",
+        "hostNetwork", "hostPID", "hostIPC", "setHostnameAsFQDN",
         "ephemeralContainers", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources",
     ]
 
@@ -169,7 +232,8 @@ public struct ManifestParser {
         "volumeDevices", "resizePolicy", "restartPolicyRules",
     ]
 
-    func parsePodSpec(_ node: YAMLCursor, metadata: Metadata, source: SourceLocation, warnings: inout [ManifestWarning]) throws -> PodSpec {
+    func parsePodSpec(_ node: YAMLCursor, metadata: Metadata, source: SourceLocation, references: inout [ConfigMapReference],
+                      warnings: inout [ManifestWarning]) throws -> PodSpec {
         let spec = try node.mapping()
         var restartPolicy = RestartPolicy.always
         if let policy = spec.optional("restartPolicy") {
@@ -180,11 +244,28 @@ public struct ManifestParser {
             restartPolicy = value
         }
         let share = try spec.optional("shareProcessNamespace")?.bool() ?? false
-        let hostname = try spec.optional("hostname")?.string()
+        // `ValidatePodSpec`: hostname and subdomain are DNS-1123 labels. The hostname goes into
+        // the pod's /etc/hosts and /etc/hostname: a newline in it would inject a hosts line.
+        var hostname: String?
+        if let hostnameNode = spec.optional("hostname") {
+            let text = try hostnameNode.string()
+            if !text.isEmpty {
+                try hostnameNode.check(text, KubeValidation.isDNS1123Label(text))
+                hostname = text
+            }
+        }
+        if let subdomainNode = spec.optional("subdomain") {
+            let text = try subdomainNode.string()
+            if !text.isEmpty { try subdomainNode.check(text, KubeValidation.isDNS1123Label(text)) }
+            warnings.append(ManifestWarning(location: subdomainNode.location, message: "\(subdomainNode.path) is not modelled by podlab and is ignored"))
+        }
+        if let deadlineNode = spec.optional("activeDeadlineSeconds") {
+            _ = try deadlineNode.int(in: 1...Int(Int32.max))
+            warnings.append(ManifestWarning(location: deadlineNode.location, message: "\(deadlineNode.path) is not modelled by podlab and is ignored"))
+        }
         var grace = 30
         if let graceNode = spec.optional("terminationGracePeriodSeconds") {
-            grace = try graceNode.int()
-            guard grace >= 0 else { throw graceNode.error("must be greater than or equal to 0") }
+            grace = try graceNode.int(in: 0...Int.max, ManifestValidation.negativeErrorMessage)
         }
         let containersNode = try spec.required("containers")
         let containerNodes = try containersNode.sequence()
@@ -194,7 +275,9 @@ public struct ManifestParser {
             try parseContainer($0, isInit: true, names: &names, warnings: &warnings)
         }
         let containers = try containerNodes.map { try parseContainer($0, isInit: false, names: &names, warnings: &warnings) }
-        let volumes = try (spec.optional("volumes")?.sequence() ?? []).map { try parseVolume($0, warnings: &warnings) }
+        let volumes = try (spec.optional("volumes")?.sequence() ?? []).map {
+            try parseVolume($0, podName: metadata.name, references: &references, warnings: &warnings)
+        }
         var volumeNames = Set<String>()
         for (index, volume) in volumes.enumerated() where !volumeNames.insert(volume.name).inserted {
             throw (try spec.required("volumes").sequence())[index].error("duplicate volume name \"\(volume.name)\"")
@@ -219,49 +302,89 @@ public struct ManifestParser {
         let map = try node.mapping()
         let nameNode = try map.required("name")
         let name = try nameNode.string()
-        try Self.validateName(name, at: nameNode)
+        // `validateContainers`: a DNS-1123 label, unique across init and app containers.
+        guard !name.isEmpty else { throw nameNode.error("Required value") }
+        try nameNode.check(name, KubeValidation.isDNS1123Label(name))
         guard names.insert(name).inserted else { throw nameNode.error("duplicate container name \"\(name)\"") }
         guard let imageNode = map.optional("image") else { throw node.error("container \"\(name)\" has no image") }
         let image = try imageNode.string()
         guard !image.isEmpty else { throw imageNode.error("container \"\(name)\" has an empty image") }
-        let command = try map.optional("command")?.stringList()
-        let args = try map.optional("args")?.stringList()
-        let workingDir = try map.optional("workingDir")?.string()
+        let command = try map.optional("command").map(argumentList)
+        let args = try map.optional("args").map(argumentList)
+        var workingDir: String?
+        if let dirNode = map.optional("workingDir") {
+            let text = try dirNode.string()
+            try dirNode.check(text, ManifestValidation.nulErrors(text))
+            workingDir = text
+        }
         var env: [EnvVar] = []
         for item in try map.optional("env")?.sequence() ?? [] {
             let envMap = try item.mapping()
-            let envName = try envMap.required("name").string()
+            // `ValidateEnv` with the relaxed name rule the API server applies since 1.32.
+            let nameNode = try envMap.required("name")
+            let envName = try nameNode.string()
+            guard !envName.isEmpty else { throw nameNode.error("Required value") }
+            try nameNode.check(envName, KubeValidation.isRelaxedEnvVarName(envName))
             if let from = envMap.optional("valueFrom") {
                 warnings.append(ManifestWarning(location: from.location, message: "env \(envName): valueFrom is not modelled; the variable is left unset"))
                 continue
             }
-            env.append(EnvVar(name: envName, value: try envMap.optional("value")?.string() ?? ""))
+            var value = ""
+            if let valueNode = envMap.optional("value") {
+                value = try valueNode.string()
+                try valueNode.check(value, ManifestValidation.nulErrors(value))
+            }
+            env.append(EnvVar(name: envName, value: value))
             try envMap.rejectUnknown()
         }
         let resources = try parseResources(map.optional("resources"), warnings: &warnings)
         var mounts: [VolumeMount] = []
+        var mountPaths = Set<String>()
         for item in try map.optional("volumeMounts")?.sequence() ?? [] {
+            // `ValidateVolumeMounts`, plus podlab's mountPath rules (`ManifestValidation.mountPathErrors`).
             let mountMap = try item.mapping()
+            let mountName = try mountMap.required("name").string()
             let pathNode = try mountMap.required("mountPath")
             let path = try pathNode.string()
-            guard path.hasPrefix("/") else { throw pathNode.error("mountPath must be absolute") }
-            let subPath = try mountMap.optional("subPath")?.string()
-            if let subPath, subPath.split(separator: "/").contains("..") || subPath.hasPrefix("/") {
-                throw mountMap.keyCursor("subPath")?.error("subPath must be a relative path without \"..\"") ?? item.error("bad subPath")
+            guard !path.isEmpty else { throw pathNode.error("Required value") }
+            try pathNode.check(path, ManifestValidation.mountPathErrors(path))
+            guard mountPaths.insert(path).inserted else { throw pathNode.invalid(KubeValidation.quoted(path), "must be unique") }
+            var subPath: String?
+            if let subPathNode = mountMap.optional("subPath") {
+                let text = try subPathNode.string()
+                try subPathNode.check(text, KubeValidation.localDescendingPathErrors(text) + ManifestValidation.nulErrors(text))
+                subPath = text.isEmpty ? nil : text
             }
             mounts.append(VolumeMount(
-                name: try mountMap.required("name").string(), mountPath: path,
+                name: mountName, mountPath: path,
                 readOnly: try mountMap.optional("readOnly")?.bool() ?? false, subPath: subPath))
             try warnUnmodelled(mountMap, known: ["mountPropagation", "recursiveReadOnly", "subPathExpr"], warnings: &warnings)
         }
         var ports: [Int] = []
+        var portNames = Set<String>()
         for item in try map.optional("ports")?.sequence() ?? [] {
+            // `validateContainerPorts`: only containerPort is modelled; the rest is still checked.
             let portMap = try item.mapping()
-            let port = try portMap.required("containerPort")
-            let value = try port.int()
-            guard (1...65535).contains(value) else { throw port.error("must be between 1 and 65535") }
-            ports.append(value)
-            portMap.markKnown("name", "protocol", "hostPort", "hostIP")
+            ports.append(try portMap.required("containerPort").int(in: 1...65535))
+            if let hostPort = portMap.optional("hostPort") {
+                let value = try hostPort.int()
+                if value != 0 && !(1...65535).contains(value) { throw hostPort.invalid("\(value)", KubeValidation.inclusiveRangeError(1, 65535)) }
+            }
+            if let nameNode = portMap.optional("name") {
+                let portName = try nameNode.string()
+                if !portName.isEmpty {
+                    try nameNode.check(portName, KubeValidation.isValidPortName(portName))
+                    guard portNames.insert(portName).inserted else { throw nameNode.error("Duplicate value: \(KubeValidation.quoted(portName))") }
+                }
+            }
+            if let protocolNode = portMap.optional("protocol") {
+                let text = try protocolNode.string()
+                guard ["TCP", "UDP", "SCTP"].contains(text) else {
+                    throw protocolNode.error("Unsupported value: \(KubeValidation.quoted(text)): supported values: \"SCTP\", \"TCP\", \"UDP\"")
+                }
+            }
+            portMap.markKnown("hostIP")
+            try portMap.rejectUnknown()
         }
         var restartPolicy: RestartPolicy?
         if let policy = map.optional("restartPolicy") {
@@ -313,11 +436,24 @@ public struct ManifestParser {
         return result
     }
 
-    func parseVolume(_ node: YAMLCursor, warnings: inout [ManifestWarning]) throws -> VolumeSpec {
+    /// A configMap volume's reference, checked once every ConfigMap of the manifest is known
+    /// (a ConfigMap may follow the pods that use it).
+    struct ConfigMapReference {
+        var pod: String
+        var volume: String
+        var name: String
+        var nameCursor: YAMLCursor
+        var optional: Bool
+        var items: [(key: String, cursor: YAMLCursor)]
+    }
+
+    func parseVolume(_ node: YAMLCursor, podName: String, references: inout [ConfigMapReference], warnings: inout [ManifestWarning]) throws -> VolumeSpec {
         let map = try node.mapping()
         let nameNode = try map.required("name")
         let name = try nameNode.string()
-        try Self.validateName(name, at: nameNode)
+        // `ValidateVolumes`: a DNS-1123 label; it also names the volume's host directory.
+        guard !name.isEmpty else { throw nameNode.error("Required value") }
+        try nameNode.check(name, KubeValidation.isDNS1123Label(name))
         if let emptyDir = map.optional("emptyDir") ?? (map.keys.contains("emptyDir") ? YAMLCursor(node: .mapping(.init([])), file: node.file) : nil) {
             var memory = false
             var sizeLimit: Int64?
@@ -338,42 +474,57 @@ public struct ManifestParser {
             return VolumeSpec(name: name, source: .emptyDir(memory: memory, sizeLimit: sizeLimit))
         }
         if let configMap = map.optional("configMap") {
+            // `validateConfigMapVolumeSource` and `validateKeyToPath`.
             let cm = try configMap.mapping()
-            let cmName = try cm.required("name").string()
+            let cmNameNode = try cm.required("name")
+            let cmName = try cmNameNode.string()
+            guard !cmName.isEmpty else { throw cmNameNode.error("Required value") }
             var defaultMode = 0o644
             if let mode = cm.optional("defaultMode") {
-                defaultMode = try mode.int()
-                guard (0...0o777).contains(defaultMode) else { throw mode.error("must be a number between 0 and 0777 (octal), both inclusive") }
+                defaultMode = try mode.int(in: 0...0o777, ManifestValidation.fileModeErrorMessage)
             }
             var items: [KeyToPath] = []
+            var itemKeys: [(key: String, cursor: YAMLCursor)] = []
+            var itemFiles = ItemPathSet()
             for item in try cm.optional("items")?.sequence() ?? [] {
                 let im = try item.mapping()
+                let keyNode = try im.required("key")
+                let key = try keyNode.string()
+                guard !key.isEmpty else { throw keyNode.error("Required value") }
                 let pathNode = try im.required("path")
                 let path = try pathNode.string()
-                guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-                    throw pathNode.error("must be a relative path without \"..\"")
+                guard !path.isEmpty else { throw pathNode.error("Required value") }
+                try pathNode.check(path, KubeValidation.localNonReservedPathErrors(path) + ManifestValidation.volumeFilePathErrors(path))
+                if let other = itemFiles.insert(path) {
+                    throw pathNode.invalid(KubeValidation.quoted(path), "conflicts with the item path \(KubeValidation.quoted(other)): one would have to be a file and a directory (kubelet's atomic writer fails such a mount)")
                 }
-                items.append(KeyToPath(key: try im.required("key").string(), path: path, mode: try im.optional("mode")?.int()))
+                let mode = try im.optional("mode")?.int(in: 0...0o777, ManifestValidation.fileModeErrorMessage)
+                items.append(KeyToPath(key: key, path: path, mode: mode))
+                itemKeys.append((key, keyNode))
                 try im.rejectUnknown()
             }
             let optional = try cm.optional("optional")?.bool() ?? false
             try cm.rejectUnknown()
             try warnUnmodelled(map, known: [], warnings: &warnings)
+            references.append(ConfigMapReference(pod: podName, volume: name, name: cmName, nameCursor: cmNameNode, optional: optional, items: itemKeys))
             return VolumeSpec(name: name, source: .configMap(name: cmName, items: items, defaultMode: defaultMode, optional: optional))
         }
         let kinds = map.keys.filter { $0 != "name" }
         throw node.error("volume \"\(name)\": type \(kinds.first.map { "\"\($0)\"" } ?? "(none)") is not modelled by podlab (supported: emptyDir, configMap)")
     }
 
-    func checkVolumesResolve(_ pod: PodSpec, map: MappingReader) throws {
-        for volume in pod.volumes {
-            guard case .configMap(let name, let items, _, let optional) = volume.source else { continue }
-            guard let data = pod.configMaps[name] else {
-                if optional { continue }
-                throw map.cursor.error("pod \"\(pod.name)\": volume \"\(volume.name)\" refers to ConfigMap \"\(name)\", which is not in this manifest (podlab has no API server: put the ConfigMap in the same file)")
+    /// What kubelet's configMap volume plugin does at mount time (`MakePayload`,
+    /// pkg/volume/configmap/configmap.go), done at parse time because podlab has no API server
+    /// to wait on: a missing ConfigMap or item key fails unless the volume is `optional`, in
+    /// which case the volume is empty or the item is skipped.
+    func checkConfigMapReferences(_ references: [ConfigMapReference], configMaps: [String: [String: String]]) throws {
+        for reference in references {
+            guard let data = configMaps[reference.name] else {
+                if reference.optional { continue }
+                throw reference.nameCursor.error("pod \"\(reference.pod)\": volume \"\(reference.volume)\" refers to ConfigMap \"\(reference.name)\", which is not in this manifest (podlab has no API server: put the ConfigMap in the same file)")
             }
-            for item in items where data[item.key] == nil && !optional {
-                throw map.cursor.error("pod \"\(pod.name)\": ConfigMap \"\(name)\" has no key \"\(item.key)\"")
+            for item in reference.items where data[item.key] == nil && !reference.optional {
+                throw item.cursor.error("pod \"\(reference.pod)\": volume \"\(reference.volume)\": configmap references non-existent config key: \(item.key)")
             }
         }
     }
@@ -389,6 +540,15 @@ public struct ManifestParser {
         }
     }
 
+    /// `command` or `args`: strings without NUL bytes (execve would cut an argument short).
+    func argumentList(_ node: YAMLCursor) throws -> [String] {
+        try node.sequence().map { element in
+            let text = try element.string()
+            try element.check(text, ManifestValidation.nulErrors(text))
+            return text
+        }
+    }
+
     /// Reports every unread key: Kubernetes fields podlab doesn't model as warnings, anything
     /// else as an error (a typo Kubernetes would reject as "unknown field").
     func warnUnmodelled(_ map: MappingReader, known: [String], warnings: inout [ManifestWarning]) throws {
@@ -398,18 +558,6 @@ public struct ManifestParser {
             } else {
                 throw cursor.error("unknown field \"\(key)\"")
             }
-        }
-    }
-
-    /// DNS-1123 label, as Kubernetes requires of container and volume names (and pod names here,
-    /// since they name the network namespace).
-    static func validateName(_ name: String, at node: YAMLCursor) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
-        guard !name.isEmpty, name.count <= 63, name.allSatisfy({ allowed.contains($0) }),
-              name.first?.isLetter == true || name.first?.isNumber == true,
-              name.last?.isLetter == true || name.last?.isNumber == true
-        else {
-            throw node.error("invalid name \"\(name)\": must be a lowercase RFC 1123 label (a-z, 0-9, '-', at most 63 characters, starting and ending with an alphanumeric character)")
         }
     }
 

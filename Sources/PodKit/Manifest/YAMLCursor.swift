@@ -1,4 +1,5 @@
 import Foundation
+import PodNetwork
 import PodlabCore
 import Yams
 
@@ -79,7 +80,8 @@ public struct YAMLCursor {
     }
 
     /// An integer. A leading `0` means octal, as YAML 1.1 (and so kubectl) reads `defaultMode: 0644`;
-    /// `0o` octal and `0x` hex are accepted too.
+    /// `0o` octal and `0x` hex are accepted too. Anything else, and any value outside `Int`
+    /// (the API's int64), is an error here rather than a wrapped or trapping conversion later.
     public func int() throws -> Int {
         guard case .scalar(let scalar) = node, let value = YAMLCursor.parseInt(scalar.string) else {
             throw error("expected an integer, found \(describeValue)")
@@ -87,13 +89,50 @@ public struct YAMLCursor {
         return value
     }
 
-    static func parseInt(_ text: String) -> Int? {
-        let sign = text.hasPrefix("-") ? -1 : 1
-        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.dropFirst()) : text
-        if digits.hasPrefix("0x") { return Int(digits.dropFirst(2), radix: 16).map { $0 * sign } }
-        if digits.hasPrefix("0o") { return Int(digits.dropFirst(2), radix: 8).map { $0 * sign } }
-        if digits.count > 1, digits.hasPrefix("0") { return Int(digits.dropFirst(), radix: 8).map { $0 * sign } }
-        return Int(digits).map { $0 * sign }
+    /// An integer within `range`; outside it, the API server's `Invalid value: N: message`
+    /// (`InclusiveRangeError` unless a field-specific message is given) at this node.
+    public func int(in range: ClosedRange<Int>, _ message: String? = nil) throws -> Int {
+        let value = try int()
+        guard range.contains(value) else {
+            throw invalid("\(value)", message ?? KubeValidation.inclusiveRangeError(range.lowerBound, range.upperBound))
+        }
+        return value
+    }
+
+    /// Parses `[+-]` then decimal digits, `0x` hex, `0o` octal or `0`-prefixed octal, with
+    /// overflow detection: nil for anything else (a second sign, `_`, sexagesimal `1:30`,
+    /// non-ASCII digits) and for values outside `Int`.
+    public static func parseInt(_ text: String) -> Int? {
+        var digits = Substring(text)
+        let negative = digits.hasPrefix("-")
+        if negative || digits.hasPrefix("+") { digits = digits.dropFirst() }
+        var radix = 10
+        if digits.hasPrefix("0x") {
+            radix = 16
+            digits = digits.dropFirst(2)
+        } else if digits.hasPrefix("0o") {
+            radix = 8
+            digits = digits.dropFirst(2)
+        } else if digits.count > 1, digits.hasPrefix("0") {
+            radix = 8
+            digits = digits.dropFirst()
+        }
+        // `Int(_:radix:)` takes a sign of its own; only digits may be left here.
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+        // Parsing with the sign attached keeps Int.min representable and never negates.
+        return Int((negative ? "-" : "") + digits, radix: radix)
+    }
+
+    /// `Invalid value: "<value>": <message>`, the API server's `field.Invalid` wording.
+    public func invalid(_ value: String, _ message: String) -> PodlabError {
+        error("Invalid value: \(value): \(message)")
+    }
+
+    /// Throws `Invalid value` with every problem `problems` lists for the string `value`
+    /// (the `[]string` an apimachinery `Is…` function returns); nothing when it is empty.
+    public func check(_ value: String, _ problems: [String]) throws {
+        guard !problems.isEmpty else { return }
+        throw invalid(KubeValidation.quoted(value), problems.joined(separator: ", "))
     }
 
     public func bool() throws -> Bool {
@@ -127,6 +166,18 @@ public struct YAMLCursor {
         }
     }
 
+    /// The entries of a mapping with the cursor of each key and each value, in file order;
+    /// keys must be strings. For maps whose keys are data (ConfigMap keys, labels).
+    public func entries() throws -> [(key: String, keyCursor: YAMLCursor, value: YAMLCursor)] {
+        guard case .mapping(let map) = node else { throw error("expected a mapping, found \(kindName)") }
+        return try map.map { pair in
+            let key = try YAMLCursor(node: pair.key, file: file, path: path).string()
+            // `data[key]`, as the API server names a map entry (`field.Path.Key`).
+            let entryPath = "\(path)[\(KubeValidation.quoted(key).dropFirst().dropLast())]"
+            return (key, YAMLCursor(node: pair.key, file: file, path: entryPath), YAMLCursor(node: pair.value, file: file, path: entryPath))
+        }
+    }
+
     func join(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     public var kindName: String {
@@ -153,7 +204,10 @@ public final class MappingReader {
     init(cursor: YAMLCursor, mapping: Node.Mapping) {
         self.cursor = cursor
         for pair in mapping {
-            let key = (try? YAMLCursor(node: pair.key, file: cursor.file).string()) ?? "\(pair.key)"
+            // A non-scalar key is named by its kind, not printed: through aliases it can stand
+            // for an exponentially large tree.
+            let keyCursor = YAMLCursor(node: pair.key, file: cursor.file)
+            let key = (try? keyCursor.string()) ?? "<\(keyCursor.kindName) key>"
             entries.append((key, pair.key, pair.value))
         }
     }

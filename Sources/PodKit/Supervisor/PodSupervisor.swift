@@ -26,8 +26,8 @@ public final class PodSupervisor {
         self.record = record
         self.runtime = runtime
         self.store = store
-        let scale = record.spec.annotations[CrashLoopBackOff.scaleAnnotation].flatMap(Double.init) ?? 1
-        backOff = CrashLoopBackOff(scale: max(scale, 0.0001))
+        // Validated when the manifest was parsed (finite, 0 < scale ≤ 1); see `PodSpec.backoffScale`.
+        backOff = CrashLoopBackOff(scale: record.spec.backoffScale)
     }
 
     func save() {
