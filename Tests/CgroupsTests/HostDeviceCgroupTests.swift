@@ -24,6 +24,8 @@ struct HostDeviceCgroupTests {
             try? HostCgroupFileSystem().removeDirectory(mount + "/" + parent)
         }
         try checkAllowlist(driver)
+        // Applied twice, attached once: the second attach detached the first program.
+        #expect(try attachedDevicePrograms(mount + "/" + parent + "/p/app-0") == 1)
     }
 
     @Test(.enabled(if: hostLayout()?.v1MountPoints["devices"] != nil && hostLayout()?.version == .v1,
@@ -40,6 +42,18 @@ struct HostDeviceCgroupTests {
         try checkAllowlist(driver)
         let list = try String(contentsOfFile: driver.interfaceFile("devices.list", of: ContainerCgroup(pod: "p", name: "app-0")), encoding: .utf8)
         #expect(Set(list.split(separator: "\n").map(String.init)) == Set(DeviceRule.containerDefaults.map(\.description)))
+    }
+
+    @Test func doctorsCheckNamesTheMechanismOrWhatIsMissing() throws {
+        // v2: loads a real one-instruction device program (any kernel with CONFIG_CGROUP_BPF).
+        let v2 = CgroupLayout(version: .v2, unifiedMountPoint: "/sys/fs/cgroup", v1MountPoints: [:])
+        #expect(try v2.deviceControl() == "cgroup v2 device filter (bpf BPF_PROG_TYPE_CGROUP_DEVICE)")
+        let v1 = CgroupLayout(version: .v1, unifiedMountPoint: nil, v1MountPoints: ["memory": "/sys/fs/cgroup/memory"])
+        #expect {
+            try v1.deviceControl()
+        } throws: { error in
+            (error as? PodlabError)?.message.contains("devices controller is not mounted") == true
+        }
     }
 
     private func checkAllowlist(_ driver: any CgroupDriver) throws {
@@ -65,6 +79,34 @@ struct HostDeviceCgroupTests {
         #expect(inside["mknod loop0"] == 0)
         #expect(inside["open loop0"] == EPERM)
         #expect(inside.count == 11, "every probe ran: \(inside)")
+    }
+
+    /// How many BPF_CGROUP_DEVICE programs are attached to a cgroup directory
+    /// (bpf(BPF_PROG_QUERY) from python's ctypes, so the test does not trust podlab's own C).
+    private func attachedDevicePrograms(_ directory: String) throws -> Int {
+        let script = """
+            import ctypes, os, platform, struct, sys
+            number = {"x86_64": 321, "aarch64": 280}[platform.machine()]
+            fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+            ids = (ctypes.c_uint32 * 64)()
+            # union bpf_attr .query: target_fd, attach_type (BPF_CGROUP_DEVICE = 6), query_flags,
+            # attach_flags, prog_ids, prog_cnt; padded to the size of the union's first members.
+            attr = ctypes.create_string_buffer(struct.pack("=IIIIQI4x", fd, 6, 0, 0, ctypes.addressof(ids), 64), 128)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syscall(number, 16, attr, 128) != 0:  # BPF_PROG_QUERY
+                sys.exit("BPF_PROG_QUERY: " + os.strerror(ctypes.get_errno()))
+            print(struct.unpack_from("=I", attr.raw, 24)[0])
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec python3 -c \"$1\" \"$2\"", "query", script, directory]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try #require(Int(text), "BPF_PROG_QUERY output: \(text)")
     }
 
     /// Runs the probe in a new process that first writes its pid into `procsFiles`; returns the
