@@ -48,10 +48,10 @@ let package = Package(
         .target(
             name: "PodNetwork",
             dependencies: ["PodlabCore", "Netlink", "CPodlab"]),
-        // cgroup v1 and v2 drivers behind one interface.
+        // cgroup v1 and v2 drivers behind one interface (CPodlab: bpf(2) for v2 device filters).
         .target(
             name: "Cgroups",
-            dependencies: ["PodlabCore"]),
+            dependencies: ["PodlabCore", "CPodlab"]),
         // Pods: manifests -> pod spec, sandbox, containers, supervisor, state dir.
         .target(
             name: "PodKit",

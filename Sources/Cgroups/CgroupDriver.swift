@@ -17,14 +17,15 @@ public protocol CgroupDriver: Sendable {
     func createPod(_ pod: String, resources: PodCgroupResources) throws -> PodCgroup
 
     /// Creates (or reuses) a child of an existing pod cgroup, for pause or one container attempt,
-    /// and writes its values (K8S-SEMANTICS #32–#35, #21).
+    /// and writes its values (K8S-SEMANTICS #32–#35, #21), including its device allowlist
+    /// (``ContainerCgroupResources/deviceRules``: deny all devices but runc's defaults).
     func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup
 
     /// The cgroup directories of a cgroup: one per hierarchy used on v1, one on v2.
     func directories(of cgroup: any CgroupNode) -> [String]
 
     /// The `cgroup.procs` files a spawner writes the new process's pid into (v1: memory, cpu,
-    /// pids and freezer hierarchies, as mounted; v2: one).
+    /// pids, freezer and devices hierarchies, as mounted; v2: one).
     func procsFiles(for cgroup: ContainerCgroup) -> [String]
 
     /// The path of an interface file such as `memory.limit_in_bytes` or `cpu.max` for a cgroup,

@@ -27,6 +27,10 @@ public protocol CgroupFileSystem: Sendable {
     func exists(_ path: String) -> Bool
     /// Names of the subdirectories (child cgroups) of a directory, sorted.
     func subdirectories(of path: String) throws -> [String]
+    /// cgroup v2: puts `program` in force on the cgroup directory `path` as its device filter,
+    /// replacing the one attached before (the host's loads it with bpf(2), see DeviceControl.swift;
+    /// a fake records it). v2 has no interface file for devices, hence a call of its own.
+    func attachDeviceFilter(_ program: DeviceFilterProgram, to path: String) throws
 }
 
 /// The real thing: POSIX calls on the host's cgroupfs.

@@ -45,11 +45,15 @@ public struct ContainerCgroupResources: Sendable, Equatable {
     public var oomGroup: Bool
     /// v2 `memory.swap.max=0` (and v1 memsw = limit): kubelet's NoSwap behaviour.
     public var noSwap: Bool
+    /// The device nodes the processes may create and open; every other one is denied (v1
+    /// `devices.deny` "a" + `devices.allow`, v2 a device filter program). runc applies its
+    /// default allowlist to every container's cgroup, pause's included, so this defaults to it.
+    public var deviceRules: [DeviceRule]
 
     public init(
         memoryLimitBytes: Int64? = nil, cpuShares: UInt64? = nil, cpuQuotaMicros: Int64? = nil,
         cpuPeriodMicros: UInt64 = KubernetesResources.quotaPeriod, pidsLimit: Int64? = nil,
-        oomGroup: Bool = true, noSwap: Bool = true
+        oomGroup: Bool = true, noSwap: Bool = true, deviceRules: [DeviceRule] = DeviceRule.containerDefaults
     ) {
         self.memoryLimitBytes = memoryLimitBytes
         self.cpuShares = cpuShares
@@ -58,6 +62,7 @@ public struct ContainerCgroupResources: Sendable, Equatable {
         self.pidsLimit = pidsLimit
         self.oomGroup = oomGroup
         self.noSwap = noSwap
+        self.deviceRules = deviceRules
     }
 
     /// The pause (sandbox) container: cpu shares 2 (containerd `DefaultSandboxCPUshares`,

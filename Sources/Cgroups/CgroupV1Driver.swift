@@ -8,9 +8,10 @@ import Musl
 
 /// cgroup v1 (legacy or hybrid layout): one directory per controller hierarchy.
 ///
-/// podlab uses the memory, cpu, pids and freezer hierarchies (those mounted; memory is
-/// required): `<mount>/podlab/<pod>/<child>` in each. The freezer is there only so ``killAll(_:)``
-/// can stop a pod from forking while it is being killed, as runc does on v1.
+/// podlab uses the memory, cpu, pids, freezer and devices hierarchies (those mounted; memory is
+/// required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
+/// is there only so ``killAll(_:)`` can stop a pod from forking while it is being killed, as
+/// runc does on v1. The devices hierarchy carries each child's device allowlist.
 public struct CgroupV1Driver: CgroupDriver {
     public var version: CgroupVersion { .v1 }
     /// The parent cgroup name (`podlab`), below each hierarchy's mount point.
@@ -21,7 +22,7 @@ public struct CgroupV1Driver: CgroupDriver {
     private let tree: CgroupTree
 
     /// The controllers whose hierarchies podlab creates cgroups in, in write order.
-    public static let usedControllers = ["memory", "cpu", "pids", "freezer"]
+    public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices"]
 
     /// Values at or above this in `memory.limit_in_bytes` mean "unlimited": the kernel shows
     /// `PAGE_COUNTER_MAX` pages (0x7FFFFFFFFFFFF000 with 4 KiB pages; lower for larger pages).
@@ -105,8 +106,51 @@ public struct CgroupV1Driver: CgroupDriver {
                 cgroup, memoryLimit: resources.memoryLimitBytes, pinSwap: resources.noSwap,
                 cpuShares: resources.cpuShares, quota: resources.cpuQuotaMicros,
                 period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+            try applyDeviceRules(cgroup, resources.deviceRules)
         }
         return cgroup
+    }
+
+    /// Puts the child in "deny all" mode and allows `rules`, as runc's devices/v1.go `setV1`
+    /// does for a fresh container cgroup: "a" to `devices.deny`, then each rule to
+    /// `devices.allow`, then a check that `devices.list` holds exactly the rules.
+    ///
+    /// Only children get rules, never the pod cgroup (kubelet's cgroup manager sets
+    /// SkipDevices for pod cgroups; no process runs there). That also keeps the one write the
+    /// kernel refuses out of reach: "a" to `devices.deny` fails with EINVAL once a cgroup has
+    /// children. A reused child whose list already matches is left alone.
+    private func applyDeviceRules(_ cgroup: ContainerCgroup, _ rules: [DeviceRule]) throws {
+        guard let dir = directory("devices", cgroup.relativePath) else {
+            throw PodlabError(
+                .unsupported,
+                "cgroup v1 devices controller is not mounted (expected /sys/fs/cgroup/devices): without it "
+                    + "a container with CAP_MKNOD could open any device node of the host")
+        }
+        if try deviceList(dir) == Set(rules) { return }
+        try fileSystem.write(dir + "/devices.deny", "a")
+        for rule in rules {
+            try fileSystem.write(dir + "/devices.allow", rule.description)
+        }
+        let applied = try deviceList(dir)
+        guard applied == Set(rules) else {
+            throw PodlabError(
+                .invalidState,
+                "\(dir)/devices.list does not match the rules written: has \(applied.map(\.description).sorted()), "
+                    + "wanted \(rules.map(\.description).sorted())")
+        }
+    }
+
+    /// The rules in `devices.list`; `a *:* rwm` (allow-all mode) comes back as that one rule.
+    private func deviceList(_ dir: String) throws -> Set<DeviceRule> {
+        let file = dir + "/devices.list"
+        var rules: Set<DeviceRule> = []
+        for line in try fileSystem.read(file).split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+            guard let rule = DeviceRule(listLine: line) else {
+                throw PodlabError(.invalidState, "\(file) has a line that is not a device rule: \"\(line)\"")
+            }
+            rules.insert(rule)
+        }
+        return rules
     }
 
     /// Makes the cgroup in every hierarchy, runs `configure`, and on failure removes the

@@ -10,6 +10,7 @@ import Musl
 /// The memory, cpu and pids controllers are enabled in `cgroup.subtree_control` of the mount
 /// root, of `podlab` and of each pod, as needed, so the children get their interface files.
 /// Processes live only in the children, which satisfies v2's "no internal processes" rule.
+/// Each child also gets a device filter program (``DeviceFilterProgram``), v2's devices cgroup.
 public struct CgroupV2Driver: CgroupDriver {
     public var version: CgroupVersion { .v2 }
     /// The parent cgroup name (`podlab`) below the mount point.
@@ -101,6 +102,11 @@ public struct CgroupV2Driver: CgroupDriver {
             if resources.oomGroup, fileSystem.exists(dir + "/memory.oom.group") {
                 try fileSystem.write(dir + "/memory.oom.group", "1")
             }
+            // Deny every device node but the allowlist, as runc does for each container's
+            // cgroup (devices/v2.go: a BPF_CGROUP_DEVICE program; v2 has no devices files).
+            // Only children get one: kubelet sets SkipDevices for pod cgroups, and with
+            // BPF_F_ALLOW_MULTI a pod-level program would only repeat the children's.
+            try fileSystem.attachDeviceFilter(try DeviceFilterProgram(allowing: resources.deviceRules), to: dir)
         } catch {
             if !existed { try? fileSystem.removeDirectory(dir) }
             throw error

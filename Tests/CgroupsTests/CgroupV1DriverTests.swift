@@ -45,7 +45,7 @@ private let mi: Int64 = 1024 * 1024
         #expect(try driver.memoryLimit(of: container) == 104_857_600)
 
         // One procs file per hierarchy podlab uses; cpuacct is not one of them.
-        #expect(Set(driver.procsFiles(for: container)) == Set(["memory", "cpu", "pids", "freezer"].map {
+        #expect(Set(driver.procsFiles(for: container)) == Set(["memory", "cpu", "pids", "freezer", "devices"].map {
             path($0, "web/app-0/cgroup.procs")
         }))
         #expect(driver.interfaceFile("cpu.shares", of: container) == path("cpu", "web/app-0/cpu.shares"))
@@ -107,7 +107,7 @@ private let mi: Int64 = 1024 * 1024
         _ = try driver.createPod("b", resources: .unlimited)
         #expect(try driver.listPods() == ["a", "b"])
         try driver.remove(PodCgroup(pod: "a"))
-        for controller in ["memory", "cpu", "pids", "freezer"] {
+        for controller in ["memory", "cpu", "pids", "freezer", "devices"] {
             #expect(!fake.exists(path(controller, "a")))
         }
         try driver.removeAll()
@@ -123,6 +123,52 @@ private let mi: Int64 = 1024 * 1024
             try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources(memoryLimitBytes: -5, noSwap: false))
         } throws: { error in
             (error as? PodlabError)?.message == expected
+        }
+        for controller in ["memory", "cpu", "pids", "freezer", "devices"] {
+            #expect(!fake.exists(path(controller, "p/c")))
+        }
+    }
+
+    @Test func childrenDenyEveryDeviceButRuncsAllowlistAndThePodStaysOpen() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        _ = try driver.createChild(pod: "p", name: "pause", resources: .pause)
+        _ = try driver.createChild(pod: "p", name: "app-0", resources: ContainerCgroupResources())
+
+        for child in ["pause", "app-0"] {
+            let dir = path("devices", "p/\(child)")
+            // Deny-all first, then one allow per rule, in runc's order.
+            let writes = fake.writes.filter { $0.path.hasPrefix(dir + "/devices.") }
+            #expect(writes.first?.path == dir + "/devices.deny" && writes.first?.value == "a")
+            #expect(writes.dropFirst().map(\.value) == DeviceRule.containerDefaults.map(\.description))
+            #expect(writes.dropFirst().allSatisfy { $0.path == dir + "/devices.allow" })
+            let list = Set(contents(dir + "/devices.list").split(separator: "\n").map(String.init))
+            #expect(list == Set(["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+                                 "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm"]))
+        }
+        // The pod cgroup keeps the kernel's allow-all: no process runs there, and "a" could no
+        // longer be written once it has children.
+        #expect(contents(path("devices", "p/devices.list")) == "a *:* rwm")
+    }
+
+    @Test func reusingAChildDoesNotRewriteItsDeviceRules() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources())
+        let before = fake.writes.count { $0.path.contains("/devices.") }
+        _ = try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources())
+        #expect(fake.writes.count { $0.path.contains("/devices.") } == before)
+        #expect(before == 1 + DeviceRule.containerDefaults.count)
+    }
+
+    @Test func aChildIsRefusedWithoutTheDevicesHierarchy() throws {
+        defer { fake.destroy() }
+        let noDevices = try CgroupV1Driver(mountPoints: fake.v1MountPoints.filter { $0.key != "devices" }, fileSystem: fake)
+        _ = try noDevices.createPod("p", resources: .unlimited)
+        #expect {
+            try noDevices.createChild(pod: "p", name: "c", resources: ContainerCgroupResources())
+        } throws: { error in
+            (error as? PodlabError)?.message.contains("devices controller is not mounted") == true
         }
         for controller in ["memory", "cpu", "pids", "freezer"] {
             #expect(!fake.exists(path(controller, "p/c")))

@@ -73,6 +73,28 @@ private let mi: Int64 = 1024 * 1024
         #expect(driver.oomKilled(child))
     }
 
+    @Test func everyChildGetsRuncsDeviceAllowlistAndThePodNone() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        _ = try driver.createChild(pod: "p", name: "pause", resources: .pause)
+        _ = try driver.createChild(pod: "p", name: "app-0", resources: ContainerCgroupResources())
+        let expected = try DeviceFilterProgram(allowing: DeviceRule.containerDefaults)
+        #expect(fake.deviceFilters == [path("p/pause"): expected, path("p/app-0"): expected])
+    }
+
+    @Test func aRefusedDeviceFilterLeavesNoChildBehind() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("p", resources: .unlimited)
+        fake.refuseDeviceFilters = true
+        #expect {
+            try driver.createChild(pod: "p", name: "c", resources: ContainerCgroupResources())
+        } throws: { error in
+            (error as? PodlabError)?.message.hasPrefix("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE) on \(path("p/c"))") == true
+        }
+        // No child without a device filter: a process could have joined it unconfined.
+        #expect(!fake.exists(path("p/c")))
+    }
+
     @Test func removeTakesChildrenThenPodAndRemoveAllEmptiesTheParent() throws {
         defer { fake.destroy() }
         _ = try driver.createPod("a", resources: .unlimited)

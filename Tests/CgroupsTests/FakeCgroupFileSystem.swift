@@ -7,8 +7,10 @@ import SystemPackage
 /// depend on it: `mkdir` creates the interface files of the controllers the cgroup gets, writes
 /// only go to existing files, `cgroup.subtree_control` takes `+ctrl` tokens and may only enable
 /// controllers listed in `cgroup.controllers`, children inherit their controllers from the
-/// parent's `subtree_control` (v2), memsw must stay ≥ the memory limit (v1), and `rmdir` fails
-/// with EBUSY while a cgroup has children or processes.
+/// parent's `subtree_control` (v2), memsw must stay ≥ the memory limit (v1), `devices.deny` /
+/// `devices.allow` change `devices.list` as the kernel's devices controller does (v1), and
+/// `rmdir` fails with EBUSY while a cgroup has children or processes. v2 device filters are
+/// recorded per directory (``deviceFilters``) instead of being loaded.
 final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     enum Kind { case v1, v2 }
 
@@ -17,12 +19,15 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     private let host = HostCgroupFileSystem()
     private let lock = NSLock()
     private var writeLog: [(path: String, value: String)] = []
+    private var attachedFilters: [String: DeviceFilterProgram] = [:]
     /// v2: whether new cgroups get `memory.swap.max` (swap accounting) and `cgroup.kill`.
     var hasSwap = true
     var hasKill = true
+    /// v2: answer EPERM to device filter attachments, as a kernel without CONFIG_CGROUP_BPF would.
+    var refuseDeviceFilters = false
 
     /// v1 controllers, each mounted at `<root>/<controller>`.
-    static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer"]
+    static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"]
 
     /// Creates the fake. v2: `root` is the cgroup2 mount with `rootControllers` available.
     init(kind: Kind, rootControllers: [String] = ["cpuset", "cpu", "io", "memory", "pids"]) throws {
@@ -59,6 +64,13 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return writeLog
+    }
+
+    /// v2: the device filter attached to each cgroup directory (the last one: attaching replaces).
+    var deviceFilters: [String: DeviceFilterProgram] {
+        lock.lock()
+        defer { lock.unlock() }
+        return attachedFilters
     }
 
     /// Sets a file's content as the kernel would (an OOM counter, a pid in cgroup.procs).
@@ -120,6 +132,24 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
                 ? bytes(value) : bytes(try host.read(dir + "/memory.memsw.limit_in_bytes"))
             if memsw < limit { throw PodlabError.syscall(operation, .invalidArgument) }
         }
+        if name == "devices.deny" || name == "devices.allow" {
+            // security/device_cgroup.c devcgroup_update_access: "a" switches the default and
+            // clears the exceptions (EINVAL once the cgroup has children); a rule is an
+            // exception to the default: added to the list when allowing in deny-all mode.
+            let list = dir + "/devices.list"
+            let allowAll = contents(list) == "a *:* rwm"
+            if value == "a" {
+                if try !host.subdirectories(of: dir).isEmpty { throw PodlabError.syscall(operation, .invalidArgument) }
+                try put(list, name == "devices.allow" ? "a *:* rwm\n" : "")
+            } else {
+                guard DeviceRule(listLine: Substring(value)) != nil else { throw PodlabError.syscall(operation, .invalidArgument) }
+                if name == "devices.allow" && !allowAll { try put(list, try host.read(list) + value + "\n") }
+            }
+            lock.lock()
+            writeLog.append((path, value))
+            lock.unlock()
+            return
+        }
         try put(path, stored)
         lock.lock()
         writeLog.append((path, value))
@@ -141,6 +171,18 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     }
     func exists(_ path: String) -> Bool { host.exists(path) }
     func subdirectories(of path: String) throws -> [String] { try host.subdirectories(of: path) }
+
+    func attachDeviceFilter(_ program: DeviceFilterProgram, to path: String) throws {
+        guard kind == .v2, exists(path + "/cgroup.procs") else {
+            throw PodlabError.syscall("bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) on \(path)", .badFileDescriptor)
+        }
+        if refuseDeviceFilters {
+            throw PodlabError.syscall("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE) on \(path)", .notPermitted)
+        }
+        lock.lock()
+        attachedFilters[path] = program
+        lock.unlock()
+    }
 
     // MARK: Kernel-like population
 
@@ -181,6 +223,12 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
             try put(dir + "/pids.max", "max\n")
         case "freezer":
             try put(dir + "/freezer.state", "THAWED\n")
+        case "devices":
+            // A new cgroup starts with a copy of its parent's rules (allow-all at the root).
+            let parentList = (dir as NSString).deletingLastPathComponent + "/devices.list"
+            try put(dir + "/devices.list", host.exists(parentList) ? try host.read(parentList) : "a *:* rwm\n")
+            try put(dir + "/devices.allow", "")
+            try put(dir + "/devices.deny", "")
         default:
             break
         }

@@ -36,6 +36,12 @@ struct DoctorCommand: ParsableCommand {
             let detail = layout.version == .v2 ? "cgroup v2 at \(layout.unifiedMountPoint ?? "?")"
                 : "cgroup v1\(layout.isHybrid ? " (hybrid: memory on v1, cgroup2 at \(layout.unifiedMountPoint ?? "?"))" : "")"
             checks.append(Check(name: "cgroups", ok: true, detail: detail))
+            do {
+                checks.append(Check(name: "devices", ok: true, detail: try layout.deviceControl()))
+            } catch {
+                checks.append(Check(name: "devices", ok: false, detail: "\(error)",
+                                    fix: "mount the v1 devices controller, or use a kernel with CONFIG_CGROUP_BPF (containers get runc's device allowlist)"))
+            }
         } catch {
             checks.append(Check(name: "cgroups", ok: false, detail: "\(error)", fix: "mount cgroup2 at /sys/fs/cgroup or the v1 memory controller"))
         }
