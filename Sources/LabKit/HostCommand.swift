@@ -23,6 +23,8 @@ public enum HostCommand {
     /// Runs `argv` with `environment`, stdin from /dev/null.
     /// - Throws: `PodlabError` when the command cannot be started.
     public static func run(_ argv: [String], environment: [String: String], timeout: Double) throws -> Result {
+        // After Ctrl-C/SIGTERM nothing new starts (the next step's script would outlive podlab).
+        if InterruptGuard.shared.isInterrupted { throw PodlabError(.invalidState, "interrupted: \(argv.first ?? "") not started") }
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         try makePipe(&outPipe, "stdout")

@@ -1,3 +1,4 @@
+import PodKit
 import PodlabCore
 import Foundation
 #if canImport(Glibc)
@@ -27,6 +28,10 @@ public final class InterruptGuard: @unchecked Sendable {
     private var installed = false
     private var cleanups: [UUID: () -> Void] = [:]
     private var processGroups: Set<pid_t> = []
+    /// Set when the first signal is handled: from then on nothing new may start.
+    private var interrupting = false
+    /// Set by `finishCommand`: the command's result stands, a late signal is ignored.
+    private var finished = false
 
     private init() {}
 
@@ -75,16 +80,43 @@ public final class InterruptGuard: @unchecked Sendable {
         return token
     }
 
+    /// For a one-shot command (`apply`): its work is done and about to be reported, so its
+    /// cleanup must no longer run and a signal from now on is ignored (the process exits with
+    /// the command's own result a moment later). If an interrupt is already being handled, its
+    /// cleanup wins: this never returns and the handler exits 130. So the command either
+    /// reports everything it did or undoes all of it, never half of each.
+    public func finishCommand(_ token: UUID) {
+        lock.lock()
+        if interrupting {
+            lock.unlock()
+            while true { pause() }
+        }
+        finished = true
+        cleanups[token] = nil
+        lock.unlock()
+    }
+
     public func unregister(_ token: UUID) {
         lock.lock()
         cleanups[token] = nil
         lock.unlock()
     }
 
+    /// Whether an interrupt is being handled: callers must not start anything new.
+    public var isInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interrupting
+    }
+
+    /// Tracks a host command's process group, to kill it on interrupt. One started while the
+    /// interrupt is handled (it raced the check in `HostCommand.run`) is killed at once.
     func trackProcessGroup(_ pgid: pid_t) {
         lock.lock()
-        processGroups.insert(pgid)
+        let late = interrupting
+        if !late { processGroups.insert(pgid) }
         lock.unlock()
+        if late { kill(-pgid, SIGKILL) }
     }
 
     func untrackProcessGroup(_ pgid: pid_t) {
@@ -95,10 +127,18 @@ public final class InterruptGuard: @unchecked Sendable {
 
     private func interrupted(signal: Int32) {
         lock.lock()
+        if finished {
+            lock.unlock()
+            return
+        }
+        interrupting = true
         let groups = processGroups
         let work = Array(cleanups.values)
         lock.unlock()
-        StandardStreams.error("\npodlab: \(signal == SIGTERM ? "terminated" : "interrupted"): deleting the pods of \(work.count) running lab(s)…\n")
+        StandardStreams.error("\npodlab: \(signal == SIGTERM ? "terminated" : "interrupted"): stopping and deleting the pods it started…\n")
+        // No pod is created from here on; one being created is finished first, so the
+        // cleanups below see it (a pod is either started and listed, or gone).
+        PodLaunchGate.shared.close()
         for group in groups { kill(-group, SIGKILL) }
         for cleanup in work { cleanup() }
         exit(InterruptGuard.exitStatus)

@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// One namespace in an OCI runtime spec: `{"type": "network", "path": "/proc/42/ns/net"}`.
 public struct OCINamespace: Codable, Sendable, Equatable {
@@ -72,7 +73,7 @@ public enum PodInspection {
                 pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
                 netNamespaceClosed: pod.sandbox.netnsPath.map { !FileManager.default.fileExists(atPath: $0) } ?? true,
                 image: "podlab/pause", runtimeType: "podlab",
-                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(pod.key)/pause")),
+                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(PodlabPaths.fromEnvironment().hostName(forPod: pod.key))/pause")),
                 podlab: Extra(phase: pod.phase.rawValue, qosClass: qosClass, supervisorPid: pod.supervisorPID, netnsName: pod.netnsName,
                               netnsPath: pod.sandbox.netnsPath, hostVeth: pod.sandbox.hostVeth, gateway: pod.sandbox.gateway,
                               failure: pod.failure, containers: pod.containers.map(\.name))))

@@ -34,7 +34,7 @@ public struct PodExec {
         request.workingDirectory = spec?.workingDir
         request.environment = spec.map { LinuxPodRuntime.environment(for: $0, hostname: record.spec.effectiveHostname) } ?? [ContainerDefaults.pathEnvironment]
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
-            request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: record.key, name: container.id))
+            request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: paths.hostName(forPod: record.key), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
         request.stdin = stdio.input

@@ -79,12 +79,20 @@ public struct PodLauncher {
                     uid: UUID().uuidString.lowercased(), spec: pod, createdAt: Date(), phase: .pending, supervisorPID: nil,
                     sandbox: SandboxStatus(ready: false, attempt: 0), containers: statuses, failure: nil, started: false,
                     terminating: false, imageRoots: images.roots)
-                try store.create(record)
-                created.append(record)
+                // Record and supervisor are made under the launch gate, so an interrupt either
+                // sees this pod (and deletes it) or stops it from being made.
+                var supervisor: SupervisorProcess.Launched?
+                var launched = try PodLaunchGate.shared.admit {
+                    try store.create(record)
+                    created.append(record)
+                    supervisor = try launchSupervisor(record)
+                    return record
+                }
+                guard let supervisor else { throw PodlabError(.invalidState, "no supervisor for pod \(record.spec.name)") }
                 // Kept in memory only: the supervisor writes its own pid to the record; saving
                 // it here too could overwrite a newer record the supervisor already saved.
-                let supervisor = try launchSupervisor(record)
-                created[created.count - 1].supervisorPID = supervisor.pid
+                launched.supervisorPID = supervisor.pid
+                created[created.count - 1] = launched
                 startReports.append(supervisor.startReport)
             }
             return try zip(created, startReports).map { try waitStarted($0, startReport: $1, timeout: timeout) }

@@ -43,7 +43,13 @@ public struct PodStore: Sendable {
             }
             throw PodlabError.syscall("mkdir(\(dir))", .init(rawValue: errno))
         }
-        try save(record)
+        do {
+            try save(record)
+        } catch {
+            // A failed apply leaves nothing (a full state filesystem, say).
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
+        }
     }
 
     public func save(_ record: PodRecord) throws {

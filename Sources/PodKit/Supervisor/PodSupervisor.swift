@@ -30,10 +30,26 @@ public final class PodSupervisor {
         backOff = CrashLoopBackOff(scale: record.spec.backoffScale)
     }
 
+    /// Set while the last save failed (the state filesystem is full, say): the event loop
+    /// retries every `saveRetryInterval` until it succeeds, so what happened meanwhile (a
+    /// restart) reaches `ps` and `exec` once space returns instead of never.
+    public private(set) var unsavedSince: Date?
+    static let saveRetryInterval: TimeInterval = 0.25
+
     func save() {
         record.phase = podPhase(containers: record.containers, policy: record.spec.restartPolicy,
                                 sandboxReady: record.sandbox.ready, started: record.started)
-        try? store?.save(record)
+        guard let store else { return }
+        do {
+            try store.save(record)
+            if let since = unsavedSince {
+                log("pod record saved again (unsaved for \(String(format: "%.1f", Date().timeIntervalSince(since))) s)")
+                unsavedSince = nil
+            }
+        } catch {
+            if unsavedSince == nil { log("cannot save the pod record: \(error); retrying every \(Self.saveRetryInterval) s") }
+            unsavedSince = unsavedSince ?? Date()
+        }
     }
 
     func specFor(_ name: String) -> ContainerSpec? {
@@ -219,11 +235,13 @@ public final class PodSupervisor {
 
     /// The earliest scheduled restart, for the event loop's timeout.
     public var nextDeadline: Date? {
-        record.containers.compactMap(\.nextStartAt).min()
+        let retry = unsavedSince.map { _ in Date().addingTimeInterval(Self.saveRetryInterval) }
+        return (record.containers.compactMap(\.nextStartAt) + [retry].compactMap { $0 }).min()
     }
 
     /// Starts every container whose back-off has elapsed.
     public func tick(now: Date = Date()) {
+        if unsavedSince != nil { save() }
         guard !shuttingDown, record.sandbox.ready else { return }
         var changed = false
         for i in record.containers.indices {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cgroups
 import Foundation
+import LabKit
 import PodKit
 import PodlabCore
 
@@ -32,7 +33,21 @@ struct ApplyCommand: ParsableCommand {
         }
         let map = try PodLauncher.parseImageMap(imageMappings)
         try Preflight.requireRoot("apply")
-        let pods = try PodLauncher(paths: paths).apply(parsed, imageMap: map, namespace: namespace, timeout: timeout)
+        // Ctrl-C/SIGTERM while the pods start: delete every pod this apply created, then exit
+        // 130, so no pod runs on that apply never reported.
+        InterruptGuard.shared.install()
+        let token = InterruptGuard.shared.register {
+            for pod in PodLaunchGate.shared.close() { PodDeleter(paths: paths).delete(pod, grace: 0) }
+        }
+        let pods: [PodRecord]
+        do {
+            pods = try PodLauncher(paths: paths).apply(parsed, imageMap: map, namespace: namespace, timeout: timeout)
+        } catch {
+            // An apply that failed because it was interrupted waits for the handler (exit 130).
+            InterruptGuard.shared.finishCommand(token)
+            throw error
+        }
+        InterruptGuard.shared.finishCommand(token)
         for pod in pods {
             let containers = pod.containers.map { "\($0.name) (\($0.state.display.lowercased()))" }.joined(separator: ", ")
             print("pod/\(pod.spec.name) created: IP \(pod.sandbox.ip ?? "-"), pause pid \(pod.sandbox.pausePID.map(String.init) ?? "-"), netns \(pod.netnsName), containers: \(containers)")
