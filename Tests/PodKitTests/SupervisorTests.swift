@@ -32,6 +32,9 @@ final class FakeRuntime: PodRuntime {
     func cleanupContainer(_ status: ContainerStatus, record: PodRecord) { cleaned.append(status.id) }
     func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool { oomContainers.contains(status.name) }
     func signal(_ pid: Int32, _ signal: Int32) {}
+    /// The fake has no real children: never the test process's own (`waitpid(-1)` here stole
+    /// the exits of `podlab` processes other tests were waiting for).
+    func reapExitedChild() -> ChildReap { .noChildren }
 }
 
 func makeRecord(_ yaml: String) throws -> PodRecord {

@@ -198,6 +198,14 @@ public final class LinuxPodRuntime: PodRuntime {
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
+    /// The supervisor process is a child subreaper: every container, pause and orphan is its child.
+    public func reapExitedChild() -> ChildReap {
+        var status: Int32 = 0
+        let pid = waitpid(-1, &status, WNOHANG)
+        if pid > 0 { return .exited(pid: pid, waitStatus: status) }
+        return pid < 0 && errno == ECHILD ? .noChildren : .noneExited
+    }
+
     func reap(_ pid: Int32) {
         // Only our own children can be reaped; others (forced removal) are init's.
         pollUntil(timeout: 0.5) {

@@ -21,6 +21,20 @@ public protocol PodRuntime: AnyObject {
     func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool
     /// Sends a signal to a process (the supervisor's children only).
     func signal(_ pid: Int32, _ signal: Int32)
+    /// One exited child of this process, without blocking. Behind the protocol because
+    /// `waitpid(-1)` reaps *any* child: run in-process (unit tests, a lab runner) it would steal
+    /// other children's exits.
+    func reapExitedChild() -> ChildReap
+}
+
+/// What `PodRuntime.reapExitedChild` found.
+public enum ChildReap: Equatable, Sendable {
+    /// A child exited with this wait status.
+    case exited(pid: Int32, waitStatus: Int32)
+    /// Children exist, none has exited.
+    case noneExited
+    /// There are no children at all (ECHILD).
+    case noChildren
 }
 
 /// What `startContainer` reports.

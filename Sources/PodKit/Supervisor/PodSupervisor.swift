@@ -330,9 +330,8 @@ public final class PodSupervisor {
         for i in group { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
         var killed = false
         while group.contains(where: { record.containers[$0].state == .running }) {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 {
+            let reaped = runtime.reapExitedChild()
+            if case .exited(let pid, let status) = reaped {
                 if let i = record.containers.indices.first(where: { record.containers[$0].pid == pid && record.containers[$0].state == .running }) {
                     recordTermination(i, waitStatus: status, now: Date())
                     runtime.cleanupContainer(record.containers[i], record: record)
@@ -343,7 +342,7 @@ public final class PodSupervisor {
                 }
                 continue
             }
-            if pid < 0 && errno == ECHILD {
+            if reaped == .noChildren {
                 // Not our children (tests with a fake runtime): nothing more to reap.
                 for i in group where record.containers[i].state == .running {
                     record.containers[i].state = .exited

@@ -71,10 +71,7 @@ public enum SupervisorLoop {
     }
 
     static func reap(_ supervisor: PodSupervisor) {
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
+        while case .exited(let pid, let status) = supervisor.runtime.reapExitedChild() {
             supervisor.handleExit(pid: pid, waitStatus: status)
         }
     }
