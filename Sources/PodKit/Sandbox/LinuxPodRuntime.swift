@@ -246,10 +246,11 @@ public final class LinuxPodRuntime: PodRuntime {
                 do {
                     isFile = try volumes.prepareSubPath(volume: volume.name, subPath: subPath)
                 } catch {
-                    // kubelet_pods.go makeMounts: the container does not start.
-                    throw PodlabError(.invalidArgument,
-                                      "failed to prepare subPath \(subPath.debugDescription) for volumeMount \(mount.name.debugDescription) of container \(spec.name.debugDescription)",
-                                      cause: error as? PodlabError)
+                    // kubelet_pods.go makeMounts: the container is not created.
+                    throw ContainerConfigError(PodlabError(
+                        .invalidArgument,
+                        "failed to prepare subPath \(subPath.debugDescription) for volumeMount \(mount.name.debugDescription) of container \(spec.name.debugDescription)",
+                        cause: error as? PodlabError))
                 }
             }
             // configMap volumes are always read-only (#30); readOnly applies per mount (#31).

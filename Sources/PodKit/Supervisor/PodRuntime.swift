@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// What the supervisor needs from the machine, behind one protocol so the kubelet logic
 /// (restarts, back-off, sandbox recreation, phases) is unit-tested without root.
@@ -45,4 +46,15 @@ public struct StartedContainer: Sendable {
         self.pid = pid
         self.cgroupPath = cgroupPath
     }
+}
+
+/// A container whose configuration cannot be generated (kubelet's `generateContainerConfig`
+/// failing, e.g. a subPath that leaves its volume): kubelet never creates it, reports it as
+/// waiting with reason `CreateContainerConfigError` and retries on the pod worker's back-off,
+/// without counting a restart (`pkg/kubelet/kuberuntime/kuberuntime_container.go`
+/// startContainer; `pkg/kubelet/pod_workers.go` backOffPeriod).
+public struct ContainerConfigError: Error, CustomStringConvertible, Sendable {
+    public let underlying: PodlabError
+    public init(_ underlying: PodlabError) { self.underlying = underlying }
+    public var description: String { underlying.description }
 }

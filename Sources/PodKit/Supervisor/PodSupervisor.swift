@@ -127,6 +127,17 @@ public final class PodSupervisor {
             record.containers[i].state = .running
             record.containers[i].startedAt = Date()
             log("container \(spec.name) attempt \(status.restartCount) started: id \(status.id.prefix(13)) pid \(started.pid)")
+        } catch let error as ContainerConfigError {
+            // Never created: waiting, retried on the pod worker's 10 s back-off (scaled like
+            // the crash back-off), no restart counted.
+            record.containers[i].state = .created
+            record.containers[i].pid = nil
+            record.containers[i].waitingReason = "CreateContainerConfigError"
+            record.containers[i].waitingMessage = "\(error)"
+            record.containers[i].nextStartAt = Date().addingTimeInterval(backOff.initial)
+            appendLog(record.containers[i].logPath, "podlab: cannot create container \(spec.name): \(error)\n")
+            events.append("Warning Failed: Error: \(error)")
+            runtime.cleanupContainer(record.containers[i], record: record)
         } catch {
             // containerd reports a failed start as exit code 128, reason StartError.
             record.containers[i].state = .exited
@@ -247,8 +258,12 @@ public final class PodSupervisor {
         for i in record.containers.indices {
             guard let at = record.containers[i].nextStartAt, at <= now else { continue }
             let previous = record.containers[i]
-            record.containers[i].lastTerminated = terminatedState(previous, now: now)
-            record.containers[i].restartCount += 1
+            // A container that was never created (CreateContainerConfigError) is retried
+            // without a restart: kubelet counts only containers that ran.
+            if previous.state != .created {
+                record.containers[i].lastTerminated = terminatedState(previous, now: now)
+                record.containers[i].restartCount += 1
+            }
             record.containers[i].state = .created
             record.containers[i].nextStartAt = nil
             changed = true
