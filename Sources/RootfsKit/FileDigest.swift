@@ -27,7 +27,8 @@ enum FileDigest {
         return (hasher.finalizeHex(), total)
     }
 
-    /// Copies `source` to `destination` (created exclusively, mode 0644) and returns its sha256 and size.
+    /// Copies `source` to `destination` (created exclusively, mode 0644, not yet fsynced) and
+    /// returns its sha256 and size.
     ///
     /// - Parameters:
     ///   - name: how errors name the source (`import(NAME): …`).
@@ -56,7 +57,13 @@ enum FileDigest {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
-        try checkedSyscall("fsync(\(destination))") { fsync(output) }
         return (hasher.finalizeHex(), total)
+    }
+
+    /// Flushes `path` to disk (before a scratch copy becomes a catalog tarball).
+    static func sync(_ path: String) throws {
+        let fd = try checkedSyscall("open(\(path))") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try checkedSyscall("fsync(\(path))") { fsync(fd) }
     }
 }

@@ -34,6 +34,8 @@ struct ImageArchiveImporter {
         var layerCount: Int
         /// Regular-file bytes the rootfs unpacks to (what the cache will write).
         var unpackedBytes: Int64
+        /// sha256 and size of `output` when already known (a rootfs tarball is hashed as it is copied).
+        var digest: (digest: String, size: Int64)?
     }
 
     /// A scratch directory (on the same filesystem as the catalog), removed by the caller.
@@ -44,7 +46,7 @@ struct ImageArchiveImporter {
 
     func importArchive(at path: String, output: String) throws -> Imported {
         let input = scratch + "/input"
-        try FileDigest.copyChecked(path, to: input, name: path, cancellation: cancellation)
+        let copied = try FileDigest.copyChecked(path, to: input, name: path, cancellation: cancellation)
         try GzipTrailer.verify(input, name: path, cancellation: cancellation)
         let unpacked = scratch + "/archive"
         try checkedSyscall("mkdir(\(unpacked))") { mkdir(unpacked, 0o755) }
@@ -56,10 +58,11 @@ struct ImageArchiveImporter {
             let ext = [
                 "gzip": ".tar.gz", "xz": ".tar.xz", "zstd": ".tar.zst", "bzip2": ".tar.bz2", "lz4": ".tar.lz4", "none": ".tar",
             ][report.compression] ?? ".tar"
+            try FileDigest.sync(input)
             try checkedSyscall("rename(\(input), \(output))") { rename(input, output) }
             return Imported(
                 layout: .rootfs, entryCount: report.entries, embeddedReference: nil, fileExtension: ext, layerCount: 1,
-                unpackedBytes: report.bytes)
+                unpackedBytes: report.bytes, digest: copied)
         case let layout:
             unlink(input)  // the unpacked copy is what is read from now on
             let rootfs = scratch + "/rootfs"

@@ -108,7 +108,7 @@ public struct ImageCatalog {
         try cancellation.check("import(\(path))")
         return try FileLock.withExclusiveLock(paths.rootfsDir + "/.catalog.lock") {
             let destination = paths.rootfsDir + "/" + parsed.fileStem + imported.fileExtension
-            let (digest, size) = try FileDigest.sha256(ofFile: output)
+            let (digest, size) = try imported.digest ?? FileDigest.sha256(ofFile: output)
             try checkedSyscall("rename(\(output), \(destination))") { rename(output, destination) }
             var record = ImageRecord(
                 name: parsed.name, tag: parsed.tag, digest: digest, tarballPath: destination, size: size,

@@ -36,6 +36,7 @@ public struct SafeExtractor {
 
     /// The same, naming the archive `name` in errors and charging `budget` (shared by the layers
     /// of one image, so the caps apply to the image, not to each layer).
+    @discardableResult
     func extract(archive archivePath: String, into target: String, name: String?, budget: ExtractionBudget) throws -> ExtractionReport {
         let reader = try ArchiveReader(path: archivePath, name: name)
         defer { reader.close() }
