@@ -39,7 +39,7 @@ final class Cancellation: @unchecked Sendable {
         if followsSignals {
             let signal = receivedSignal
             guard signal != 0 else { return }
-            throw PodlabError(.invalidState, "\(operation()): interrupted by \(Self.name(of: signal)); scratch removed")
+            throw PodlabError(.invalidState, "\(operation()): interrupted by \(Self.name(of: signal))")
         }
         lock.lock()
         let why = reason
@@ -76,11 +76,12 @@ public enum ImportInterruption {
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 
-    /// After the failed operation cleaned up: if a signal interrupted it, die of that signal
-    /// (default action) so the shell sees 130 for Ctrl-C; otherwise return.
-    public static func exitIfInterrupted() {
+    /// After the failed operation cleaned up: if a signal interrupted it, print `error` and die of
+    /// that signal (default action) so the shell sees 130 for Ctrl-C; otherwise return.
+    public static func exitIfInterrupted(reporting error: any Error) {
         let signal = receivedSignal
         guard signal != 0 else { return }
+        StandardStreams.error("podlab: \(error)\n")
         Glibc.signal(signal, SIG_DFL)
         raise(signal)
         _exit(128 + signal)

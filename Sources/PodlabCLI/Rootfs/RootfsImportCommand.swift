@@ -21,16 +21,20 @@ struct RootfsImportCommand: ParsableCommand {
     @Option(name: .long, help: "Catalog name, NAME[:TAG] (tag defaults to latest). Optional for image archives that carry a name.")
     var name: String?
 
-    @OptionGroup var limits: UnpackLimitOptions
+    @Option(name: .long, help: UnpackLimitOptions.bytesHelp)
+    var maxUnpackBytes: String?
+
+    @Option(name: .long, help: UnpackLimitOptions.entriesHelp)
+    var maxUnpackEntries: String?
 
     func run() throws {
-        let limits = try limits.limits()
+        let limits = try UnpackLimitOptions.limits(maxBytes: maxUnpackBytes, maxEntries: maxUnpackEntries)
         ImportInterruption.installSignalHandlers()
         let record: ImageRecord
         do {
             record = try ImageCatalog(paths: .fromEnvironment()).importImage(from: path, as: name, limits: limits)
         } catch {
-            ImportInterruption.exitIfInterrupted()  // the scratch is gone: die of the signal
+            ImportInterruption.exitIfInterrupted(reporting: error)  // the scratch is gone: die of the signal
             throw error
         }
         print("\(record.reference)  sha256:\(record.digest)  \(record.fileCount) entries  \(record.tarballPath)")

@@ -16,15 +16,19 @@ struct RootfsUnpackCommand: ParsableCommand {
     @Option(help: "Unpack into this directory (created if missing) instead of the cache.")
     var dest: String?
 
-    @OptionGroup var limits: UnpackLimitOptions
+    @Option(name: .long, help: UnpackLimitOptions.bytesHelp)
+    var maxUnpackBytes: String?
+
+    @Option(name: .long, help: UnpackLimitOptions.entriesHelp)
+    var maxUnpackEntries: String?
 
     func run() throws {
-        let limits = try limits.limits()
+        let limits = try UnpackLimitOptions.limits(maxBytes: maxUnpackBytes, maxEntries: maxUnpackEntries)
         ImportInterruption.installSignalHandlers()
         do {
             try unpack(limits: limits)
         } catch {
-            ImportInterruption.exitIfInterrupted()
+            ImportInterruption.exitIfInterrupted(reporting: error)
             throw error
         }
     }
