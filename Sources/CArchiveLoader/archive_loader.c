@@ -151,6 +151,7 @@ struct pl_gzip_check {
     unsigned char peek[3];
     size_t peeked;
     int members;
+    unsigned long long produced;
     unsigned char out[1 << 16];
 };
 
@@ -208,6 +209,7 @@ static int inflate_some(pl_gzip_check *check, const unsigned char *data, size_t 
         s->next_out = check->out;
         s->avail_out = sizeof(check->out);
         int result = check->inflate_fn(s, Z_NO_FLUSH);
+        check->produced += sizeof(check->out) - s->avail_out;
         if (result == Z_STREAM_END) {
             *used = offered - s->avail_in;
             return 1;
@@ -271,6 +273,8 @@ int pl_gzip_check_finish(pl_gzip_check *check, char *message, size_t capacity) {
     }
     return 0;
 }
+
+unsigned long long pl_gzip_check_produced(const pl_gzip_check *check) { return check->produced; }
 
 void pl_gzip_check_free(pl_gzip_check *check) {
     if (check == NULL) return;

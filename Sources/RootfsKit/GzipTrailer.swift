@@ -12,7 +12,10 @@ import PodlabCore
 /// complaint. `pl_gzip_check_*` (CArchiveLoader) runs zlib's own check; this reads the file.
 ///
 /// It costs one more decompression pass, so it runs where an archive enters podlab (`rootfs
-/// import`, and each gzip layer of an image archive); the cache later checks the imported
+/// import`, and each gzip layer of an image archive), *after* the capped extraction succeeded:
+/// a gzip bomb is refused by the caps before this pass could spend minutes inflating it, and
+/// `maxOutput` (what that extraction read, plus slack for tar headers) stops a bomb hidden after
+/// the tar end marker, which libarchive never reads. The cache later checks the imported
 /// tarball's sha256, which covers any damage after import.
 enum GzipTrailer {
     /// True when `fd` starts with a gzip header (1f 8b, deflate), as libarchive's bidder checks.
@@ -24,9 +27,11 @@ enum GzipTrailer {
 
     /// Checks every member of the gzip file `path` (no-op for other files).
     ///
-    /// - Parameter name: names the file in errors, e.g. the user's path for a scratch copy.
+    /// - Parameters:
+    ///   - name: names the file in errors, e.g. the user's path for a scratch copy.
     /// - Throws: `.archive` "read(NAME): gzip member 1 is damaged: incorrect data check (…)".
-    static func verify(_ path: String, name: String, cancellation: Cancellation = .signals) throws {
+    ///   - maxOutput: decompressed bytes allowed before the check gives up with an error.
+    static func verify(_ path: String, name: String, maxOutput: Int64, cancellation: Cancellation = .signals) throws {
         let fd = try RegularFile.open(path, what: "open(\(name))")
         defer { close(fd) }
         guard try isGzip(fd: fd, path: name) else { return }
@@ -46,9 +51,25 @@ enum GzipTrailer {
             let result = pl_gzip_check_update(check, buffer.baseAddress, n, &message, message.count)
             if result < 0 { throw PodlabError(.archive, "read(\(name)): \(text())") }
             if result == 1 { return }
+            let produced = pl_gzip_check_produced(check)
+            guard produced <= UInt64(max(maxOutput, 0)) else {
+                throw PodlabError(.archive, "read(\(name)): the gzip data goes on past the tar archive (\(produced) bytes decompressed, "
+                    + "the archive's entries account for at most \(maxOutput)); refused as a gzip bomb")
+            }
         }
         if pl_gzip_check_finish(check, &message, message.count) != 0 {
             throw PodlabError(.archive, "read(\(name)): \(text())")
         }
+    }
+}
+
+extension GzipTrailer {
+    /// The most a tar stream holding `report`'s entries decompresses to: the file data, a header
+    /// and padding per entry with room for pax records (8 KiB), and 16 MiB for end blocks and
+    /// record padding.
+    static func maxOutput(for report: ExtractionReport) -> Int64 {
+        let (perEntry, overflow1) = Int64(report.entries).multipliedReportingOverflow(by: 8 << 10)
+        let (total, overflow2) = report.bytes.addingReportingOverflow(perEntry)
+        return overflow1 || overflow2 ? .max : total &+ (16 << 20)
     }
 }

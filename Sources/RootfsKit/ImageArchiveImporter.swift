@@ -7,9 +7,10 @@ import PodlabCore
 /// naming the entry, and nothing reaches the catalog:
 /// 1. it is copied into the scratch dir (`RegularFile.open`: a FIFO or device is refused, never
 ///    waited on), so the bytes checked are the bytes stored, whatever happens to the user's file;
-/// 2. a gzip file has every member's CRC-32 and size checked (`GzipTrailer`, which libarchive skips);
-/// 3. it is unpacked with `SafeExtractor`, the one extraction policy the cache uses too, under
-///    the caller's `ExtractionLimits`.
+/// 2. it is unpacked with `SafeExtractor`, the one extraction policy the cache uses too, under
+///    the caller's `ExtractionLimits`;
+/// 3. a gzip file then has every member's CRC-32 and size checked (`GzipTrailer`; libarchive
+///    skips that), after the caps had their chance to stop a bomb cheaply.
 ///
 /// Then, by what the unpacked top level holds:
 /// - a plain rootfs tarball (`.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, e.g. Alpine's minirootfs)
@@ -47,11 +48,11 @@ struct ImageArchiveImporter {
     func importArchive(at path: String, output: String) throws -> Imported {
         let input = scratch + "/input"
         let copied = try FileDigest.copyChecked(path, to: input, name: path, cancellation: cancellation)
-        try GzipTrailer.verify(input, name: path, cancellation: cancellation)
         let unpacked = scratch + "/archive"
         try checkedSyscall("mkdir(\(unpacked))") { mkdir(unpacked, 0o755) }
         let report = try extractor(applyWhiteouts: false).extract(archive: input, into: unpacked, name: path, budget: ExtractionBudget(limits))
         guard report.entries > 0 else { throw PodlabError(.archive, "import(\(path)): the archive has no entries") }
+        try GzipTrailer.verify(input, name: path, maxOutput: GzipTrailer.maxOutput(for: report), cancellation: cancellation)
 
         switch Self.layout(of: unpacked) {
         case .rootfs:
@@ -73,8 +74,8 @@ struct ImageArchiveImporter {
             let layerExtractor = extractor(applyWhiteouts: true)
             for layer in layers {
                 let name = "\(path) layer \(layer.name)"
-                try GzipTrailer.verify(layer.path, name: name, cancellation: cancellation)
-                try layerExtractor.extract(archive: layer.path, into: rootfs, name: name, budget: budget)
+                let report = try layerExtractor.extract(archive: layer.path, into: rootfs, name: name, budget: budget)
+                try GzipTrailer.verify(layer.path, name: name, maxOutput: GzipTrailer.maxOutput(for: report), cancellation: cancellation)
             }
             let writer = try ArchiveWriter(path: output, compression: .gzip)
             let count = try DirectoryTarWriter.write(root: rootfs, to: writer, cancellation: cancellation)

@@ -40,6 +40,21 @@ struct ArchiveLimitTests {
         #expect(lstatOf(rootfs + "/zeros0")?.st_size == 64 << 20)
     }
 
+    @Test("gzip data hidden after the tar end marker (never read by libarchive) is not inflated without bound")
+    func bombAfterTarEnd() throws {
+        let tmp = try TempDir("bomb-tail")
+        let plain = tmp.path + "/small.tar"
+        try ImageCatalogTests.alpineTarball(plain, filter: .none)
+        let tar = [UInt8](try Data(contentsOf: URL(fileURLWithPath: plain)))
+        let path = tmp.path + "/tail.tar.gz"
+        try Data(try gzip(tar + [UInt8](repeating: 0, count: 64 << 20))).write(to: URL(fileURLWithPath: path))
+        let start = Date()
+        let error = #expect(throws: PodlabError.self) { try ImageCatalog(paths: tmp.paths).importImage(from: path, as: "tail") }
+        #expect(error?.message.contains("goes on past the tar archive") == true, "\(error?.message ?? "")")
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(scratchLeftovers(tmp.paths).isEmpty)
+    }
+
     @Test("many files each under the cap still stop at the cap, across every layer of an image")
     func capIsPerImage() throws {
         let tmp = try TempDir("cap-layers")

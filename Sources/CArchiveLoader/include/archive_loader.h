@@ -33,6 +33,9 @@ int pl_gzip_check_update(pl_gzip_check *check, const void *bytes, size_t size, c
 /// At end of file: 0, or -1 with a message when the last member is incomplete.
 int pl_gzip_check_finish(pl_gzip_check *check, char *message, size_t capacity);
 
+/// Decompressed bytes so far, over all members.
+unsigned long long pl_gzip_check_produced(const pl_gzip_check *check);
+
 void pl_gzip_check_free(pl_gzip_check *check);
 
 #ifdef __cplusplus
