@@ -81,34 +81,100 @@ enum AnchoredDirectory {
 
     /// Removes `name` in `parent` and, if it is a directory, everything below it, without following
     /// symlinks. Missing is not an error.
+    ///
+    /// Iterative, with one directory descriptor open at a time: a hostile archive may nest
+    /// directories deeper than RLIMIT_NOFILE (pax paths have no length limit), and a recursive
+    /// walk then failed with EMFILE, leaving a scratch dir that every later unpack of the same
+    /// digest tripped over. Going back up uses `..`, checked against the device and inode seen on
+    /// the way down, so a directory moved meanwhile stops the removal instead of misdirecting it.
     static func removeTree(_ name: String, in parent: Int32, display: String) throws {
         guard let type = fileType(name, in: parent) else { return }
         if type != S_IFDIR {
-            try checkedSyscall("unlinkat(\(display)/\(name))") { unlinkat(parent, name, 0) }
+            if unlinkat(parent, name, 0) != 0 && errno != ENOENT {
+                throw PodlabError.syscall("unlinkat(\(display)/\(name))", Errno(rawValue: errno))
+            }
             return
         }
-        let fd = try checkedSyscall("openat(\(display)/\(name))") { openat(parent, name, directoryFlags) }
-        do {
-            for child in try entries(of: fd, display: "\(display)/\(name)") {
-                try removeTree(child, in: fd, display: "\(display)/\(name)")
-            }
-        } catch {
-            close(fd)
-            throw error
+        struct Level {
+            var name: String
+            var device: dev_t
+            var inode: ino_t
+            var subdirectories: [String]
         }
-        close(fd)
-        if unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-            throw PodlabError.syscall("unlinkat(\(display)/\(name), AT_REMOVEDIR)", Errno(rawValue: errno))
+        var levels: [Level] = []
+        var current: Int32 = -1
+        defer { if current >= 0 { close(current) } }
+        func path() -> String { ([display] + levels.map(\.name)).joined(separator: "/") }
+
+        /// Makes `fd` (directory `childName` of the current level) current: unlinks its
+        /// non-directories and remembers its subdirectories.
+        func enter(_ fd: Int32, _ childName: String) throws {
+            if current >= 0 { close(current) }
+            current = fd
+            var st = stat()
+            levels.append(Level(name: childName, device: 0, inode: 0, subdirectories: []))
+            try checkedSyscall("fstat(\(path()))") { fstat(fd, &st) }
+            levels[levels.count - 1].device = st.st_dev
+            levels[levels.count - 1].inode = st.st_ino
+            var subdirectories: [String] = []
+            for child in try entries(of: fd, display: path()) {
+                if fileType(child, in: fd) == S_IFDIR {
+                    subdirectories.append(child)
+                } else if unlinkat(fd, child, 0) != 0 && errno != ENOENT {
+                    throw PodlabError.syscall("unlinkat(\(path())/\(child))", Errno(rawValue: errno))
+                }
+            }
+            levels[levels.count - 1].subdirectories = subdirectories
+        }
+
+        try enter(try checkedSyscall("openat(\(display)/\(name))") { openat(parent, name, directoryFlags) }, name)
+        while let top = levels.last {
+            if let child = top.subdirectories.last {
+                levels[levels.count - 1].subdirectories.removeLast()
+                let fd = openat(current, child, directoryFlags)
+                if fd >= 0 {
+                    try enter(fd, child)
+                } else if errno == ENOTDIR || errno == ELOOP {
+                    // Replaced by a file or symlink since it was listed: unlink that instead.
+                    if unlinkat(current, child, 0) != 0 && errno != ENOENT {
+                        throw PodlabError.syscall("unlinkat(\(path())/\(child))", Errno(rawValue: errno))
+                    }
+                } else if errno != ENOENT {
+                    throw PodlabError.syscall("openat(\(path())/\(child))", Errno(rawValue: errno))
+                }
+                continue
+            }
+            // `top` is empty now: step up to its parent and remove it.
+            levels.removeLast()
+            guard let up = levels.last else {
+                close(current)
+                current = -1
+                if unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                    throw PodlabError.syscall("unlinkat(\(display)/\(name), AT_REMOVEDIR)", Errno(rawValue: errno))
+                }
+                return
+            }
+            let fd = try checkedSyscall("openat(\(path())/\(top.name)/..)") { openat(current, "..", directoryFlags) }
+            close(current)
+            current = fd
+            var st = stat()
+            try checkedSyscall("fstat(\(path()))") { fstat(fd, &st) }
+            guard st.st_dev == up.device && st.st_ino == up.inode else {
+                throw PodlabError(.invalidState, "remove(\(path())/\(top.name)): its parent changed during the removal; stopped")
+            }
+            if unlinkat(current, top.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw PodlabError.syscall("unlinkat(\(path())/\(top.name), AT_REMOVEDIR)", Errno(rawValue: errno))
+            }
         }
     }
 
     /// The names in directory `fd` (without `.` and `..`), sorted bytewise. `fd` stays open.
-    static func entries(of fd: Int32, display: String) throws -> [String] {
-        let copy = try checkedSyscall("dup(\(display))") { dup(fd) }
+    static func entries(of fd: Int32, display: @autoclosure () -> String) throws -> [String] {
+        let copy = try checkedSyscall("dup(\(display()))") { dup(fd) }
         guard let dir = fdopendir(copy) else {
             let err = Errno(rawValue: errno)
             close(copy)
-            throw PodlabError.syscall("fdopendir(\(display))", err)
+            throw PodlabError.syscall("fdopendir(\(display()))", err)
         }
         defer { closedir(dir) }
         rewinddir(dir)

@@ -1,35 +1,50 @@
 import CLibArchive
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import PodlabCore
 
-/// Owns one libarchive read handle (`struct archive *`) opened on a file.
+/// Owns one libarchive read handle (`struct archive *`) opened on a regular file.
 ///
 /// Every compression filter and archive format libarchive knows is enabled, so `.tar`, `.tar.gz`,
 /// `.tar.xz`, `.tar.zst` and friends are all read the same way. Errors carry the file name and
-/// `archive_error_string`, e.g. `read(/tmp/x.tar.gz): truncated gzip input`.
+/// `archive_error_string`, e.g. `read(/tmp/x.tar.gz): truncated gzip input`. The file is opened
+/// by `RegularFile.open` and handed to libarchive as a descriptor: a FIFO or device is refused
+/// instead of blocking the reader forever.
 public final class ArchiveReader {
-    /// The file being read, named in every error.
+    /// The file being read.
     public let path: String
+    /// How errors name the archive: `path`, or what the user knows it as (an import reads a
+    /// scratch copy of the user's file, and names the user's file).
+    public let name: String
     private var handle: OpaquePointer?
+    private var fd: Int32 = -1
 
     /// Opens `path` for reading.
     ///
     /// - Parameters:
-    ///   - path: the archive file.
+    ///   - path: the archive file; must be a regular file.
+    ///   - name: the name used in errors (default: `path`).
     ///   - blockSize: bytes read from the file per call; large blocks keep syscall overhead low.
-    public init(path: String, blockSize: Int = 1 << 20) throws {
+    public init(path: String, name: String? = nil, blockSize: Int = 1 << 20) throws {
         self.path = path
+        self.name = name ?? path
         try LibArchive.load()
+        fd = try RegularFile.open(path, what: "open(\(self.name))")
         guard let a = archive_read_new() else {
-            throw PodlabError(.archive, "archive_read_new(\(path)): out of memory")
+            Glibc.close(fd)
+            throw PodlabError(.archive, "archive_read_new(\(self.name)): out of memory")
         }
         handle = a
         archive_read_support_filter_all(a)
         archive_read_support_format_all(a)
         // A non-archive file must be refused, not read as a single "raw" entry.
-        if archive_read_open_filename(a, path, blockSize) != ARCHIVE_OK {
-            let error = Self.error(a, "open(\(path))")
-            archive_read_free(a)
-            handle = nil
+        // archive_read_open_fd does not close the descriptor (archive_read_open_fd.c, file_close).
+        if archive_read_open_fd(a, fd, blockSize) != ARCHIVE_OK {
+            let error = Self.error(a, "open(\(self.name))")
+            close()
             throw error
         }
     }
@@ -45,10 +60,10 @@ public final class ArchiveReader {
         case ARCHIVE_EOF:
             return nil
         case ARCHIVE_OK, ARCHIVE_WARN:
-            guard let entry else { throw PodlabError(.archive, "read(\(path)): libarchive returned no entry") }
+            guard let entry else { throw PodlabError(.archive, "read(\(name)): libarchive returned no entry") }
             return ArchiveEntryRef(entry)
         default:
-            throw Self.error(a, "read(\(path))")
+            throw Self.error(a, "read(\(name))")
         }
     }
 
@@ -63,7 +78,7 @@ public final class ArchiveReader {
             var offset: la_int64_t = 0
             let result = archive_read_data_block(a, &buffer, &size, &offset)
             if result == ARCHIVE_EOF { return }
-            if result != ARCHIVE_OK && result != ARCHIVE_WARN { throw Self.error(a, "read(\(path))") }
+            if result != ARCHIVE_OK && result != ARCHIVE_WARN { throw Self.error(a, "read(\(name))") }
             try body(UnsafeRawBufferPointer(start: buffer, count: size), Int64(offset))
         }
     }
@@ -73,7 +88,7 @@ public final class ArchiveReader {
         var bytes = [UInt8]()
         try forEachDataBlock { block, offset in
             let end = Int(offset) + block.count
-            guard end <= limit else { throw PodlabError(.archive, "read(\(path)): entry larger than \(limit) bytes") }
+            guard end <= limit else { throw PodlabError(.archive, "read(\(name)): entry larger than \(limit) bytes") }
             if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }
             bytes.withUnsafeMutableBytes { dst in
                 dst.baseAddress.map { $0.advanced(by: Int(offset)).copyMemory(from: block.baseAddress.unsafelyUnwrapped, byteCount: block.count) }
@@ -85,7 +100,7 @@ public final class ArchiveReader {
     /// Skips the current entry's data.
     public func skipData() throws {
         let a = try live("skip data")
-        if archive_read_data_skip(a) != ARCHIVE_OK { throw Self.error(a, "read(\(path))") }
+        if archive_read_data_skip(a) != ARCHIVE_OK { throw Self.error(a, "read(\(name))") }
     }
 
     /// The compression filter name of the archive (`gzip`, `xz`, `zstd`, `none`), after the first header.
@@ -96,15 +111,20 @@ public final class ArchiveReader {
 
     /// Frees the handle. Safe to call more than once.
     public func close() {
-        guard let a = handle else { return }
-        handle = nil
-        archive_read_free(a)
+        if let a = handle {
+            handle = nil
+            archive_read_free(a)
+        }
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
+        }
     }
 
     deinit { close() }
 
     private func live(_ what: String) throws -> OpaquePointer {
-        guard let a = handle else { throw PodlabError(.invalidState, "\(what) (\(path)): archive reader is closed") }
+        guard let a = handle else { throw PodlabError(.invalidState, "\(what) (\(name)): archive reader is closed") }
         return a
     }
 

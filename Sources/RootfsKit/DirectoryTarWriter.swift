@@ -10,24 +10,29 @@ import SystemPackage
 /// owners, modes, mtimes, xattrs and hard links as they are on disk. Used to flatten image layers.
 struct DirectoryTarWriter {
     /// Writes every entry below `root` (not `root` itself) to `writer`; returns the entry count.
-    static func write(root: String, to writer: ArchiveWriter) throws -> Int {
+    static func write(root: String, to writer: ArchiveWriter, cancellation: Cancellation = .signals) throws -> Int {
         let fd = try checkedSyscall("open(\(root))") { Glibc.open(root, AnchoredDirectory.directoryFlags) }
         defer { close(fd) }
-        var state = State(writer: writer)
+        var state = State(writer: writer, cancellation: cancellation)
         try state.walk(fd, prefix: "", display: root)
         return state.count
     }
 
     private struct State {
         let writer: ArchiveWriter
+        let cancellation: Cancellation
         var count = 0
         /// (device, inode) of files with more than one link → the first archive path written.
         var seen: [String: String] = [:]
 
-        init(writer: ArchiveWriter) { self.writer = writer }
+        init(writer: ArchiveWriter, cancellation: Cancellation) {
+            self.writer = writer
+            self.cancellation = cancellation
+        }
 
         mutating func walk(_ dir: Int32, prefix: String, display: String) throws {
             for name in try AnchoredDirectory.entries(of: dir, display: display) {
+                try cancellation.check("pack(\(writer.path))")
                 let path = prefix + name
                 var st = stat()
                 try checkedSyscall("fstatat(\(display)/\(name))") { fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) }

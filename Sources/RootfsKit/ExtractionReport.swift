@@ -11,6 +11,8 @@ public struct ExtractionReport: Sendable, Equatable {
     public var whiteouts = 0
     /// Bytes of regular-file data written.
     public var bytes: Int64 = 0
+    /// The archive's compression as libarchive names it: `gzip`, `xz`, `zstd`, `none`…
+    public var compression = "none"
     /// Human-readable warnings, e.g. `skipped character device dev/null: the runtime provides /dev`.
     public var warnings: [String] = []
 
@@ -26,10 +28,16 @@ public struct ExtractionOptions: Sendable {
     public var applyWhiteouts: Bool
     /// Restore extended attributes (e.g. `security.capability` on `ping`).
     public var preserveXattrs: Bool
+    /// Caps on unpacked bytes and entries (`ExtractionLimits.standard`: 8 GiB, 1,000,000).
+    public var limits: ExtractionLimits
+    /// Stops the extraction between entries (SIGINT during `podlab rootfs import`, or a test).
+    var cancellation: Cancellation = .signals
 
-    public init(preserveOwners: Bool = RootfsPlatform.isRoot, applyWhiteouts: Bool = false, preserveXattrs: Bool = true) {
+    public init(preserveOwners: Bool = RootfsPlatform.isRoot, applyWhiteouts: Bool = false, preserveXattrs: Bool = true,
+                limits: ExtractionLimits = .standard) {
         self.preserveOwners = preserveOwners
         self.applyWhiteouts = applyWhiteouts
         self.preserveXattrs = preserveXattrs
+        self.limits = limits
     }
 }

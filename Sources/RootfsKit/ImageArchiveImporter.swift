@@ -3,13 +3,24 @@ import PodlabCore
 
 /// Turns what users bring into one flat rootfs tarball.
 ///
-/// - A plain rootfs tarball (`.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, e.g. Alpine's minirootfs)
-///   is checked (read through completely) and copied as is.
-/// - An image archive from `docker save` / `podman save` is unpacked into a temp dir, its layers are
-///   applied in order with whiteouts (OCI image spec, layer.md "Whiteouts"), and the result is
-///   packed into one tarball. Both layouts are understood: the legacy `manifest.json` (`Layers`),
-///   and the OCI layout (`oci-layout`, `index.json`, `blobs/sha256/…`). OCI blobs are checked
-///   against their digests.
+/// Every input goes through the same steps, so a hostile or broken archive fails at import,
+/// naming the entry, and nothing reaches the catalog:
+/// 1. it is copied into the scratch dir (`RegularFile.open`: a FIFO or device is refused, never
+///    waited on), so the bytes checked are the bytes stored, whatever happens to the user's file;
+/// 2. it is unpacked with `SafeExtractor`, the one extraction policy the cache uses too, under
+///    the caller's `ExtractionLimits`;
+/// 3. a gzip file then has every member's CRC-32 and size checked (`GzipTrailer`; libarchive
+///    skips that), after the caps had their chance to stop a bomb cheaply.
+///
+/// Then, by what the unpacked top level holds:
+/// - a plain rootfs tarball (`.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, e.g. Alpine's minirootfs)
+///   is stored as is (the scratch copy is renamed into place);
+/// - an image archive from `docker save` / `podman save` has its layers applied in order with
+///   whiteouts (OCI image spec, layer.md "Whiteouts"), each layer checked and capped the same
+///   way, and the result is packed into one tarball. Both layouts are understood: the legacy
+///   `manifest.json` (`Layers`), and the OCI layout (`oci-layout`, `index.json`,
+///   `blobs/sha256/…`). OCI blobs are checked against their digests. Layers, manifests, configs
+///   and blobs must be regular files.
 struct ImageArchiveImporter {
     enum Layout: Equatable { case rootfs, dockerManifest, ociLayout }
 
@@ -22,68 +33,72 @@ struct ImageArchiveImporter {
         /// File extension matching the compression of `output` (`.tar.gz`…).
         var fileExtension: String
         var layerCount: Int
+        /// Regular-file bytes the rootfs unpacks to (what the cache will write).
+        var unpackedBytes: Int64
+        /// sha256 and size of `output` when already known (a rootfs tarball is hashed as it is copied).
+        var digest: (digest: String, size: Int64)?
     }
 
     /// A scratch directory (on the same filesystem as the catalog), removed by the caller.
     let scratch: String
+    /// Caps for the archive itself and, separately, for the image its layers add up to.
+    var limits: ExtractionLimits = .standard
+    var cancellation: Cancellation = .signals
 
     func importArchive(at path: String, output: String) throws -> Imported {
-        let scan = try Self.scan(path)
-        switch scan.layout {
+        let input = scratch + "/input"
+        let copied = try FileDigest.copyChecked(path, to: input, name: path, cancellation: cancellation)
+        let unpacked = scratch + "/archive"
+        try checkedSyscall("mkdir(\(unpacked))") { mkdir(unpacked, 0o755) }
+        let report = try extractor(applyWhiteouts: false).extract(archive: input, into: unpacked, name: path, budget: ExtractionBudget(limits))
+        guard report.entries > 0 else { throw PodlabError(.archive, "import(\(path)): the archive has no entries") }
+        try GzipTrailer.verify(input, name: path, maxOutput: GzipTrailer.maxOutput(for: report), cancellation: cancellation)
+
+        switch Self.layout(of: unpacked) {
         case .rootfs:
             let ext = [
                 "gzip": ".tar.gz", "xz": ".tar.xz", "zstd": ".tar.zst", "bzip2": ".tar.bz2", "lz4": ".tar.lz4", "none": ".tar",
-            ][scan.filter] ?? ".tar"
-            _ = try FileDigest.copy(path, to: output)
-            return Imported(layout: .rootfs, entryCount: scan.entries, embeddedReference: nil, fileExtension: ext, layerCount: 1)
-        case .dockerManifest, .ociLayout:
-            let unpacked = scratch + "/archive"
+            ][report.compression] ?? ".tar"
+            try FileDigest.sync(input)
+            try checkedSyscall("rename(\(input), \(output))") { rename(input, output) }
+            return Imported(
+                layout: .rootfs, entryCount: report.entries, embeddedReference: nil, fileExtension: ext, layerCount: 1,
+                unpackedBytes: report.bytes, digest: copied)
+        case let layout:
+            unlink(input)  // the unpacked copy is what is read from now on
             let rootfs = scratch + "/rootfs"
-            for dir in [unpacked, rootfs] {
-                try checkedSyscall("mkdir(\(dir))") { mkdir(dir, 0o755) }
-            }
-            try SafeExtractor(options: ExtractionOptions(preserveOwners: false)).extract(archive: path, into: unpacked)
-            let (layers, reference) = scan.layout == .ociLayout
+            try checkedSyscall("mkdir(\(rootfs))") { mkdir(rootfs, 0o755) }
+            let (layers, reference) = layout == .ociLayout
                 ? try ociLayers(in: unpacked, archive: path) : try dockerLayers(in: unpacked, archive: path)
-            let layerExtractor = SafeExtractor(options: ExtractionOptions(applyWhiteouts: true))
+            let budget = ExtractionBudget(limits)
+            let layerExtractor = extractor(applyWhiteouts: true)
             for layer in layers {
-                try layerExtractor.extract(archive: layer, into: rootfs)
+                let name = "\(path) layer \(layer.name)"
+                let report = try layerExtractor.extract(archive: layer.path, into: rootfs, name: name, budget: budget)
+                try GzipTrailer.verify(layer.path, name: name, maxOutput: GzipTrailer.maxOutput(for: report), cancellation: cancellation)
             }
             let writer = try ArchiveWriter(path: output, compression: .gzip)
-            let count = try DirectoryTarWriter.write(root: rootfs, to: writer)
+            let count = try DirectoryTarWriter.write(root: rootfs, to: writer, cancellation: cancellation)
             try writer.finish()
             return Imported(
-                layout: scan.layout, entryCount: count, embeddedReference: reference, fileExtension: ".tar.gz", layerCount: layers.count)
+                layout: layout, entryCount: count, embeddedReference: reference, fileExtension: ".tar.gz", layerCount: layers.count,
+                unpackedBytes: budget.bytes)
         }
+    }
+
+    private func extractor(applyWhiteouts: Bool) -> SafeExtractor {
+        var options = ExtractionOptions(applyWhiteouts: applyWhiteouts, limits: limits)
+        options.cancellation = cancellation
+        return SafeExtractor(options: options)
     }
 
     // MARK: detection
 
-    struct Scan {
-        var layout: Layout
-        var entries: Int
-        var filter: String
-    }
-
-    /// Reads the whole archive once: detects the layout from top-level names and proves it is
-    /// readable to the end (a truncated download fails here, with libarchive's message).
-    static func scan(_ path: String) throws -> Scan {
-        let reader = try ArchiveReader(path: path)
-        defer { reader.close() }
-        var topLevel: Set<String> = []
-        var count = 0
-        while let entry = try reader.nextEntry() {
-            count += 1
-            var name = entry.pathname
-            while name.hasPrefix("./") { name.removeFirst(2) }
-            if !name.contains("/") { topLevel.insert(name) }
-            try reader.skipData()
-        }
-        guard count > 0 else { throw PodlabError(.archive, "import(\(path)): the archive has no entries") }
-        let layout: Layout =
-            topLevel.contains("oci-layout") && topLevel.contains("index.json") ? .ociLayout
-            : topLevel.contains("manifest.json") ? .dockerManifest : .rootfs
-        return Scan(layout: layout, entries: count, filter: reader.filterName)
+    /// The layout from the unpacked top level: `oci-layout` + `index.json`, else
+    /// `manifest.json`, else a plain rootfs.
+    static func layout(of unpacked: String) -> Layout {
+        func exists(_ name: String) -> Bool { lstatMode(unpacked + "/" + name) != nil }
+        return exists("oci-layout") && exists("index.json") ? .ociLayout : exists("manifest.json") ? .dockerManifest : .rootfs
     }
 
     // MARK: docker save (legacy manifest.json)
@@ -94,7 +109,13 @@ struct ImageArchiveImporter {
         var Layers: [String]
     }
 
-    private func dockerLayers(in dir: String, archive: String) throws -> ([String], String?) {
+    /// A layer file inside the unpacked archive, and its name there (for messages).
+    struct Layer {
+        var name: String
+        var path: String
+    }
+
+    private func dockerLayers(in dir: String, archive: String) throws -> ([Layer], String?) {
         let data = try readJSON(dir, "manifest.json", archive: archive)
         let manifests: [DockerManifestEntry]
         do { manifests = try JSONDecoder().decode([DockerManifestEntry].self, from: data) } catch {
@@ -104,7 +125,8 @@ struct ImageArchiveImporter {
         if manifests.count > 1 {
             StandardStreams.error("podlab: \(archive) holds \(manifests.count) images; importing the first\n")
         }
-        let layers = try manifest.Layers.map { try confined(dir, $0, archive: archive) }
+        if let config = manifest.Config { _ = try regularFile(dir, config, archive: archive, what: "config") }
+        let layers = try manifest.Layers.map { Layer(name: $0, path: try regularFile(dir, $0, archive: archive, what: "layer")) }
         return (layers, manifest.RepoTags?.first)
     }
 
@@ -124,7 +146,7 @@ struct ImageArchiveImporter {
         "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
     ]
 
-    private func ociLayers(in dir: String, archive: String) throws -> ([String], String?) {
+    private func ociLayers(in dir: String, archive: String) throws -> ([Layer], String?) {
         var index: OCIIndex = try decode(try readJSON(dir, "index.json", archive: archive), "index.json", archive: archive)
         var reference: String?
         for _ in 0..<4 {  // an index may point to an index (multi-platform images); bounded.
@@ -139,13 +161,13 @@ struct ImageArchiveImporter {
                 continue
             }
             let manifest: OCIManifest = try decode(blob, descriptor.digest, archive: archive)
-            let layers = try manifest.layers.map { layer -> String in
+            let layers = try manifest.layers.map { layer -> Layer in
                 let path = try blobPath(dir, layer.digest, archive: archive)
-                let actual = try FileDigest.sha256(ofFile: path).digest
+                let actual = try FileDigest.sha256(ofFile: path, cancellation: cancellation).digest
                 guard "sha256:" + actual == layer.digest else {
                     throw PodlabError(.archive, "import(\(archive)): layer \(layer.digest) has sha256:\(actual) (corrupt blob)")
                 }
-                return path
+                return Layer(name: layer.digest, path: path)
             }
             // `org.opencontainers.image.ref.name` is often just the tag; it is not a full name then.
             if let ref = reference, !ref.contains(":") && !ref.contains("/") { reference = nil }
@@ -171,12 +193,11 @@ struct ImageArchiveImporter {
         guard digest.hasPrefix("sha256:"), hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw PodlabError(.archive, "import(\(archive)): unsupported digest \(digest) (podlab reads sha256 blobs)")
         }
-        return try confined(dir, "blobs/sha256/\(hex)", archive: archive)
+        return try regularFile(dir, "blobs/sha256/\(hex)", archive: archive, what: "blob")
     }
 
     private func readBlob(_ dir: String, _ digest: String, archive: String) throws -> Data {
-        let path = try blobPath(dir, digest, archive: archive)
-        guard let data = FileManager.default.contents(atPath: path) else { throw PodlabError(.archive, "import(\(archive)): cannot read \(digest)") }
+        let data = try readSmall(try blobPath(dir, digest, archive: archive), name: digest, archive: archive)
         guard "sha256:" + SHA256.hex(of: [UInt8](data)) == digest else { throw PodlabError(.archive, "import(\(archive)): blob \(digest) does not match its digest") }
         return data
     }
@@ -188,25 +209,55 @@ struct ImageArchiveImporter {
     }
 
     private func readJSON(_ dir: String, _ name: String, archive: String) throws -> Data {
-        let path = try confined(dir, name, archive: archive)
-        guard let data = FileManager.default.contents(atPath: path) else { throw PodlabError(.archive, "import(\(archive)): cannot read \(name)") }
-        return data
+        try readSmall(try regularFile(dir, name, archive: archive, what: "manifest"), name: name, archive: archive)
+    }
+
+    /// Manifests, indexes and configs are a few kB; 64 MiB is a generous bound that keeps a
+    /// hostile `manifest.json` from being read into memory whole.
+    private func readSmall(_ path: String, name: String, archive: String) throws -> Data {
+        let fd = try RegularFile.open(path, what: "import(\(archive)): \(name)")
+        defer { close(fd) }
+        let size = try RegularFile.size(of: fd, path: path)
+        guard size <= 64 << 20 else { throw PodlabError(.archive, "import(\(archive)): \(name) is \(size) bytes; manifests and indexes are limited to 64 MiB") }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = try bytes.withUnsafeMutableBytes { buffer in
+                try checkedSyscall("read(\(path))") { read(fd, buffer.baseAddress.unsafelyUnwrapped + offset, buffer.count - offset) }
+            }
+            if n == 0 { break }
+            offset += n
+        }
+        return Data(bytes[0..<offset])
     }
 
     /// `relative` inside the unpacked image dir, after resolving symlinks (docker save links shared
-    /// layers), refusing anything that resolves outside it — a layer must never be a host file.
-    private func confined(_ dir: String, _ relative: String, archive: String) throws -> String {
+    /// layers), refusing anything that resolves outside it — a layer must never be a host file —
+    /// and anything that is not a regular file: a FIFO named as a layer used to block the import
+    /// forever when it was opened.
+    private func regularFile(_ dir: String, _ relative: String, archive: String, what: String) throws -> String {
         _ = try ArchivePath.components(of: relative, entry: relative, archive: archive)
         guard let base = realpath(dir, nil) else { throw PodlabError.syscall("realpath(\(dir))", .init(rawValue: errno)) }
         defer { free(base) }
         guard let resolved = realpath(dir + "/" + relative, nil) else {
-            throw PodlabError(.archive, "import(\(archive)): \(relative) is missing from the archive")
+            throw PodlabError(.archive, "import(\(archive)): \(what) \(relative) is missing from the archive")
         }
         defer { free(resolved) }
         let root = String(cString: base), path = String(cString: resolved)
         guard path.hasPrefix(root + "/") else {
-            throw PodlabError(.archive, "import(\(archive)): \(relative) resolves outside the archive")
+            throw PodlabError(.archive, "import(\(archive)): \(what) \(relative) resolves outside the archive")
+        }
+        // realpath resolved every symlink, so this lstat sees the file itself.
+        guard let mode = lstatMode(path), mode & S_IFMT == S_IFREG else {
+            let type = lstatMode(path).map { RegularFile.typeName($0 & S_IFMT) } ?? "missing file"
+            throw PodlabError(.archive, "import(\(archive)): entry \(relative): the \(what) is a \(type), not a regular file")
         }
         return path
     }
+}
+
+/// `st_mode` of `path` without following a final symlink; nil if it does not exist.
+func lstatMode(_ path: String) -> mode_t? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? st.st_mode : nil
 }

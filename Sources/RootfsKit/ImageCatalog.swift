@@ -68,31 +68,52 @@ public struct ImageCatalog {
 
     /// Imports a rootfs tarball or a `docker save`/`podman save` archive under `reference`
     /// (`NAME[:TAG]`; when nil, the name stored in the image archive is used).
+    ///
+    /// The archive is checked and unpacked with the extraction policy and `limits` here (see
+    /// `ImageArchiveImporter`), so a hostile, damaged or oversized archive fails now, naming the
+    /// entry, and nothing is added to the catalog. The work happens in a scratch dir
+    /// `.import-<pid>-<n>` beside the catalog, removed on every error and on SIGINT/SIGTERM (once
+    /// `ImportInterruption.installSignalHandlers()` ran); the import holds `.scratch.lock` shared
+    /// meanwhile, so `ScratchLeftovers.remove` never takes a live import's scratch.
+    ///
+    /// - Parameter limits: caps on unpacked bytes and entries; nil: `ExtractionLimits.fromEnvironment()`.
     @discardableResult
-    public func importImage(from path: String, as reference: String?) throws -> ImageRecord {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw PodlabError(.notFound, "import(\(path)): no such file")
-        }
+    public func importImage(from path: String, as reference: String?, limits: ExtractionLimits? = nil) throws -> ImageRecord {
+        try importImage(from: path, as: reference, limits: limits, cancellation: .signals)
+    }
+
+    func importImage(from path: String, as reference: String?, limits: ExtractionLimits?, cancellation: Cancellation) throws -> ImageRecord {
+        let limits = try limits ?? ExtractionLimits.fromEnvironment()
+        // Before any scratch exists: a bad name costs nothing.
+        let parsedReference = try reference.map { try ImageReference(parsing: $0) }
         try makeDirectories(paths.rootfsDir)
-        let scratch = paths.rootfsDir + "/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try makeDirectories(scratch)
-        defer { try? removeTree(scratch) }
+        let lease = try ScratchLeftovers.ImportLease(rootfsDir: paths.rootfsDir)
+        defer { lease.release() }
+        let scratch = paths.rootfsDir + "/" + ScratchLeftovers.newImportScratchName()
+        try checkedSyscall("mkdir(\(scratch))") { mkdir(scratch, 0o700) }
+        defer { try? removeTree(scratch) }  // runs before the lease is released
         let output = scratch + "/image.tar"
-        let imported = try ImageArchiveImporter(scratch: scratch).importArchive(at: path, output: output)
-        guard let name = reference ?? imported.embeddedReference else {
+        let imported = try ImageArchiveImporter(scratch: scratch, limits: limits, cancellation: cancellation).importArchive(at: path, output: output)
+        let parsed: ImageReference
+        if let parsedReference {
+            parsed = parsedReference
+        } else if let embedded = imported.embeddedReference {
+            parsed = try ImageReference(parsing: embedded)
+        } else {
             throw PodlabError(.invalidArgument, "import(\(path)): the archive carries no image name; give one with --name NAME[:TAG]")
         }
-        let parsed = try ImageReference(parsing: name)
         let layout = [ImageArchiveImporter.Layout.rootfs: "rootfs tarball", .dockerManifest: "docker save archive", .ociLayout: "OCI layout archive"][imported.layout] ?? ""
         let layers = imported.layout == .rootfs ? "" : ", \(imported.layerCount) layer\(imported.layerCount == 1 ? "" : "s") flattened"
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        try cancellation.check("import(\(path))")
         return try FileLock.withExclusiveLock(paths.rootfsDir + "/.catalog.lock") {
             let destination = paths.rootfsDir + "/" + parsed.fileStem + imported.fileExtension
-            let (digest, size) = try FileDigest.sha256(ofFile: output)
+            let (digest, size) = try imported.digest ?? FileDigest.sha256(ofFile: output)
             try checkedSyscall("rename(\(output), \(destination))") { rename(output, destination) }
-            let record = ImageRecord(
+            var record = ImageRecord(
                 name: parsed.name, tag: parsed.tag, digest: digest, tarballPath: destination, size: size,
                 fileCount: imported.entryCount, source: "imported from \(absolute) (\(layout)\(layers))")
+            record.unpackedBytes = imported.unpackedBytes
             let previous = try load()
             // A re-import with another compression leaves the old file unreferenced: remove it.
             for old in previous where old.reference == record.reference && old.tarballPath != destination
@@ -146,7 +167,8 @@ public struct ImageCatalog {
     }
 }
 
-/// Removes a directory tree without following symlinks (works on read-only dirs as root).
+/// Removes a directory tree without following symlinks (works on read-only dirs as root, and on
+/// trees deeper than the descriptor limit: see `AnchoredDirectory.removeTree`).
 func removeTree(_ path: String) throws {
     let parent = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent

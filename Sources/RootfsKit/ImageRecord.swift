@@ -14,6 +14,10 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var fileCount: Int
     /// Where it came from, e.g. `built from /bin/busybox (BusyBox v1.35.0)` or `imported from …`.
     public var source: String
+    /// Regular-file bytes the image unpacked to when it was imported (nil for built images and
+    /// catalogs written before podlab recorded it). The cache allows at least this much, so an
+    /// image imported with `--max-unpack-bytes` raised unpacks later without the flag.
+    public var unpackedBytes: Int64?
 
     public init(name: String, tag: String, digest: String, tarballPath: String, size: Int64, fileCount: Int, source: String) {
         self.name = name

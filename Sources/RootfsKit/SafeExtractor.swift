@@ -31,11 +31,20 @@ public struct SafeExtractor {
     /// On error the target may hold a partial tree; callers unpack into a temp dir and discard it.
     @discardableResult
     public func extract(archive archivePath: String, into target: String) throws -> ExtractionReport {
-        let reader = try ArchiveReader(path: archivePath)
+        try extract(archive: archivePath, into: target, name: nil, budget: ExtractionBudget(options.limits))
+    }
+
+    /// The same, naming the archive `name` in errors and charging `budget` (shared by the layers
+    /// of one image, so the caps apply to the image, not to each layer).
+    @discardableResult
+    func extract(archive archivePath: String, into target: String, name: String?, budget: ExtractionBudget) throws -> ExtractionReport {
+        let reader = try ArchiveReader(path: archivePath, name: name)
         defer { reader.close() }
         let root = try checkedSyscall("open(\(target))") { Glibc.open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(root) }
-        let session = ExtractionSession(reader: reader, root: root, target: target, options: options)
+        let session = ExtractionSession(
+            reader: reader, root: root, target: target, options: options, budget: budget,
+            freeSpace: try FreeSpace(fd: root, display: target))
         defer { session.closeCachedParent() }
         try session.run()
         return session.report
@@ -60,6 +69,8 @@ private final class ExtractionSession {
     let root: Int32
     let target: String
     let options: ExtractionOptions
+    let budget: ExtractionBudget
+    var freeSpace: FreeSpace
     var report = ExtractionReport()
     private var cachedParentKey: String?
     private var cachedParentFd: Int32 = -1
@@ -68,26 +79,31 @@ private final class ExtractionSession {
     private var createdPaths: Set<String> = []
     private var entryName = ""
 
-    init(reader: ArchiveReader, root: Int32, target: String, options: ExtractionOptions) {
+    init(reader: ArchiveReader, root: Int32, target: String, options: ExtractionOptions, budget: ExtractionBudget, freeSpace: FreeSpace) {
         self.reader = reader
         self.root = root
         self.target = target
         self.options = options
+        self.budget = budget
+        self.freeSpace = freeSpace
     }
 
     func run() throws {
         while let entry = try reader.nextEntry() {
             report.entries += 1
             entryName = entry.pathname
+            try options.cancellation.check("unpack(\(reader.name)): entry \(entryName)")
+            try budget.chargeEntry(archive: reader.name, entry: entryName)
             try extract(entry)
         }
+        report.compression = reader.filterName
         try applyDirectoryMetadata()
     }
 
     // MARK: entries
 
     private func extract(_ entry: ArchiveEntryRef) throws {
-        let components = try ArchivePath.components(of: entryName, entry: entryName, archive: reader.path)
+        let components = try ArchivePath.components(of: entryName, entry: entryName, archive: reader.name)
         guard let name = components.last else {
             // "./" itself: the archive describes the root directory's metadata.
             if entry.kind == .directory { record(directory: [], entry) }
@@ -106,6 +122,7 @@ private final class ExtractionSession {
         }
         switch entry.kind {
         case .directory:
+            try freeSpace.reserve(0, archive: reader.name, entry: entryName)
             let parent = try parentFd(components.dropLast())
             if mkdirat(parent, name, 0o700) != 0 {
                 guard errno == EEXIST else { throw syscallError("mkdirat", name, errno) }
@@ -156,6 +173,11 @@ private final class ExtractionSession {
     }
 
     private func writeRegular(_ entry: ArchiveEntryRef, name: String, parent: Int32, key: String) throws {
+        // The caps and free space are checked against the size the header declares, before a
+        // byte is written; data past it (sparse maps) is charged as it comes.
+        let declared = max(entry.size, 0)
+        try budget.chargeBytes(declared, archive: reader.name, entry: entryName)
+        try freeSpace.reserve(declared, archive: reader.name, entry: entryName)
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         var fd = openat(parent, name, flags, 0o600)
         if fd < 0 {
@@ -166,7 +188,15 @@ private final class ExtractionSession {
         }
         defer { close(fd) }
         var end: Int64 = 0
+        var charged = declared
         try reader.forEachDataBlock { block, offset in
+            try options.cancellation.check("unpack(\(reader.name)): entry \(entryName)")
+            let blockEnd = offset + Int64(block.count)
+            if blockEnd > charged {
+                try budget.chargeBytes(blockEnd - charged, archive: reader.name, entry: entryName)
+                try freeSpace.reserve(blockEnd - charged, archive: reader.name, entry: entryName)
+                charged = blockEnd
+            }
             var written = 0
             while written < block.count {
                 let n = pwrite(fd, block.baseAddress.unsafelyUnwrapped + written, block.count - written, off_t(offset) + off_t(written))
@@ -176,7 +206,7 @@ private final class ExtractionSession {
                 }
                 written += n
             }
-            end = max(end, offset + Int64(block.count))
+            end = max(end, blockEnd)
         }
         // Sparse files: a trailing hole has no data block, so set the length explicitly.
         if entry.size > end, ftruncate(fd, off_t(entry.size)) != 0 { throw syscallError("ftruncate", name, errno) }
@@ -193,12 +223,12 @@ private final class ExtractionSession {
         let rawTarget = entry.hardlinkTarget ?? ""
         let targetComponents: [String]
         do {
-            targetComponents = try ArchivePath.components(of: rawTarget, entry: entryName, archive: reader.path)
+            targetComponents = try ArchivePath.components(of: rawTarget, entry: entryName, archive: reader.name)
         } catch {
-            throw PodlabError(.archive, "unpack(\(reader.path)): entry \(entryName): hard link to \(rawTarget) refused (outside the target)")
+            throw PodlabError(.archive, "unpack(\(reader.name)): entry \(entryName): hard link to \(rawTarget) refused (outside the target)")
         }
         guard let targetName = targetComponents.last else {
-            throw PodlabError(.archive, "unpack(\(reader.path)): entry \(entryName): hard link to the root directory refused")
+            throw PodlabError(.archive, "unpack(\(reader.name)): entry \(entryName): hard link to the root directory refused")
         }
         let targetParent: Int32
         switch AnchoredDirectory.open(targetComponents.dropLast()[...], under: root, create: false, display: target) {
@@ -207,10 +237,10 @@ private final class ExtractionSession {
         }
         defer { close(targetParent) }
         guard let type = AnchoredDirectory.fileType(targetName, in: targetParent) else {
-            throw PodlabError(.archive, "unpack(\(reader.path)): entry \(entryName): hard link target \(rawTarget) does not exist (yet)")
+            throw PodlabError(.archive, "unpack(\(reader.name)): entry \(entryName): hard link target \(rawTarget) does not exist (yet)")
         }
         if type == S_IFDIR {
-            throw PodlabError(.archive, "unpack(\(reader.path)): entry \(entryName): hard link to directory \(rawTarget) refused")
+            throw PodlabError(.archive, "unpack(\(reader.name)): entry \(entryName): hard link to directory \(rawTarget) refused")
         }
         let parent = try parentFd(components.dropLast())
         // Flags 0: never follow a symlink target, so linking to `evil -> /etc/shadow` links the
@@ -248,7 +278,7 @@ private final class ExtractionSession {
         }
         let hidden = String(name.dropFirst(4))
         guard !hidden.isEmpty, hidden != ".", hidden != ".." else {
-            throw PodlabError(.archive, "unpack(\(reader.path)): entry \(entryName): invalid whiteout")
+            throw PodlabError(.archive, "unpack(\(reader.name)): entry \(entryName): invalid whiteout")
         }
         let parent: Int32
         switch AnchoredDirectory.open(parentComponents, under: root, create: false, display: target) {
@@ -343,10 +373,17 @@ private final class ExtractionSession {
     }
 
     /// Removes whatever is at `name` so a new entry can take its place (tar's overwrite semantics).
+    ///
+    /// A directory is removed with everything below it: the later entry wins, as in containerd's
+    /// layer apply (archive/tar.go, `applyNaive`: an existing path is removed and replaced unless
+    /// both it and the new entry are directories, which merge). So a layer turning `/opt/app`
+    /// from a directory into a file or symlink works instead of failing with "Directory not
+    /// empty". `removeTree` never follows symlinks, so this cannot reach outside the target.
     private func replace(_ name: String, in parent: Int32, key: String) throws {
         invalidateCache(under: key)
         if AnchoredDirectory.fileType(name, in: parent) == S_IFDIR {
-            if unlinkat(parent, name, AT_REMOVEDIR) != 0 { throw syscallError("unlinkat(AT_REMOVEDIR)", name, errno) }
+            let parentPath = key.split(separator: "/").dropLast().joined(separator: "/")
+            try AnchoredDirectory.removeTree(name, in: parent, display: parentPath.isEmpty ? target : target + "/" + parentPath)
         } else if unlinkat(parent, name, 0) != 0 && errno != ENOENT {
             throw syscallError("unlinkat", name, errno)
         }
@@ -363,7 +400,7 @@ private final class ExtractionSession {
     }
 
     private func walkError(_ failure: WalkFailure, what: String) -> PodlabError {
-        let prefix = "unpack(\(reader.path)): entry \(entryName)"
+        let prefix = "unpack(\(reader.name)): entry \(entryName)"
         switch failure {
         case .symlink(let path):
             return PodlabError(.archive, "\(prefix): refusing to write through symlink \(path) (\(what))")
@@ -377,7 +414,7 @@ private final class ExtractionSession {
     }
 
     private func syscallError(_ call: String, _ name: String, _ code: Int32) -> PodlabError {
-        PodlabError(.syscall, "unpack(\(reader.path)): entry \(entryName): \(call)(\(name))", cause: Errno(rawValue: code))
+        PodlabError(.syscall, "unpack(\(reader.name)): entry \(entryName): \(call)(\(name))", cause: Errno(rawValue: code))
     }
 
     private static func timespecOf(_ time: (seconds: Int, nanoseconds: Int)) -> timespec {

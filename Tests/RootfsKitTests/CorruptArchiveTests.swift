@@ -6,9 +6,9 @@ import Testing
 @Suite("Corrupt and truncated archives")
 struct CorruptArchiveTests {
     /// A gzip'ed tarball big enough that truncating it cuts file data, not just the trailer. The
-    /// content is compressible text: corrupting a Huffman-coded deflate stream is detected, while
-    /// libarchive (like bsdtar) does not verify gzip's CRC, so damage inside a *stored* block of
-    /// random bytes would go unnoticed (the cache's sha256 check covers that case).
+    /// content is compressible text, so corrupting the Huffman-coded deflate stream is detected by
+    /// libarchive itself; damage that only the gzip CRC reveals (libarchive does not check it) is
+    /// covered by ImportPolicyTests.damagedGzipTrailer.
     static func makeTarball(_ path: String) throws {
         let archive = try TestArchive(path, filter: .gzip)
         for i in 0..<8 {

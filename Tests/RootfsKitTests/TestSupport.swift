@@ -1,6 +1,7 @@
 import CLibArchive
 import Foundation
 import PodlabCore
+import Testing
 @testable import RootfsKit
 
 /// A temp directory removed (recursively, without following symlinks) when the test ends.
@@ -146,4 +147,68 @@ func contents(_ path: String) -> String? {
 
 func sha256(ofFile path: String) throws -> String {
     try FileDigest.sha256(ofFile: path).digest
+}
+
+/// Runs `body` on its own thread and waits at most `seconds`. On a timeout, `unblock` is called
+/// (e.g. opening a FIFO's write end so a reader stuck in open/read returns), the thread is given
+/// a few more seconds, and the timeout is recorded as a test failure: a hang on the old code
+/// becomes a failing test instead of a stuck run.
+func withTimeout<T>(_ seconds: Double, unblock: @escaping @Sendable () -> Void, sourceLocation: Testing.SourceLocation = #_sourceLocation,
+                    _ body: @escaping @Sendable () throws -> T) -> Result<T, any Error>? {
+    let result = Locked<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        let outcome = Result { try body() }
+        result.mutate { $0 = outcome }
+        done.signal()
+    }
+    thread.start()
+    if done.wait(timeout: .now() + seconds) == .timedOut {
+        Issue.record("did not finish within \(seconds) s (blocked?)", sourceLocation: sourceLocation)
+        for _ in 0..<50 {
+            unblock()
+            if done.wait(timeout: .now() + 0.1) == .success { break }
+        }
+    }
+    return result.value
+}
+
+/// The scratch podlab may leave beside the catalog and in the image cache (`.import-*`,
+/// `*.tmp-*`, `.tmp-*`), relative to `tmp`'s rootfs and cache dirs.
+func scratchLeftovers(_ paths: PodlabPaths) -> [String] {
+    let rootfs = ((try? FileManager.default.contentsOfDirectory(atPath: paths.rootfsDir)) ?? [])
+        .filter { $0.hasPrefix(".import-") || $0.contains(".tmp-") }
+    let cache = ((try? FileManager.default.contentsOfDirectory(atPath: paths.imageCacheDir)) ?? [])
+        .filter { $0.hasPrefix(".tmp-") }
+    return (rootfs.map { "rootfs/" + $0 } + cache.map { "images/" + $0 }).sorted()
+}
+
+/// Builds a `docker save` archive: `manifest.json` listing `layers` (name → tar bytes) in order,
+/// a config and RepoTags. `extra` adds entries of the outer archive after the layers.
+func dockerSaveArchive(_ path: String, tag: String = "demo:1", layers: [(name: String, bytes: [UInt8])],
+                       extra: (TestArchive) throws -> Void = { _ in }) throws {
+    let manifest = #"[{"Config":"cfg.json","RepoTags":["\#(tag)"],"Layers":[\#(layers.map { "\"\($0.name)\"" }.joined(separator: ","))]}]"#
+    let archive = try TestArchive(path)
+    try archive.file("cfg.json", "{}").file("manifest.json", manifest)
+    for layer in layers { try archive.data(layer.name, layer.bytes) }
+    try extra(archive)
+    try archive.finish()
+}
+
+/// A layer tarball built by `build`, returned as bytes.
+func layerBytes(_ tmp: TempDir, _ name: String, filter: TestArchive.Filter = .none, _ build: (TestArchive) throws -> Void) throws -> [UInt8] {
+    let path = tmp.path + "/" + name
+    let archive = try TestArchive(path, filter: filter)
+    try build(archive)
+    try archive.finish()
+    return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// The PodlabError an outcome of `withTimeout` failed with, if it failed with one.
+func podlabFailure<T>(_ outcome: Result<T, any Error>?) -> PodlabError? {
+    guard let outcome else { return nil }
+    switch outcome {
+    case .success: return nil
+    case .failure(let error): return error as? PodlabError
+    }
 }

@@ -19,6 +19,25 @@ extern "C" {
 /// dlerror() in `message` (NUL-terminated, at most `capacity` bytes).
 int pl_archive_load(char *message, size_t capacity);
 
+/// A streaming check of a gzip file's members: each one inflated (output discarded) with its
+/// CRC-32 and ISIZE trailer verified, which libarchive's gzip reader skips.
+typedef struct pl_gzip_check pl_gzip_check;
+
+/// Starts a check (loads libarchive and its zlib); NULL with a message on failure.
+pl_gzip_check *pl_gzip_check_new(char *message, size_t capacity);
+
+/// Feeds the next `size` bytes of the file. Returns 0 (more wanted), 1 (the gzip stream ended;
+/// later bytes are ignored, as libarchive ignores them) or -1 with a message (damaged member).
+int pl_gzip_check_update(pl_gzip_check *check, const void *bytes, size_t size, char *message, size_t capacity);
+
+/// At end of file: 0, or -1 with a message when the last member is incomplete.
+int pl_gzip_check_finish(pl_gzip_check *check, char *message, size_t capacity);
+
+/// Decompressed bytes so far, over all members.
+unsigned long long pl_gzip_check_produced(const pl_gzip_check *check);
+
+void pl_gzip_check_free(pl_gzip_check *check);
+
 #ifdef __cplusplus
 }
 #endif

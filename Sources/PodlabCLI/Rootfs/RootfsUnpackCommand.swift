@@ -16,27 +16,37 @@ struct RootfsUnpackCommand: ParsableCommand {
     @Option(help: "Unpack into this directory (created if missing) instead of the cache.")
     var dest: String?
 
+    @Option(name: .long, help: UnpackLimitOptions.bytesHelp)
+    var maxUnpackBytes: String?
+
+    @Option(name: .long, help: UnpackLimitOptions.entriesHelp)
+    var maxUnpackEntries: String?
+
     func run() throws {
+        let limits = try UnpackLimitOptions.limits(maxBytes: maxUnpackBytes, maxEntries: maxUnpackEntries)
+        ImportInterruption.installSignalHandlers()
+        do {
+            try unpack(limits: limits)
+        } catch {
+            ImportInterruption.exitIfInterrupted(reporting: error)
+            throw error
+        }
+    }
+
+    private func unpack(limits: ExtractionLimits) throws {
         let paths = PodlabPaths.fromEnvironment()
         let isFile = image.contains("/") || FileManager.default.fileExists(atPath: image)
-        let tarball: String
-        var digest: String?
-        if isFile {
-            tarball = image
-        } else {
-            let record = try ImageCatalog(paths: paths).resolve(image)
-            tarball = record.tarballPath
-            digest = record.digest
-        }
+        let record = isFile ? nil : try ImageCatalog(paths: paths).resolve(image)
         if let dest {
             if mkdir(dest, 0o755) != 0 && errno != EEXIST { throw PodlabError.syscall("mkdir(\(dest))", .init(rawValue: errno)) }
-            let report = try SafeExtractor().extract(archive: tarball, into: dest)
+            let allowed = limits.allowing(bytes: record?.unpackedBytes, entries: record?.fileCount)
+            let report = try SafeExtractor(options: ExtractionOptions(limits: allowed)).extract(archive: record?.tarballPath ?? image, into: dest)
             Self.printWarnings(report)
             print(dest)
             return
         }
-        let cache = ImageCache(paths: paths)
-        let (path, report) = try cache.rootfs(tarball: tarball, digest: try digest ?? ImageCache.digest(ofTarball: tarball))
+        let cache = ImageCache(paths: paths, limits: limits)
+        let (path, report) = try record.map { try cache.unpack($0) } ?? cache.rootfs(tarball: image, digest: try ImageCache.digest(ofTarball: image))
         if let report { Self.printWarnings(report) }
         print(path)
     }
