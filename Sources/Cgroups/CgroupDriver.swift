@@ -7,17 +7,17 @@ import PodlabCore
 /// Layout: everything lives under one parent, `podlab/`:
 /// v1 `/sys/fs/cgroup/<controller>/podlab/<pod>/<child>`, v2 `/sys/fs/cgroup/podlab/<pod>/<child>`.
 /// Processes live only in the children (pause, one per container attempt), never in the pod
-/// cgroup, as with kubelet + containerd (K8S-SEMANTICS #15).
+/// cgroup, as with kubelet + containerd (docs/FIDELITY.md #15).
 public protocol CgroupDriver: Sendable {
     /// The cgroup API this driver speaks.
     var version: CgroupVersion { get }
 
-    /// Creates (or reuses) the pod cgroup and writes the pod-level values (K8S-SEMANTICS #36).
+    /// Creates (or reuses) the pod cgroup and writes the pod-level values (docs/FIDELITY.md #36).
     /// If a write fails, the directories this call created are removed again.
     func createPod(_ pod: String, resources: PodCgroupResources) throws -> PodCgroup
 
     /// Creates (or reuses) a child of an existing pod cgroup, for pause or one container attempt,
-    /// and writes its values (K8S-SEMANTICS #32–#35, #21), including its device allowlist
+    /// and writes its values (docs/FIDELITY.md #32–#35, #21), including its device allowlist
     /// (``ContainerCgroupResources/deviceRules``: deny all devices but runc's defaults).
     func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup
 

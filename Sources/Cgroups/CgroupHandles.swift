@@ -10,7 +10,7 @@ public protocol CgroupNode: Sendable {
 }
 
 /// The pod-level cgroup (`podlab/<pod>`), the parent of pause's and every container's cgroup,
-/// like kubelet's `kubepods/<qos>/pod<uid>` (K8S-SEMANTICS #15).
+/// like kubelet's `kubepods/<qos>/pod<uid>` (docs/FIDELITY.md #15).
 public struct PodCgroup: CgroupNode, Hashable {
     public let pod: String
     public var relativePath: String { pod }

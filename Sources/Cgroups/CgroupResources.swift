@@ -30,7 +30,7 @@ public struct PodCgroupResources: Sendable, Equatable {
 /// Values for a container's (or pause's) cgroup, in cgroup units. `nil` leaves the default.
 public struct ContainerCgroupResources: Sendable, Equatable {
     /// Hard memory limit in bytes. Swap is pinned to the same limit (v1 `memory.memsw.limit_in_bytes`)
-    /// or to 0 (v2 `memory.swap.max`) when those files exist: kubelet's NoSwap (K8S-SEMANTICS #32).
+    /// or to 0 (v2 `memory.swap.max`) when those files exist: kubelet's NoSwap (docs/FIDELITY.md #32).
     public var memoryLimitBytes: Int64?
     /// v1 `cpu.shares`; on v2 converted to `cpu.weight`.
     public var cpuShares: UInt64?
@@ -41,7 +41,7 @@ public struct ContainerCgroupResources: Sendable, Equatable {
     /// Maximum number of tasks (`pids.max`).
     public var pidsLimit: Int64?
     /// v2 `memory.oom.group=1`: an OOM kill takes the whole container, as kubelet sets unless
-    /// `singleProcessOOMKill: true` (K8S-SEMANTICS #21). No effect on v1.
+    /// `singleProcessOOMKill: true` (docs/FIDELITY.md #21). No effect on v1.
     public var oomGroup: Bool
     /// v2 `memory.swap.max=0` (and v1 memsw = limit): kubelet's NoSwap behaviour.
     public var noSwap: Bool

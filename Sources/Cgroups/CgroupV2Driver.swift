@@ -98,7 +98,7 @@ public struct CgroupV2Driver: CgroupDriver {
             if resources.noSwap, fileSystem.exists(dir + "/memory.swap.max") {
                 try fileSystem.write(dir + "/memory.swap.max", "0")
             }
-            // Kill the whole container on OOM, not one process (kubelet, K8S-SEMANTICS #21).
+            // Kill the whole container on OOM, not one process (kubelet, docs/FIDELITY.md #21).
             if resources.oomGroup, fileSystem.exists(dir + "/memory.oom.group") {
                 try fileSystem.write(dir + "/memory.oom.group", "1")
             }

@@ -53,7 +53,7 @@ public struct PodResourceSpec: Sendable, Equatable {
     }
 }
 
-/// A pod's quality-of-service class (K8S-SEMANTICS #37).
+/// A pod's quality-of-service class (docs/FIDELITY.md #37).
 public enum QoSClass: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     case guaranteed = "Guaranteed"
     case burstable = "Burstable"
@@ -62,7 +62,7 @@ public enum QoSClass: String, Sendable, Equatable, CaseIterable, CustomStringCon
     public var description: String { rawValue }
 }
 
-/// Kubelet's resource arithmetic, reproduced exactly (K8S-SEMANTICS #32–#38). Pure functions,
+/// Kubelet's resource arithmetic, reproduced exactly (docs/FIDELITY.md #32–#38). Pure functions,
 /// no I/O: the drivers only write what these return.
 public enum KubernetesResources {
     /// `MinShares` (kubernetes `pkg/kubelet/cm/helpers_linux.go`).
@@ -117,7 +117,7 @@ public enum KubernetesResources {
     }
 
     /// The old linear conversion `1 + ((shares−2)·9999)/262142` (runc < 1.3.2, crun < 1.23):
-    /// 1024 → 39, 102 → 4. Kept so checks can accept either runtime generation (K8S-SEMANTICS #34).
+    /// 1024 → 39, 102 → 4. Kept so checks can accept either runtime generation (docs/FIDELITY.md #34).
     public static func cpuWeightLinear(fromShares shares: UInt64) -> UInt64 {
         if shares == 0 { return 0 }
         let clamped = min(max(shares, 2), 262_144)
@@ -131,7 +131,7 @@ public enum KubernetesResources {
     /// - shares from the cpu request, or from the limit when only a limit is set, else 2;
     /// - memory limit as is (none → unlimited); NoSwap pins swap (`ConfigureNoSwap`);
     /// - quota from the cpu limit with period 100000 (none → no quota);
-    /// - `memory.oom.group=1` on v2 unless `singleProcessOOMKill` (K8S-SEMANTICS #21).
+    /// - `memory.oom.group=1` on v2 unless `singleProcessOOMKill` (docs/FIDELITY.md #21).
     public static func containerCgroupResources(
         for container: ContainerResourceSpec, singleProcessOOMKill: Bool = false
     ) -> ContainerCgroupResources {
@@ -234,7 +234,7 @@ public enum KubernetesResources {
         return .burstable
     }
 
-    /// The pod-level cgroup values (`ResourceConfigForPod`, helpers_linux.go; K8S-SEMANTICS #36):
+    /// The pod-level cgroup values (`ResourceConfigForPod`, helpers_linux.go; docs/FIDELITY.md #36):
     /// - Guaranteed: shares from summed requests, quota from summed limits, memory = summed limits;
     /// - Burstable: shares always; quota only if every app container has a cpu limit; memory only
     ///   if every app container has a memory limit;
@@ -278,7 +278,7 @@ public enum KubernetesResources {
     /// `KubeletOOMScoreAdj` / `KubeProxyOOMScoreAdj` (policy.go), for comparison tables.
     public static let kubeletOOMScoreAdj = -999
 
-    /// A container's `oom_score_adj` (`GetContainerOOMScoreAdjust`, policy.go; K8S-SEMANTICS #38):
+    /// A container's `oom_score_adj` (`GetContainerOOMScoreAdjust`, policy.go; docs/FIDELITY.md #38):
     /// Guaranteed (or node-critical) −997, BestEffort 1000, Burstable
     /// `1000 − 1000·memRequest/memCapacity` in integer arithmetic, a sidecar capped at the value of
     /// the app container with the smallest memory request, then clamped to 3…999

@@ -1,7 +1,7 @@
 // podlab's pause: the process that holds a pod sandbox's namespaces.
 //
 // It reproduces the observable behaviour of Kubernetes' build/pause/linux/pause.c (see
-// K8S-SEMANTICS.md #1-#6) with its own code:
+// docs/FIDELITY.md #1-#6) with its own code:
 //   - any argument equal to "-v" (case-insensitive) prints "pause.c <VERSION>" and exits 0;
 //   - a warning on stderr when it is not PID 1 (not an error: it keeps running);
 //   - SIGINT and SIGTERM: "Shutting down, got signal: <description>" on stderr, exit 0;
@@ -9,7 +9,7 @@
 //     never linger as zombies;
 //   - every other signal keeps its default disposition; the process sleeps in pause().
 // As PID 1 the kernel only delivers signals it has a handler for, so SIGKILL from inside the pod
-// is ignored while SIGTERM stops it (K8S-SEMANTICS #4).
+// is ignored while SIGTERM stops it (docs/FIDELITY.md #4).
 //
 // One deliberate difference: upstream calls psignal() and exit() inside the handler, neither of
 // which is async-signal-safe. Here the handler writes the same bytes with write(2) and _exit()s.

@@ -5,7 +5,7 @@ import Testing
 private let mi: Int64 = 1024 * 1024
 private let gi: Int64 = 1024 * mi
 
-/// Kubelet's numbers from K8S-SEMANTICS #32–#38.
+/// Kubelet's numbers from docs/FIDELITY.md #32–#38.
 @Suite struct KubernetesResourcesTests {
     // MARK: #34 shares, #35 quota
 

@@ -21,7 +21,7 @@ struct SpawnContainerTests {
         let podIP = "10.250.7.9"
         var image: String { dir + "/image" }
 
-        /// Per attempt: fresh upper/work/merged dirs, as a restart gets (K8S-SEMANTICS #18).
+        /// Per attempt: fresh upper/work/merged dirs, as a restart gets (docs/FIDELITY.md #18).
         func filesystem(attempt: Int) throws -> ContainerFilesystem {
             let base = dir + "/ctr/\(attempt)"
             for sub in ["upper", "work", "rootfs"] {

@@ -48,7 +48,7 @@ struct SpawnPauseTests {
         #expect(SpawnFixtures.read("/proc/\(sandbox.pid)/comm") == "pause\n")
         let status = SpawnFixtures.read("/proc/\(sandbox.pid)/status")
         #expect(status.contains("NSpid:\t\(sandbox.pid)\t1\n"), "pause must be PID 1 of its own PID namespace")
-        // SigCgt 0x14002: handlers for exactly INT, TERM and CHLD (K8S-SEMANTICS #3). spawn returns
+        // SigCgt 0x14002: handlers for exactly INT, TERM and CHLD (docs/FIDELITY.md #3). spawn returns
         // at execve, before pause's main() ran, so give it a moment to install them.
         let handlers = SpawnFixtures.eventually { SpawnFixtures.caughtSignals(of: sandbox.pid) == 0x14002 }
         #expect(handlers, "SigCgt is \(String(SpawnFixtures.caughtSignals(of: sandbox.pid), radix: 16))")

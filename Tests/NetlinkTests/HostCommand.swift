@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Runs a host tool (iproute2, busybox) to *check* what podlab did. podlab itself never execs
 /// these; tests use them as an independent witness.
@@ -18,6 +19,14 @@ struct HostCommand {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // The child inherits this thread's signal mask (Foundation's posix_spawn does not reset
+        // it) and test threads block most signals: busybox ping's -W timeout (SIGALRM) then
+        // never fires and a lost reply hangs the suite. Spawn with nothing blocked.
+        var none = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()

@@ -5,11 +5,20 @@ import PodNetwork
 import PodlabCore
 import Testing
 
-/// Real namespaces, veths and a bridge (root only). Uses its own bridge and subnets
-/// (pltestnet0 10.213.0.0/24, pltestnet1 10.213.1.0/24) and temp data dirs, and only sends
-/// traffic to the pod addresses it created.
+/// Real namespaces, veths and a bridge (root only). Uses bridges and /24 subnets of its own
+/// per test run (`plt<tag>n0/n1`, a random pair in 10.213.0.0/16), so two test runs on one
+/// machine never share a bridge or a route, temp data dirs, and only sends traffic to the pod
+/// addresses it created.
 @Suite(.serialized, .enabled(if: getuid() == 0))
 struct PodNetworkIntegrationTests {
+    /// This run's bridges and subnets (the first three octets).
+    static let tag = String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+    static let bridge0 = "plt\(tag)n0"
+    static let bridge1 = "plt\(tag)n1"
+    static let octet = Int.random(in: 0...127) * 2
+    static let net0 = "10.213.\(octet)"
+    static let net1 = "10.213.\(octet + 1)"
+
     static func makeNetwork(_ dir: TemporaryDirectory, bridge: String, subnet: String, netnsDir: String = "/run/netns") throws -> PodNetwork {
         let config = try PodNetworkConfig(bridgeName: bridge, subnet: subnet, netnsDir: netnsDir)
         let paths = PodlabPaths(stateDir: dir.path + "/run", dataDir: dir.path + "/data", rootfsDir: dir.path, labsDir: dir.path, reportsDir: dir.path)
@@ -32,7 +41,7 @@ struct PodNetworkIntegrationTests {
 
     @Test func twoPodsOnABridgeReachEachOtherAndLeaveNothingBehind() throws {
         let dir = try TemporaryDirectory("net")
-        let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
+        let network = try Self.makeNetwork(dir, bridge: Self.bridge0, subnet: "\(Self.net0).0/24")
         var attachments: [PodNetworkAttachment] = []
         defer {
             for attachment in attachments { try? network.tearDown(attachment) }
@@ -51,8 +60,8 @@ struct PodNetworkIntegrationTests {
         let nameA = "podlab-" + network.paths.hostName(forPod: "pltest-a")
         let nameB = "podlab-" + network.paths.hostName(forPod: "pltest-b")
         #expect(a.netnsPath == "/run/netns/\(nameA)")
-        #expect(a.ip == "10.213.0.2" && b.ip == "10.213.0.3")
-        #expect(a.gateway == "10.213.0.1" && a.prefixLength == 24 && a.podInterface == "eth0" && a.bridge == "pltestnet0")
+        #expect(a.ip == "\(Self.net0).2" && b.ip == "\(Self.net0).3")
+        #expect(a.gateway == "\(Self.net0).1" && a.prefixLength == 24 && a.podInterface == "eth0" && a.bridge == Self.bridge0)
 
         // `ip netns` sees the pin, and a process placed there is in exactly that namespace.
         let list = try HostCommand.ip("netns", "list").stdout
@@ -77,7 +86,7 @@ struct PodNetworkIntegrationTests {
         #expect(loFlags.contains("UP"), "lo flags: \(loFlags)")
         let routes = try HostCommand.ipJSON("-n", nameA, "route", "show", "default")
         #expect(routes.count == 1)
-        #expect(routes.first?["gateway"] as? String == "10.213.0.1")
+        #expect(routes.first?["gateway"] as? String == "\(Self.net0).1")
         #expect(routes.first?["dev"] as? String == "eth0")
 
         // containerd's sysctls in the pod netns (and not on the host).
@@ -87,9 +96,9 @@ struct PodNetworkIntegrationTests {
 
         // The host end is a veth enslaved to the bridge; the host route is only the bridge's subnet.
         let hostVeth = try HostCommand.ipJSON("link", "show", "dev", a.hostVeth).first
-        #expect(hostVeth?["master"] as? String == "pltestnet0")
-        let bridgeRoutes = try HostCommand.ipJSON("route", "show", "dev", "pltestnet0")
-        #expect(bridgeRoutes.map { $0["dst"] as? String } == ["10.213.0.0/24"])
+        #expect(hostVeth?["master"] as? String == Self.bridge0)
+        let bridgeRoutes = try HostCommand.ipJSON("route", "show", "dev", Self.bridge0)
+        #expect(bridgeRoutes.map { $0["dst"] as? String } == ["\(Self.net0).0/24"])
 
         // Reachability: host -> pod, pod -> pod.
         let hostPing = try HostCommand.run("/bin/busybox", ["ping", "-c1", "-W2", a.ip])
@@ -122,7 +131,7 @@ struct PodNetworkIntegrationTests {
     /// measured by the benchmark script, not asserted here).
     @Test func repeatedSetUpAndTearDownReleaseEverything() throws {
         let dir = try TemporaryDirectory("net")
-        let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
+        let network = try Self.makeNetwork(dir, bridge: Self.bridge0, subnet: "\(Self.net0).0/24")
         var live: PodNetworkAttachment?
         defer {
             if let live { try? network.tearDown(live) }
@@ -149,7 +158,7 @@ struct PodNetworkIntegrationTests {
 
     @Test func failedSetUpLeavesNothingBehind() throws {
         let dir = try TemporaryDirectory("net")
-        let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
+        let network = try Self.makeNetwork(dir, bridge: Self.bridge0, subnet: "\(Self.net0).0/24")
         defer {
             _ = try? HostCommand.ip("link", "del", network.hostVethName(for: "pltest-fail"))
             _ = try? network.removeBridge()
@@ -168,7 +177,7 @@ struct PodNetworkIntegrationTests {
 
     @Test func existingPinAndBadNamesAreRefused() throws {
         let dir = try TemporaryDirectory("net")
-        let network = try Self.makeNetwork(dir, bridge: "pltestnet0", subnet: "10.213.0.0/24")
+        let network = try Self.makeNetwork(dir, bridge: Self.bridge0, subnet: "\(Self.net0).0/24")
         var live: PodNetworkAttachment?
         defer {
             if let live { try? network.tearDown(live) }
@@ -186,7 +195,7 @@ struct PodNetworkIntegrationTests {
         let dir = try TemporaryDirectory("net")
         // A private pin directory, so clean cannot touch anyone else's /run/netns/podlab-* pins.
         let netnsDir = dir.path + "/netns"
-        let network = try Self.makeNetwork(dir, bridge: "pltestnet1", subnet: "10.213.1.0/24", netnsDir: netnsDir)
+        let network = try Self.makeNetwork(dir, bridge: Self.bridge1, subnet: "\(Self.net1).0/24", netnsDir: netnsDir)
         defer {
             _ = try? network.cleanAll()
             _ = try? network.removeBridge()
@@ -200,7 +209,7 @@ struct PodNetworkIntegrationTests {
         _ = try network.ipam.allocate(for: leakedOwner)
         let removed = try network.cleanAll()
         #expect(removed.contains("netns \(a.netnsPath)") && removed.contains("netns \(b.netnsPath)"))
-        #expect(removed.contains("lease \(a.ip) \(network.paths.hostName(forPod: "pltest-clean-a"))") && removed.contains("lease 10.213.1.4 \(leakedOwner)"))
+        #expect(removed.contains("lease \(a.ip) \(network.paths.hostName(forPod: "pltest-clean-a"))") && removed.contains("lease \(Self.net1).4 \(leakedOwner)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: netnsDir).isEmpty)
         #expect(try network.ipam.leases().isEmpty)
         #expect(Self.eventually { !Self.linkExists(a.hostVeth) && !Self.linkExists(b.hostVeth) })

@@ -1,7 +1,7 @@
 import Foundation
 import PodlabCore
 
-/// `restartPolicy` (K8S-SEMANTICS #17): Always is Kubernetes' default.
+/// `restartPolicy` (docs/FIDELITY.md #17): Always is Kubernetes' default.
 public enum RestartPolicy: String, Codable, Sendable, CaseIterable {
     case always = "Always"
     case onFailure = "OnFailure"
@@ -39,7 +39,7 @@ public struct VolumeMount: Codable, Sendable, Equatable {
     public var subPath: String?
 }
 
-/// The volume kinds podlab models (K8S-SEMANTICS #28–#31).
+/// The volume kinds podlab models (docs/FIDELITY.md #28–#31).
 public enum VolumeSource: Codable, Sendable, Equatable {
     /// `emptyDir`: `medium: Memory` is a tmpfs; `sizeLimit` in bytes.
     case emptyDir(memory: Bool, sizeLimit: Int64?)
@@ -72,7 +72,7 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var resources: ResourceRequirements
     public var volumeMounts: [VolumeMount]
     public var ports: [Int]
-    /// Only on init containers: `Always` makes it a native sidecar (K8S-SEMANTICS #40).
+    /// Only on init containers: `Always` makes it a native sidecar (docs/FIDELITY.md #40).
     public var restartPolicy: RestartPolicy?
 }
 
@@ -96,7 +96,7 @@ public struct PodSpec: Codable, Sendable, Equatable {
     /// The owning Deployment's name, if the pod came from one.
     public var ownerDeployment: String?
 
-    /// The pod's hostname (K8S-SEMANTICS #10): `spec.hostname` or the pod name, cut to 63
+    /// The pod's hostname (docs/FIDELITY.md #10): `spec.hostname` or the pod name, cut to 63
     /// characters with trailing `-`/`.` trimmed (kubelet `GeneratePodHostNameAndDomain`).
     public var effectiveHostname: String { PodFiles.podHostname(podName: name, specHostname: hostname) }
 }

@@ -27,7 +27,7 @@ public struct ContainerFilesystem: Hashable, Sendable {
     /// written to.
     public var imageDir: String
     /// Per attempt: overlay's upperdir (the container's writes), workdir, and the merged dir that
-    /// becomes the root. A restart gets new ones: a fresh writable rootfs (K8S-SEMANTICS #18).
+    /// becomes the root. A restart gets new ones: a fresh writable rootfs (docs/FIDELITY.md #18).
     public var upperDir: String
     public var workDir: String
     public var rootfs: String

@@ -51,7 +51,7 @@ public struct ContainerMountPlan: Hashable, Sendable {
                 data: "newinstance,ptmxmode=0666,mode=0620,gid=5", flags: [.noSuid, .noExec]),
             // /dev/ptmx must be the new devpts instance's, not the host's.
             MountEntry.bind(try inside("/dev/pts/ptmx"), at: try inside("/dev/ptmx"), create: .file),
-            // The pod's shm: the same tmpfs in every container of the pod (K8S-SEMANTICS #13).
+            // The pod's shm: the same tmpfs in every container of the pod (docs/FIDELITY.md #13).
             MountEntry.bind(fs.podShmDir, at: try inside("/dev/shm")),
             MountEntry(
                 source: "mqueue", target: try inside("/dev/mqueue"), fstype: "mqueue", flags: [.noSuid, .noExec, .noDev]),

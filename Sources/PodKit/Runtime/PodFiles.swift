@@ -62,7 +62,7 @@ public enum PodFiles {
     }
 
     /// The standalone fallback for `/etc/resolv.conf`: kubelet without a cluster DNS falls back to
-    /// dnsPolicy Default, i.e. the node's own file (K8S-SEMANTICS #12). A host without one gives
+    /// dnsPolicy Default, i.e. the node's own file (docs/FIDELITY.md #12). A host without one gives
     /// an empty file, as kubelet's `--resolv-conf=""` does.
     public static func resolvConf(hostPath: String = "/etc/resolv.conf") throws -> String {
         guard FileManager.default.fileExists(atPath: hostPath) else { return "" }

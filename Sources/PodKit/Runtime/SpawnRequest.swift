@@ -21,7 +21,7 @@ public struct SpawnRequest: Sendable {
         public static let network = Namespaces(rawValue: 0x4000_0000)  // CLONE_NEWNET
 
         /// What containerd gives a pod sandbox when the network namespace is made beforehand
-        /// (K8S-SEMANTICS #8): pid, ipc, uts, mount.
+        /// (docs/FIDELITY.md #8): pid, ipc, uts, mount.
         public static let sandbox: Namespaces = [.pid, .ipc, .uts, .mount]
         /// What an app container creates for itself by default (#9): mount and pid.
         public static let container: Namespaces = [.mount, .pid]

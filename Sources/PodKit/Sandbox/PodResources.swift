@@ -17,6 +17,6 @@ extension PodSpec {
             initContainers: initContainers.map { $0.resourceSpec(isSidecar: $0.restartPolicy == .always) })
     }
 
-    /// The pod's QoS class (K8S-SEMANTICS #37).
+    /// The pod's QoS class (docs/FIDELITY.md #37).
     public var qosClass: QoSClass { KubernetesResources.qosClass(of: resourceSpec) }
 }

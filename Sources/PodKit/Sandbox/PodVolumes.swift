@@ -4,7 +4,7 @@ import PodlabCore
 
 /// The pod's volumes on the host: `<pod dir>/volumes/<name>`, created once per pod (they
 /// survive container restarts and sandbox recreation) and removed on delete.
-/// K8S-SEMANTICS #28–#31.
+/// docs/FIDELITY.md #28–#31.
 public struct PodVolumes {
     public let podDirectory: String
 

@@ -19,7 +19,7 @@ public enum ContainerState: String, Codable, Sendable {
     }
 }
 
-/// Pod phase (K8S-SEMANTICS #23).
+/// Pod phase (docs/FIDELITY.md #23).
 public enum PodPhase: String, Codable, Sendable {
     case pending = "Pending"
     case running = "Running"
@@ -27,7 +27,7 @@ public enum PodPhase: String, Codable, Sendable {
     case failed = "Failed"
 }
 
-/// How a container attempt ended (K8S-SEMANTICS #20): `exitCode` is 128+signal for signal deaths.
+/// How a container attempt ended (docs/FIDELITY.md #20): `exitCode` is 128+signal for signal deaths.
 public struct TerminatedState: Codable, Sendable, Equatable {
     public var containerID: String
     public var exitCode: Int32

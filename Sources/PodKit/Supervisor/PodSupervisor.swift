@@ -276,7 +276,7 @@ public final class PodSupervisor {
         if changed { save() }
     }
 
-    // MARK: sandbox death (K8S-SEMANTICS #22)
+    // MARK: sandbox death (docs/FIDELITY.md #22)
 
     func sandboxDied(now: Date) {
         record.sandbox.ready = false
@@ -325,7 +325,7 @@ public final class PodSupervisor {
     }
 
     /// Stops every running container as kubelet's `killPodWithSyncResult` does with sidecars
-    /// (K8S-SEMANTICS #40, KEP-753 "termination ordering"): SIGTERM to the regular containers,
+    /// (docs/FIDELITY.md #40, KEP-753 "termination ordering"): SIGTERM to the regular containers,
     /// wait for them (SIGKILL at the grace deadline), then each sidecar in reverse spec order,
     /// within what is left of the same grace period. Records each termination (143 / 137).
     func stopContainers(now: Date, grace: TimeInterval) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Kubelet's restart rules and CrashLoopBackOff timing.
 ///
-/// Sources: `pkg/kubelet/container/helpers.go: ShouldContainerBeRestarted` (K8S-SEMANTICS #17),
+/// Sources: `pkg/kubelet/container/helpers.go: ShouldContainerBeRestarted` (docs/FIDELITY.md #17),
 /// `pkg/kubelet/kuberuntime/kuberuntime_manager.go: doBackOff` and `pkg/util/flowcontrol/backoff.go`
 /// (#19): first restart immediate, then 10 s doubling to 300 s, reset after 10 minutes.
 public struct CrashLoopBackOff: Sendable, Equatable {
@@ -76,7 +76,7 @@ public func exitCode(fromWaitStatus status: Int32) -> (code: Int32, signal: Int3
     return (exit.exitCode, nil)
 }
 
-/// Pod phase from container states (K8S-SEMANTICS #23, `pkg/kubelet/kubelet_pods.go: getPhase`).
+/// Pod phase from container states (docs/FIDELITY.md #23, `pkg/kubelet/kubelet_pods.go: getPhase`).
 public func podPhase(containers: [ContainerStatus], policy: RestartPolicy, sandboxReady: Bool, started: Bool) -> PodPhase {
     let apps = containers.filter { !$0.isInit }
     guard started, !apps.isEmpty else { return .pending }

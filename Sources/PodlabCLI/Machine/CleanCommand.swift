@@ -3,6 +3,7 @@ import ArgumentParser
 import LabKit
 import PodKit
 import PodlabCore
+import RootfsKit
 
 /// `podlab clean`: remove everything podlab left on this machine.
 ///
@@ -46,6 +47,12 @@ struct CleanCommand: ParsableCommand {
         }
         // Last, so that the machine-wide sweep no longer spares what was just removed.
         report += cleaner.cleanAll()
+        // Scratch of interrupted imports and unpacks (only podlab's own names, each under the
+        // lock its owner holds: a running import keeps its scratch).
+        let scratch = ScratchLeftovers.remove(paths: cleaner.paths)
+        report += scratch.removed.map { "removed scratch \($0)" }
+        report += scratch.busy.map { "kept scratch \($0) (an import or unpack is running)" }
+        report += scratch.failed.map { "failed: scratch \($0)" }
         report.forEach { print($0) }
         if report.isEmpty { print("nothing to clean") }
         if report.contains(where: { $0.hasPrefix("failed:") }) { throw ExitCode(1) }

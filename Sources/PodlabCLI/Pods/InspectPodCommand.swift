@@ -66,5 +66,5 @@ func printDocuments<T: Encodable>(_ documents: [T], template: String?) throws {
     if documents.count == 1, let only = documents.first { try printJSON(only) } else { try printJSON(documents) }
 }
 
-/// The pod's QoS class name (K8S-SEMANTICS #37).
+/// The pod's QoS class name (docs/FIDELITY.md #37).
 func qosClass(of spec: PodSpec) -> String { spec.qosClass.rawValue }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #39–#40: init containers and native sidecars.
+    /// Issue 4, docs/FIDELITY.md #39–#40: init containers and native sidecars.
     @Suite("init containers and native sidecars")
     struct InitContainerTests {
         @Test("init containers run in order, a failing one is retried with back-off while the app waits; a native sidecar starts before the app and keeps running")

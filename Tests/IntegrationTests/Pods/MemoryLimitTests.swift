@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 extension PodTests {
-    /// Issue 3 / K8S-SEMANTICS #21, #32: a memory limit is the container cgroup's limit, and
+    /// Issue 3 / docs/FIDELITY.md #21, #32: a memory limit is the container cgroup's limit, and
     /// exceeding it is an OOM kill reported as 137 OOMKilled.
     @Suite("resources: memory limit and OOM kill")
     struct MemoryLimitTests {

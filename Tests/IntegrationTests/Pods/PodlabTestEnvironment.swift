@@ -14,8 +14,11 @@ import Glibc
 /// test namespace so the final check finds exactly this run's leftovers.
 final class PodlabTestEnvironment: @unchecked Sendable {
     static let shared = PodlabTestEnvironment()
-    static let bridge = "plit0"
-    static let subnet = "10.214.0.0/16"
+    /// This run's bridge and subnet: a /20 of 10.214.0.0/16 picked per run, so two test runs
+    /// on one machine (two CI jobs) never share a bridge, a route or an address.
+    static let block = Int.random(in: 0...15) * 16
+    static let bridge = "plit\(String(format: "%03x", block * 16 + Int.random(in: 0...15)))"
+    static let subnet = "10.214.\(block).0/20"
 
     let root: String
     let dataDir: String

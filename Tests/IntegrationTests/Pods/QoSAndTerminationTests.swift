@@ -25,7 +25,7 @@ func memTotalBytes() -> Int64? {
 }
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #37–#38: QoS class and oom_score_adj.
+    /// Issue 4, docs/FIDELITY.md #37–#38: QoS class and oom_score_adj.
     @Suite("QoS: class and oom_score_adj")
     struct QoSTests {
         static func pod(_ name: String, resources: String) -> String {
@@ -73,7 +73,7 @@ extension PodTests {
         }
     }
 
-    /// Issue 4, K8S-SEMANTICS #20, #22: graceful termination on delete.
+    /// Issue 4, docs/FIDELITY.md #20, #22: graceful termination on delete.
     @Suite("termination: grace period on delete")
     struct TerminationTests {
         @Test("delete --grace-period 1: a TERM-trapping container exits 143; one ignoring TERM is SIGKILLed (137) after about the grace period")

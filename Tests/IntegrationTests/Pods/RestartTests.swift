@@ -7,7 +7,7 @@ func namespaceLink(_ type: String, of pid: Int32) -> String? {
 }
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #17–#20, #23: restarts are new containers in the same sandbox,
+    /// Issue 4, docs/FIDELITY.md #17–#20, #23: restarts are new containers in the same sandbox,
     /// with kubelet's CrashLoopBackOff timing (scaled by `podlab.dev/backoff-scale`).
     @Suite("restarts: policy, back-off, lastState")
     struct RestartTests {

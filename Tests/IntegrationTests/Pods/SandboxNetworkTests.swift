@@ -17,6 +17,12 @@ func host(_ path: String, _ arguments: [String]) throws -> (status: Int32, outpu
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
+    // Spawn with no signal blocked (test threads block most; busybox ping's -W needs SIGALRM).
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -56,7 +62,8 @@ extension PodTests {
             let ip = try #require(try cli.inspectPod(pod)["status"]["network"]["ip"].string)
             let addr = try cli.exec(pod, "alpine", "ip", "addr", "show", "eth0")
             #expect(addr.status == 0)
-            #expect(addr.stdout.contains("inet \(ip)/16"), "eth0 carries the pod IP: \(addr.stdout)")
+            let prefix = PodlabTestEnvironment.subnet.split(separator: "/").last.map(String.init) ?? ""
+            #expect(addr.stdout.contains("inet \(ip)/\(prefix)"), "eth0 carries the pod IP and the subnet's prefix: \(addr.stdout)")
             let ping = try host("/bin/busybox", ["ping", "-c1", "-W1", ip])
             #expect(ping.status == 0, "the host reaches the pod over the bridge: \(ping.output)")
         }

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #22: pause dying recreates the sandbox (SandboxChanged).
+    /// Issue 4, docs/FIDELITY.md #22: pause dying recreates the sandbox (SandboxChanged).
     @Suite("sandbox death: pause killed")
     struct SandboxRecreationTests {
         static func pod(policy: String) -> String {

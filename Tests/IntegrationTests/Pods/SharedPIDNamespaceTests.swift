@@ -18,7 +18,7 @@ struct PSRow {
 }
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #24–#27: `shareProcessNamespace: true`.
+    /// Issue 4, docs/FIDELITY.md #24–#27: `shareProcessNamespace: true`.
     @Suite("shareProcessNamespace: pause is PID 1")
     struct SharedPIDNamespaceTests {
         static let pod = """

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 extension PodTests {
-    /// Issue 4, K8S-SEMANTICS #28–#31: emptyDir, medium Memory, configMap, per-mount readOnly.
+    /// Issue 4, docs/FIDELITY.md #28–#31: emptyDir, medium Memory, configMap, per-mount readOnly.
     @Suite("volumes: emptyDir, configMap, readOnly")
     struct VolumeTests {
         @Test("emptyDir is 0777 and shared at different paths; Memory is tmpfs; configMap is read-only with ..data, 0644, defaultMode and items; readOnly is per container")
