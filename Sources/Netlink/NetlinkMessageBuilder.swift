@@ -77,6 +77,21 @@ public struct NetlinkMessageBuilder {
         appendAttribute(type: type, payload: payload)
     }
 
+    /// A 32-bit attribute in network byte order (`NLA_BE32`, as nf_tables expects every integer).
+    public mutating func appendAttribute(type: UInt16, bigEndian value: UInt32) {
+        var payload: [UInt8] = []
+        withUnsafeBytes(of: value.bigEndian) { payload.append(contentsOf: $0) }
+        appendAttribute(type: type, payload: payload)
+    }
+
+    /// `struct nfgenmsg` (4 bytes), the family header of every nfnetlink message:
+    /// family, version `NFNETLINK_V0` and `res_id` in network byte order.
+    public mutating func appendNfGenMsg(family: UInt8, resourceID: UInt16 = 0) {
+        append(family)
+        append(UInt8(0))
+        append(resourceID.bigEndian)
+    }
+
     /// A nested attribute: `body` appends the inner content, whose length is patched afterwards.
     public mutating func appendNested(type: UInt16, _ body: (inout NetlinkMessageBuilder) -> Void) {
         let start = bytes.count

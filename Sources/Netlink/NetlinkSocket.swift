@@ -11,7 +11,9 @@ public protocol NetlinkSocket: AnyObject {
     func receive() throws -> [UInt8]
 }
 
-/// An `AF_NETLINK`/`NETLINK_ROUTE` socket. It owns its fd and closes it on `close()` or deinit.
+/// An `AF_NETLINK` socket, `NETLINK_ROUTE` unless another protocol is asked for (nftables uses
+/// `NETLINK_NETFILTER` through the same send/receive). It owns its fd and closes it on `close()`
+/// or deinit.
 ///
 /// A socket operates in the network namespace it was created in, so a socket opened inside a
 /// pod's netns (`pl_socket_in_netns`) configures that namespace from any thread.
@@ -19,13 +21,17 @@ public final class RouteNetlinkSocket: NetlinkSocket {
     private var fd: Int32
     /// `<linux/netlink.h>` NETLINK_ROUTE, not imported by Swift's Glibc module.
     public static let NETLINK_ROUTE: Int32 = 0
+    /// `<linux/netlink.h>` NETLINK_NETFILTER (nfnetlink: nf_tables, conntrack).
+    public static let NETLINK_NETFILTER: Int32 = 12
     /// Large enough for a link dump datagram (the kernel sends at most ~32 KiB per datagram).
     private static let receiveBufferSize = 64 * 1024
 
-    /// Opens a new route netlink socket in the calling thread's network namespace.
-    public convenience init() throws {
-        let fd = try checkedSyscall("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)") {
-            socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), RouteNetlinkSocket.NETLINK_ROUTE)
+    /// Opens a new netlink socket (`NETLINK_ROUTE` by default) in the calling thread's network
+    /// namespace.
+    public convenience init(protocol netlinkProtocol: Int32 = RouteNetlinkSocket.NETLINK_ROUTE) throws {
+        let name = netlinkProtocol == Self.NETLINK_NETFILTER ? "NETLINK_NETFILTER" : netlinkProtocol == Self.NETLINK_ROUTE ? "NETLINK_ROUTE" : "\(netlinkProtocol)"
+        let fd = try checkedSyscall("socket(AF_NETLINK, SOCK_RAW, \(name))") {
+            socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
         }
         try self.init(adopting: fd)
     }

@@ -43,26 +43,39 @@ extension PodNetwork {
         return removed
     }
 
-    /// Deletes this network's bridge if it exists and no link is enslaved to it (no pod of any
-    /// podlab instance uses it); returns whether it did.
+    /// Deletes this network's bridge (and its forward filter) if no link is enslaved to it (no
+    /// pod of any podlab instance uses it); returns whether it deleted the bridge.
     @discardableResult
     public func removeBridgeIfUnused() throws -> Bool {
         let host = NetlinkSession(socket: try RouteNetlinkSocket())
-        guard let bridge = try host.link(name: config.bridgeName), bridge.kind == "bridge" else { return false }
+        guard let bridge = try host.link(name: config.bridgeName) else {
+            // The bridge is gone already; its forward filter table may not be.
+            try removeForwardFilter()
+            return false
+        }
+        guard bridge.kind == "bridge" else { return false }
         if try host.links().contains(where: { $0.masterIndex == bridge.index }) { return false }
         return try removeBridge()
     }
 
-    /// Deletes this network's bridge if it exists; returns whether it did.
-    /// The kernel drops the bridge's connected route with it.
+    /// Deletes this network's bridge if it exists, and its forward filter table
+    /// (`inet podlab-<bridge>`) even if the bridge is already gone; returns whether the bridge
+    /// existed. The kernel drops the bridge's connected route with it. Both are attempted; the
+    /// first error is thrown.
     @discardableResult
     public func removeBridge() throws -> Bool {
-        let host = NetlinkSession(socket: try RouteNetlinkSocket())
+        var existed = false
+        var firstError: (any Error)?
         do {
+            let host = NetlinkSession(socket: try RouteNetlinkSocket())
             try host.deleteLink(name: config.bridgeName)
-            return true
+            existed = true
         } catch let error as PodlabError where error.isErrno(ENODEV) {
-            return false
+        } catch {
+            firstError = error
         }
+        do { try removeForwardFilter() } catch { firstError = firstError ?? error }
+        if let firstError { throw firstError }
+        return existed
     }
 }

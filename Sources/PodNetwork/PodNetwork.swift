@@ -7,8 +7,10 @@ import SystemPackage
 /// rtnetlink: a pinned network namespace, a veth pair whose host end is enslaved to a host bridge,
 /// an IPAM address on the pod's eth0, loopback up and a default route via the bridge.
 ///
-/// Nothing is routed off the machine: podlab never touches ip_forward, iptables or NAT, and the
-/// only host route is the bridge's own connected subnet, which the kernel adds with its address.
+/// Nothing is routed off the bridge: podlab never touches ip_forward or NAT, the only host route
+/// is the bridge's own connected subnet (which the kernel adds with its address), and an
+/// nftables table of podlab's own (`inet podlab-<bridge>`, see `installForwardFilter`) drops
+/// whatever the host would forward from or to the bridge when ip_forward is on.
 public struct PodNetwork: Sendable {
     public let config: PodNetworkConfig
     public let paths: PodlabPaths
@@ -127,7 +129,8 @@ public struct PodNetwork: Sendable {
 
     // MARK: Steps
 
-    /// Makes sure the bridge exists, carries the gateway address and is up; returns its index.
+    /// Makes sure the bridge exists, carries the gateway address, is up and has its forward
+    /// filter (installed with a new bridge, restored if missing); returns its index.
     /// `setUp` does this itself; call it to prepare the host ahead of time (e.g. `podlab doctor`).
     @discardableResult
     public func ensureBridge() throws -> Int32 {
@@ -138,8 +141,12 @@ public struct PodNetwork: Sendable {
     func ensureBridge(_ host: NetlinkSession) throws -> Int32 {
         let name = config.bridgeName
         var link = try host.link(name: name)
+        var created = false
         if link == nil {
-            do { try host.addBridge(name: name) } catch let error as PodlabError where error.isErrno(EEXIST) {}
+            do {
+                try host.addBridge(name: name)
+                created = true
+            } catch let error as PodlabError where error.isErrno(EEXIST) {}
             link = try host.link(name: name)
         }
         guard let bridge = link else {
@@ -151,6 +158,8 @@ public struct PodNetwork: Sendable {
         do {
             try host.addAddress(config.gateway, prefixLength: config.subnet.prefixLength, interfaceIndex: bridge.index, interfaceName: name)
         } catch let error as PodlabError where error.isErrno(EEXIST) {}
+        // Before any pod is attached: a pod must never be routable, not even briefly.
+        if created { try installForwardFilter() } else { try ensureForwardFilter() }
         if !bridge.isUp { try host.setLink(name: name, up: true) }
         return bridge.index
     }

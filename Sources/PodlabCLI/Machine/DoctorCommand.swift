@@ -47,6 +47,7 @@ struct DoctorCommand: ParsableCommand {
         }
         let bridge = FileManager.default.fileExists(atPath: "/sys/class/net/\(ProcessInfo.processInfo.environment["PODLAB_BRIDGE"] ?? "podlab0")")
         checks.append(Check(name: "bridge", ok: true, detail: bridge ? "bridge present" : "bridge not created yet (podlab creates it on the first pod)"))
+        checks.append(Self.isolationCheck(paths: paths))
         let pause = PodRuntimeFiles.pauseBinary()
         let pauseOK = FileManager.default.isExecutableFile(atPath: pause)
         checks.append(Check(name: "pause binary", ok: pauseOK, detail: pause, fix: "swift build --product pause (scripts/podlab does it)"))
