@@ -17,9 +17,10 @@ public enum MarkdownReport {
         out.line("")
         if let failure = lab.firstFailure {
             out.line("> **Failed** in step `\(failure.step.displayName)`, \(failure.operation.phase.rawValue) operation `\(failure.operation.verb)` at `\(failure.operation.location)`:")
-            for errorLine in (failure.operation.error ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-                out.line("> \(errorLine)")
-            }
+            out.line(">")
+            // The error holds command output (a check's actual value): verbatim, as a block
+            // nested in the quote, so Markdown in it cannot reshape the page.
+            out.fencedBlock("text", failure.operation.error ?? "", indent: "> ")
             out.line("")
         }
         renderStepTable(lab, into: &out)
@@ -112,9 +113,7 @@ public enum MarkdownReport {
             out.line("")
             out.line("<details><summary>Namespace diagram</summary>")
             out.line("")
-            out.line("```mermaid")
-            out.line(MermaidNamespaceDiagram.render(table))
-            out.line("```")
+            out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
             out.line("")
             out.line("</details>")
         }
@@ -151,9 +150,7 @@ public enum MarkdownReport {
             out.line("")
             out.line("Pod `\(pod)`, step `\(step)`:")
             out.line("")
-            out.line("```text")
-            out.line(ProcessTreeText.render(root))
-            out.line("```")
+            out.fencedBlock("text", ProcessTreeText.render(root))
         }
         out.line("")
     }
@@ -167,25 +164,21 @@ public enum MarkdownReport {
             for operation in step.operations {
                 let attempts = operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""
                 out.line("- \(icon(operation.failed)) **\(operation.phase.rawValue) \(operation.verb)** \(inline(operation.summary)) — \(DurationText.format(operation.duration))\(attempts) `\(operation.location)`")
+                // Everything below belongs to the list item, so it carries the item's indent.
                 if let error = operation.error {
                     out.line("")
-                    out.line("  ```text")
-                    for line in error.split(separator: "\n", omittingEmptySubsequences: false) { out.line("  \(fence(String(line)))") }
-                    out.line("  ```")
+                    out.fencedBlock("text", error, indent: listItemIndent)
                 }
                 for command in operation.commands {
+                    var console = "\(command.target == "host" ? "$" : "\(command.target) $") \(command.command)"
+                    for line in outputLines(command) { console += "\n" + line }
+                    if let exitCode = command.exitCode, exitCode != 0 { console += "\n[exit code \(exitCode)]" }
                     out.line("")
-                    out.line("  ```console")
-                    out.line("  \(command.target == "host" ? "$" : "\(command.target) $") \(fence(command.command))")
-                    for line in outputLines(command) { out.line("  \(fence(line))") }
-                    if let exitCode = command.exitCode, exitCode != 0 { out.line("  [exit code \(exitCode)]") }
-                    out.line("  ```")
+                    out.fencedBlock("console", console, indent: listItemIndent)
                 }
                 for case let .containers(pod, rows) in operation.observations {
                     out.line("")
-                    out.line("  ```text")
-                    out.line("  " + ContainerTableText.render(pod: pod, rows: rows).replacingOccurrences(of: "\n", with: "\n  "))
-                    out.line("  ```")
+                    out.fencedBlock("text", ContainerTableText.render(pod: pod, rows: rows), indent: listItemIndent)
                 }
             }
             out.line("")
@@ -228,8 +221,10 @@ public enum MarkdownReport {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// Output that itself contains a fence would close ours early.
-    private static func fence(_ line: String) -> String { line.replacingOccurrences(of: "```", with: "ˋˋˋ") }
+    /// The continuation indent of a `- ` list item: CommonMark (§5.2 list items) keeps a line in
+    /// the item only when it is indented at least to the item's content column, so every line of
+    /// a block nested in an item, fences included, starts with these two spaces.
+    static let listItemIndent = "  "
 }
 
 /// A tiny Markdown accumulator with relative heading levels.
@@ -244,4 +239,31 @@ struct MarkdownBuffer {
     }
 
     mutating func line(_ line: String) { text += line + "\n" }
+
+    /// Writes `body` as a fenced code block with `info` (`console`, `text`, `mermaid`), every
+    /// line of it — both fences and each body line — prefixed with `indent`. A block nested in a
+    /// list item must be written through here: one unindented line ends the item, and with it
+    /// the fence, and the rest of the report renders as one raw block.
+    mutating func fencedBlock(_ info: String, _ body: String, indent: String = "") {
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let fence = Self.fence(enclosing: lines)
+        text += Self.indent([fence + info] + lines + [fence], by: indent)
+    }
+
+    /// Prefixes every line with `indent` and ends each with a newline.
+    static func indent(_ lines: [String], by indent: String) -> String {
+        lines.map { indent + $0 + "\n" }.joined()
+    }
+
+    /// A backtick fence longer than any backtick run that starts a body line, so output that
+    /// itself contains a fence (a README, a heredoc) can never close ours early: CommonMark
+    /// §4.5 closes a fence only with a run at least as long as the opening one.
+    static func fence(enclosing lines: [String]) -> String {
+        var longest = 0
+        for line in lines {
+            let run = line.drop { $0 == " " }.prefix { $0 == "`" }.count
+            longest = max(longest, run)
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
+    }
 }
