@@ -4,7 +4,7 @@ import Reports
 
 /// How a suite runs.
 public struct LabSuiteOptions: Sendable {
-    /// Stop starting new labs after the first failed lab (the rest are reported as skipped).
+    /// Stop starting new labs after the first failed lab (the rest are reported as not run).
     public var failFast = false
     /// Labs run at once (each with its own backend and namespace).
     public var parallel = 1

@@ -10,7 +10,11 @@ public enum MarkdownReport {
     /// One lab as a standalone document (`reports/<lab>.md`).
     public static func render(_ lab: LabReport, headingLevel: Int = 1) -> String {
         var out = MarkdownBuffer(base: headingLevel)
-        out.heading(0, "\(icon(lab.failed)) \(lab.name): \(lab.failed ? "failed" : "passed") (\(lab.passedStepCount)/\(lab.labSteps.count) steps, \(DurationText.format(lab.duration)))")
+        if let reason = lab.notRunReason {
+            out.heading(0, "\(notRunIcon) \(lab.name): not run (\(inline(reason)))")
+        } else {
+            out.heading(0, "\(icon(lab.failed)) \(lab.name): \(lab.failed ? "failed" : "passed") (\(lab.passedStepCount)/\(lab.labSteps.count) steps, \(DurationText.format(lab.duration)))")
+        }
         out.line("")
         if !lab.title.isEmpty { out.line("**\(inline(lab.title))**  ") }
         out.line("Lab file `\(lab.file)`, namespace `\(lab.namespace)`, started \(iso8601(lab.startTime)).")
@@ -35,15 +39,18 @@ public enum MarkdownReport {
     public static func render(_ report: Report) -> String {
         var out = MarkdownBuffer(base: 1)
         let failed = report.failedLabs.count
-        let summary = failed == 0
-            ? "\(report.labs.count)/\(report.labs.count) labs passed"
+        let notRun = report.notRunLabs.count
+        var summary = failed == 0
+            ? "\(report.passedLabs.count)/\(report.labs.count) labs passed"
             : "\(failed) of \(report.labs.count) labs failed"
+        if notRun > 0 { summary += ", \(notRun) not run" }
         out.heading(0, "\(icon(report.failed)) \(report.name): \(summary) (\(DurationText.format(report.duration)))")
         out.line("")
         out.line("| Lab | Result | Steps | Duration |")
         out.line("|---|---|---|---:|")
         for lab in report.labs {
-            out.line("| \(cell(lab.name)) | \(icon(lab.failed)) \(lab.failed ? "failed" : "passed") | \(lab.passedStepCount)/\(lab.labSteps.count) | \(DurationText.format(lab.duration)) |")
+            let result = lab.notRun ? "\(notRunIcon) not run" : "\(icon(lab.failed)) \(lab.failed ? "failed" : "passed")"
+            out.line("| \(cell(lab.name)) | \(result) | \(lab.passedStepCount)/\(lab.labSteps.count) | \(lab.notRun ? "" : DurationText.format(lab.duration)) |")
         }
         out.line("")
         var text = out.text
@@ -200,6 +207,8 @@ public enum MarkdownReport {
     }
 
     static func icon(_ failed: Bool) -> String { failed ? "❌" : "✅" }
+    /// A lab or step that did not run (the step table's skipped icon).
+    static let notRunIcon = "⏭️"
 
     private static func result(_ step: StepReport) -> String {
         if let reason = step.skipReason { return "⏭️ skipped (\(cell(reason)))" }
