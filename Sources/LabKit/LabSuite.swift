@@ -60,7 +60,7 @@ public final class LabSuite {
             files = try ReportWriter(directory: directory, name: options.reportName, formats: options.formats).write(report)
         }
         if let summary = options.stepSummaryPath, !summary.isEmpty {
-            try GitHubStepSummary.append(MarkdownReport.render(report), to: summary)
+            try GitHubStepSummary.append(report, to: summary)
         }
         return LabSuiteResult(report: report, files: files)
     }

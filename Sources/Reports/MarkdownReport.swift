@@ -7,8 +7,19 @@ import Foundation
 /// pause) with a mermaid diagram, process trees, and every command with its output in
 /// `<details>` so the page stays short.
 public enum MarkdownReport {
+    /// How the namespace pictures appear.
+    public enum Pictures: Sendable {
+        /// `![…](<lab>.svg)` links to the SVG files `ReportWriter` writes next to the Markdown,
+        /// with each table's mermaid diagram collapsed below it.
+        case svgFiles
+        /// Each picture as a visible mermaid block, for Markdown read without the files next to
+        /// it (`$GITHUB_STEP_SUMMARY`): relative links do not resolve there, and GitHub's HTML
+        /// sanitizer drops inline `<svg>` and `data:` image sources, but renders mermaid blocks.
+        case mermaid
+    }
+
     /// One lab as a standalone document (`reports/<lab>.md`).
-    public static func render(_ lab: LabReport, headingLevel: Int = 1) -> String {
+    public static func render(_ lab: LabReport, headingLevel: Int = 1, pictures: Pictures = .svgFiles) -> String {
         var out = MarkdownBuffer(base: headingLevel)
         if let reason = lab.notRunReason {
             out.heading(0, "\(notRunIcon) \(lab.name): not run (\(inline(reason)))")
@@ -29,14 +40,14 @@ public enum MarkdownReport {
         }
         renderStepTable(lab, into: &out)
         renderFacts(lab, into: &out)
-        renderNamespaces(lab, into: &out)
+        renderNamespaces(lab, pictures: pictures, into: &out)
         renderProcessTrees(lab, into: &out)
         renderCommands(lab, into: &out)
         return out.text
     }
 
     /// The whole suite: a summary line and lab table, then every lab one heading level down.
-    public static func render(_ report: Report) -> String {
+    public static func render(_ report: Report, pictures: Pictures = .svgFiles) -> String {
         var out = MarkdownBuffer(base: 1)
         let failed = report.failedLabs.count
         let notRun = report.notRunLabs.count
@@ -54,7 +65,7 @@ public enum MarkdownReport {
         }
         out.line("")
         var text = out.text
-        for lab in report.labs { text += "\n" + render(lab, headingLevel: 2) }
+        for lab in report.labs { text += "\n" + render(lab, headingLevel: 2, pictures: pictures) }
         return text
     }
 
@@ -88,7 +99,7 @@ public enum MarkdownReport {
         out.line("")
     }
 
-    private static func renderNamespaces(_ lab: LabReport, into out: inout MarkdownBuffer) {
+    private static func renderNamespaces(_ lab: LabReport, pictures: Pictures, into out: inout MarkdownBuffer) {
         let tables = lab.steps.flatMap { step in
             step.operations.flatMap { operation in
                 operation.observations.compactMap { observation -> (String, NamespaceTable)? in
@@ -99,8 +110,10 @@ public enum MarkdownReport {
         }
         guard !tables.isEmpty else { return }
         out.heading(1, "Namespaces")
-        renderPictures(lab, into: &out)
-        for (step, table) in tables {
+        // LabDiagrams makes one picture per table, in the same order.
+        let diagrams = LabDiagrams.diagrams(for: lab)
+        if pictures == .svgFiles { renderPictures(diagrams, into: &out) }
+        for (position, (step, table)) in tables.enumerated() {
             out.line("")
             out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private).")
             out.line("")
@@ -118,19 +131,26 @@ public enum MarkdownReport {
             }
             out.line("| **summary** | | " + kinds.map { table.isShared($0) ? "shared" : (table.isPrivate($0) ? "private" : "mixed") }.joined(separator: " | ") + " |")
             out.line("")
-            out.line("<details><summary>Namespace diagram</summary>")
-            out.line("")
-            out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
-            out.line("")
-            out.line("</details>")
+            switch pictures {
+            case .svgFiles:
+                out.line("<details><summary>Namespace diagram</summary>")
+                out.line("")
+                out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
+                out.line("")
+                out.line("</details>")
+            case .mermaid:
+                let caption = position < diagrams.count ? diagrams[position].caption : "step \(step)"
+                out.line("Namespaces of pod `\(table.pod)`, \(inline(caption)):")
+                out.line("")
+                out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
+            }
         }
         out.line("")
     }
 
     /// The SVG pictures `ReportWriter` writes next to this file, side by side when there are
     /// several (before/after).
-    private static func renderPictures(_ lab: LabReport, into out: inout MarkdownBuffer) {
-        let diagrams = LabDiagrams.diagrams(for: lab)
+    private static func renderPictures(_ diagrams: [LabDiagrams.Diagram], into out: inout MarkdownBuffer) {
         guard !diagrams.isEmpty else { return }
         out.line("")
         if diagrams.count == 1, let diagram = diagrams.first {

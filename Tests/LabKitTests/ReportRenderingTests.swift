@@ -107,9 +107,31 @@ struct ReportRenderingTests {
         try Self.expectWellFormed(MarkdownReport.render(report), labs: labs, "podlab-report.md")
         try withTemporaryDirectory { directory in
             let summary = directory + "/summary.md"
-            try GitHubStepSummary.append(MarkdownReport.render(report), to: summary)
+            try GitHubStepSummary.append(report, to: summary)
             try Self.expectWellFormed(try String(contentsOfFile: summary, encoding: .utf8), labs: labs, "GITHUB_STEP_SUMMARY")
         }
+    }
+
+    /// The step summary has no file next to it: no image links, one visible mermaid block per
+    /// picture the report files get, with the picture's caption (pause-persistence: before/after).
+    @Test func stepSummaryEmbedsThePicturesAsMermaid() throws {
+        let lab = Self.report(of: try Self.seedLab("pause-persistence"))
+        let now = Date()
+        let report = Report(name: "podlab-report", startTime: now, endTime: now, labs: [lab])
+        let files = try MarkdownStructure.parse(MarkdownReport.render(report))
+        let diagrams = LabDiagrams.diagrams(for: lab)
+        #expect(diagrams.count == 2)
+        #expect(files.images == diagrams.map(\.fileName), "the report files link the SVGs written next to them")
+
+        let markdown = GitHubStepSummary.markdown(for: report)
+        let summary = try MarkdownStructure.parse(markdown)
+        #expect(summary.images.isEmpty, "no relative image links in the step summary: \(summary.images)")
+        #expect(!markdown.contains(".svg"))
+        let mermaid = summary.fences.filter { $0.info == "mermaid" }
+        #expect(mermaid.count == diagrams.count)
+        #expect(mermaid.allSatisfy { $0.content.hasPrefix("flowchart LR\n") && $0.level == 0 && $0.closed })
+        #expect(!summary.details.contains("Namespace diagram"), "the pictures are not collapsed twice")
+        for diagram in diagrams { #expect(markdown.contains(diagram.caption + ":")) }
     }
 
     /// Output that itself holds a fence stays inside the block, verbatim.
