@@ -74,6 +74,10 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
 
     public func labFinished(_ lab: Lab, _ report: LabReport) {
         if quiet && !report.failed { return }
+        if let reason = report.notRunReason {
+            emit("=== \(paint("SKIP", "1;33"))  \(lab.name): not run (\(reason))")
+            return
+        }
         let result = report.failed ? paint("FAIL", "1;31") : paint("PASS", "1;32")
         emit("=== \(result)  \(lab.name): \(report.passedStepCount)/\(report.labSteps.count) steps passed (\(DurationText.format(report.duration)))")
     }
@@ -82,15 +86,17 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
     public func summary(_ report: Report, files: [String]) {
         var lines = ["", "Labs summary:"]
         for lab in report.labs {
-            let result = lab.failed ? paint("FAIL", "31") : paint("PASS", "32")
-            lines.append("  \(result)  \(lab.name.padding(toLength: max(24, lab.name.count), withPad: " ", startingAt: 0))  \(DurationText.format(lab.duration))")
+            let result = lab.failed ? paint("FAIL", "31") : (lab.notRun ? paint("SKIP", "33") : paint("PASS", "32"))
+            let time = lab.notRunReason.map { "not run (\($0))" } ?? DurationText.format(lab.duration)
+            lines.append("  \(result)  \(lab.name.padding(toLength: max(24, lab.name.count), withPad: " ", startingAt: 0))  \(time)")
             if let failure = lab.firstFailure {
                 lines.append("        \(failure.step.displayName): \(failure.operation.error?.split(separator: "\n").first ?? "")")
             }
         }
         let failed = report.failedLabs.count
-        lines.append("- Passed labs \(report.labs.count - failed)")
+        lines.append("- Passed labs \(report.passedLabs.count)")
         lines.append("- Failed labs \(failed)")
+        if !report.notRunLabs.isEmpty { lines.append("- Not run labs \(report.notRunLabs.count)") }
         lines.append("Wall time \(DurationText.format(report.duration)) for \(report.labs.count) lab(s)")
         for file in files.prefix(1) { lines.append("Report: \(file)") }
         if files.count > 1 { lines.append("Other report files: \(files.dropFirst().joined(separator: ", "))") }

@@ -4,7 +4,7 @@ import Reports
 
 /// How a suite runs.
 public struct LabSuiteOptions: Sendable {
-    /// Stop starting new labs after the first failed lab (the rest are reported as skipped).
+    /// Stop starting new labs after the first failed lab (the rest are reported as not run).
     public var failFast = false
     /// Labs run at once (each with its own backend and namespace).
     public var parallel = 1
@@ -60,7 +60,7 @@ public final class LabSuite {
             files = try ReportWriter(directory: directory, name: options.reportName, formats: options.formats).write(report)
         }
         if let summary = options.stepSummaryPath, !summary.isEmpty {
-            try GitHubStepSummary.append(MarkdownReport.render(report), to: summary)
+            try GitHubStepSummary.append(report, to: summary)
         }
         return LabSuiteResult(report: report, files: files)
     }

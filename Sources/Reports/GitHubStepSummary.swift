@@ -9,6 +9,17 @@ public enum GitHubStepSummary {
     /// GitHub's per-step limit.
     public static let limitBytes = 1024 * 1024
 
+    /// The suite's Markdown for the step summary: pictures as mermaid blocks, since the SVG files
+    /// the report links are not next to the summary (see `MarkdownReport.Pictures.mermaid`).
+    public static func markdown(for report: Report) -> String {
+        MarkdownReport.render(report, pictures: .mermaid)
+    }
+
+    /// Appends the suite report to `path` (`markdown(for:)`, fitted to GitHub's limit).
+    public static func append(_ report: Report, to path: String) throws {
+        try append(markdown(for: report), to: path)
+    }
+
     /// Appends `markdown` to `path`, trimming it to fit GitHub's limit.
     public static func append(_ markdown: String, to path: String) throws {
         let text = fit(markdown)

@@ -26,7 +26,7 @@ public enum JSONReport {
     }
 
     private struct LabDocument: Encodable {
-        var name: String, title: String, basePath: String, namespace: String, status: String
+        var name: String, title: String, basePath: String, namespace: String, status: String, skipReason: String?
         var startTime: Date, endTime: Date, durationSeconds: Double
         var steps: [StepDocument]
         init(_ lab: LabReport) {
@@ -34,7 +34,9 @@ public enum JSONReport {
             title = lab.title
             basePath = lab.file
             namespace = lab.namespace
-            status = lab.failed ? "failed" : "passed"
+            // The step vocabulary: a lab that never ran is "skipped", as in JUnit and TAP.
+            status = lab.notRun ? "skipped" : (lab.failed ? "failed" : "passed")
+            skipReason = lab.notRunReason
             startTime = lab.startTime
             endTime = lab.endTime
             durationSeconds = lab.duration

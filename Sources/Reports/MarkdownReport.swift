@@ -7,46 +7,65 @@ import Foundation
 /// pause) with a mermaid diagram, process trees, and every command with its output in
 /// `<details>` so the page stays short.
 public enum MarkdownReport {
+    /// How the namespace pictures appear.
+    public enum Pictures: Sendable {
+        /// `![…](<lab>.svg)` links to the SVG files `ReportWriter` writes next to the Markdown,
+        /// with each table's mermaid diagram collapsed below it.
+        case svgFiles
+        /// Each picture as a visible mermaid block, for Markdown read without the files next to
+        /// it (`$GITHUB_STEP_SUMMARY`): relative links do not resolve there, and GitHub's HTML
+        /// sanitizer drops inline `<svg>` and `data:` image sources, but renders mermaid blocks.
+        case mermaid
+    }
+
     /// One lab as a standalone document (`reports/<lab>.md`).
-    public static func render(_ lab: LabReport, headingLevel: Int = 1) -> String {
+    public static func render(_ lab: LabReport, headingLevel: Int = 1, pictures: Pictures = .svgFiles) -> String {
         var out = MarkdownBuffer(base: headingLevel)
-        out.heading(0, "\(icon(lab.failed)) \(lab.name): \(lab.failed ? "failed" : "passed") (\(lab.passedStepCount)/\(lab.labSteps.count) steps, \(DurationText.format(lab.duration)))")
+        if let reason = lab.notRunReason {
+            out.heading(0, "\(notRunIcon) \(lab.name): not run (\(inline(reason)))")
+        } else {
+            out.heading(0, "\(icon(lab.failed)) \(lab.name): \(lab.failed ? "failed" : "passed") (\(lab.passedStepCount)/\(lab.labSteps.count) steps, \(DurationText.format(lab.duration)))")
+        }
         out.line("")
         if !lab.title.isEmpty { out.line("**\(inline(lab.title))**  ") }
         out.line("Lab file `\(lab.file)`, namespace `\(lab.namespace)`, started \(iso8601(lab.startTime)).")
         out.line("")
         if let failure = lab.firstFailure {
             out.line("> **Failed** in step `\(failure.step.displayName)`, \(failure.operation.phase.rawValue) operation `\(failure.operation.verb)` at `\(failure.operation.location)`:")
-            for errorLine in (failure.operation.error ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-                out.line("> \(errorLine)")
-            }
+            out.line(">")
+            // The error holds command output (a check's actual value): verbatim, as a block
+            // nested in the quote, so Markdown in it cannot reshape the page.
+            out.fencedBlock("text", failure.operation.error ?? "", indent: "> ")
             out.line("")
         }
         renderStepTable(lab, into: &out)
         renderFacts(lab, into: &out)
-        renderNamespaces(lab, into: &out)
+        renderNamespaces(lab, pictures: pictures, into: &out)
         renderProcessTrees(lab, into: &out)
         renderCommands(lab, into: &out)
         return out.text
     }
 
     /// The whole suite: a summary line and lab table, then every lab one heading level down.
-    public static func render(_ report: Report) -> String {
+    public static func render(_ report: Report, pictures: Pictures = .svgFiles) -> String {
         var out = MarkdownBuffer(base: 1)
         let failed = report.failedLabs.count
-        let summary = failed == 0
-            ? "\(report.labs.count)/\(report.labs.count) labs passed"
+        let notRun = report.notRunLabs.count
+        var summary = failed == 0
+            ? "\(report.passedLabs.count)/\(report.labs.count) labs passed"
             : "\(failed) of \(report.labs.count) labs failed"
+        if notRun > 0 { summary += ", \(notRun) not run" }
         out.heading(0, "\(icon(report.failed)) \(report.name): \(summary) (\(DurationText.format(report.duration)))")
         out.line("")
         out.line("| Lab | Result | Steps | Duration |")
         out.line("|---|---|---|---:|")
         for lab in report.labs {
-            out.line("| \(cell(lab.name)) | \(icon(lab.failed)) \(lab.failed ? "failed" : "passed") | \(lab.passedStepCount)/\(lab.labSteps.count) | \(DurationText.format(lab.duration)) |")
+            let result = lab.notRun ? "\(notRunIcon) not run" : "\(icon(lab.failed)) \(lab.failed ? "failed" : "passed")"
+            out.line("| \(cell(lab.name)) | \(result) | \(lab.passedStepCount)/\(lab.labSteps.count) | \(lab.notRun ? "" : DurationText.format(lab.duration)) |")
         }
         out.line("")
         var text = out.text
-        for lab in report.labs { text += "\n" + render(lab, headingLevel: 2) }
+        for lab in report.labs { text += "\n" + render(lab, headingLevel: 2, pictures: pictures) }
         return text
     }
 
@@ -80,7 +99,7 @@ public enum MarkdownReport {
         out.line("")
     }
 
-    private static func renderNamespaces(_ lab: LabReport, into out: inout MarkdownBuffer) {
+    private static func renderNamespaces(_ lab: LabReport, pictures: Pictures, into out: inout MarkdownBuffer) {
         let tables = lab.steps.flatMap { step in
             step.operations.flatMap { operation in
                 operation.observations.compactMap { observation -> (String, NamespaceTable)? in
@@ -91,8 +110,10 @@ public enum MarkdownReport {
         }
         guard !tables.isEmpty else { return }
         out.heading(1, "Namespaces")
-        renderPictures(lab, into: &out)
-        for (step, table) in tables {
+        // LabDiagrams makes one picture per table, in the same order.
+        let diagrams = LabDiagrams.diagrams(for: lab)
+        if pictures == .svgFiles { renderPictures(diagrams, into: &out) }
+        for (position, (step, table)) in tables.enumerated() {
             out.line("")
             out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private).")
             out.line("")
@@ -110,21 +131,26 @@ public enum MarkdownReport {
             }
             out.line("| **summary** | | " + kinds.map { table.isShared($0) ? "shared" : (table.isPrivate($0) ? "private" : "mixed") }.joined(separator: " | ") + " |")
             out.line("")
-            out.line("<details><summary>Namespace diagram</summary>")
-            out.line("")
-            out.line("```mermaid")
-            out.line(MermaidNamespaceDiagram.render(table))
-            out.line("```")
-            out.line("")
-            out.line("</details>")
+            switch pictures {
+            case .svgFiles:
+                out.line("<details><summary>Namespace diagram</summary>")
+                out.line("")
+                out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
+                out.line("")
+                out.line("</details>")
+            case .mermaid:
+                let caption = position < diagrams.count ? diagrams[position].caption : "step \(step)"
+                out.line("Namespaces of pod `\(table.pod)`, \(inline(caption)):")
+                out.line("")
+                out.fencedBlock("mermaid", MermaidNamespaceDiagram.render(table))
+            }
         }
         out.line("")
     }
 
     /// The SVG pictures `ReportWriter` writes next to this file, side by side when there are
     /// several (before/after).
-    private static func renderPictures(_ lab: LabReport, into out: inout MarkdownBuffer) {
-        let diagrams = LabDiagrams.diagrams(for: lab)
+    private static func renderPictures(_ diagrams: [LabDiagrams.Diagram], into out: inout MarkdownBuffer) {
         guard !diagrams.isEmpty else { return }
         out.line("")
         if diagrams.count == 1, let diagram = diagrams.first {
@@ -151,9 +177,7 @@ public enum MarkdownReport {
             out.line("")
             out.line("Pod `\(pod)`, step `\(step)`:")
             out.line("")
-            out.line("```text")
-            out.line(ProcessTreeText.render(root))
-            out.line("```")
+            out.fencedBlock("text", ProcessTreeText.render(root))
         }
         out.line("")
     }
@@ -167,25 +191,21 @@ public enum MarkdownReport {
             for operation in step.operations {
                 let attempts = operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""
                 out.line("- \(icon(operation.failed)) **\(operation.phase.rawValue) \(operation.verb)** \(inline(operation.summary)) — \(DurationText.format(operation.duration))\(attempts) `\(operation.location)`")
+                // Everything below belongs to the list item, so it carries the item's indent.
                 if let error = operation.error {
                     out.line("")
-                    out.line("  ```text")
-                    for line in error.split(separator: "\n", omittingEmptySubsequences: false) { out.line("  \(fence(String(line)))") }
-                    out.line("  ```")
+                    out.fencedBlock("text", error, indent: listItemIndent)
                 }
                 for command in operation.commands {
+                    var console = "\(command.target == "host" ? "$" : "\(command.target) $") \(command.command)"
+                    for line in outputLines(command) { console += "\n" + line }
+                    if let exitCode = command.exitCode, exitCode != 0 { console += "\n[exit code \(exitCode)]" }
                     out.line("")
-                    out.line("  ```console")
-                    out.line("  \(command.target == "host" ? "$" : "\(command.target) $") \(fence(command.command))")
-                    for line in outputLines(command) { out.line("  \(fence(line))") }
-                    if let exitCode = command.exitCode, exitCode != 0 { out.line("  [exit code \(exitCode)]") }
-                    out.line("  ```")
+                    out.fencedBlock("console", console, indent: listItemIndent)
                 }
                 for case let .containers(pod, rows) in operation.observations {
                     out.line("")
-                    out.line("  ```text")
-                    out.line("  " + ContainerTableText.render(pod: pod, rows: rows).replacingOccurrences(of: "\n", with: "\n  "))
-                    out.line("  ```")
+                    out.fencedBlock("text", ContainerTableText.render(pod: pod, rows: rows), indent: listItemIndent)
                 }
             }
             out.line("")
@@ -207,6 +227,8 @@ public enum MarkdownReport {
     }
 
     static func icon(_ failed: Bool) -> String { failed ? "❌" : "✅" }
+    /// A lab or step that did not run (the step table's skipped icon).
+    static let notRunIcon = "⏭️"
 
     private static func result(_ step: StepReport) -> String {
         if let reason = step.skipReason { return "⏭️ skipped (\(cell(reason)))" }
@@ -228,8 +250,10 @@ public enum MarkdownReport {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// Output that itself contains a fence would close ours early.
-    private static func fence(_ line: String) -> String { line.replacingOccurrences(of: "```", with: "ˋˋˋ") }
+    /// The continuation indent of a `- ` list item: CommonMark (§5.2 list items) keeps a line in
+    /// the item only when it is indented at least to the item's content column, so every line of
+    /// a block nested in an item, fences included, starts with these two spaces.
+    static let listItemIndent = "  "
 }
 
 /// A tiny Markdown accumulator with relative heading levels.
@@ -244,4 +268,31 @@ struct MarkdownBuffer {
     }
 
     mutating func line(_ line: String) { text += line + "\n" }
+
+    /// Writes `body` as a fenced code block with `info` (`console`, `text`, `mermaid`), every
+    /// line of it — both fences and each body line — prefixed with `indent`. A block nested in a
+    /// list item must be written through here: one unindented line ends the item, and with it
+    /// the fence, and the rest of the report renders as one raw block.
+    mutating func fencedBlock(_ info: String, _ body: String, indent: String = "") {
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let fence = Self.fence(enclosing: lines)
+        text += Self.indent([fence + info] + lines + [fence], by: indent)
+    }
+
+    /// Prefixes every line with `indent` and ends each with a newline.
+    static func indent(_ lines: [String], by indent: String) -> String {
+        lines.map { indent + $0 + "\n" }.joined()
+    }
+
+    /// A backtick fence longer than any backtick run that starts a body line, so output that
+    /// itself contains a fence (a README, a heredoc) can never close ours early: CommonMark
+    /// §4.5 closes a fence only with a run at least as long as the opening one.
+    static func fence(enclosing lines: [String]) -> String {
+        var longest = 0
+        for line in lines {
+            let run = line.drop { $0 == " " }.prefix { $0 == "`" }.count
+            longest = max(longest, run)
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
+    }
 }

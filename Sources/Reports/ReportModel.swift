@@ -25,6 +25,10 @@ public struct Report: Codable, Sendable {
     public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
     /// Labs that failed, in run order.
     public var failedLabs: [LabReport] { labs.filter(\.failed) }
+    /// Labs that never started (`--fail-fast` stopped the suite first), in run order.
+    public var notRunLabs: [LabReport] { labs.filter(\.notRun) }
+    /// Labs that ran and passed.
+    public var passedLabs: [LabReport] { labs.filter { !$0.failed && !$0.notRun } }
 }
 
 /// One lab run: its steps (including the `@cleanup` pseudo-step) in the order they ran.
@@ -53,6 +57,11 @@ public struct LabReport: Codable, Sendable {
 
     /// True when any step failed.
     public var failed: Bool { steps.contains { $0.failed } }
+    /// True when no step ran, not even cleanup (`--fail-fast` skipped the whole lab): such a lab
+    /// is "not run" in every format, never "passed", though nothing in it failed.
+    public var notRun: Bool { !steps.isEmpty && steps.allSatisfy(\.skipped) }
+    /// Why the lab did not run (its steps' shared skip reason); nil when it ran.
+    public var notRunReason: String? { notRun ? steps.first?.skipReason : nil }
     public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
     /// Steps that are part of the lab proper (not the `@cleanup` pseudo-step).
     public var labSteps: [StepReport] { steps.filter { $0.kind == .step } }

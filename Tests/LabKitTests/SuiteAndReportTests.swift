@@ -141,6 +141,56 @@ struct SuiteAndReportTests {
         }
     }
 
+    /// A lab `--fail-fast` never started is "not run" in every output, never "passed".
+    @Test func failFastLabsThatNeverRanAreNotRunEverywhere() throws {
+        try withTemporaryDirectory { directory in
+            var options = LabSuiteOptions()
+            options.failFast = true
+            options.reportDirectory = directory + "/reports"
+            options.formats = [.json, .junit, .tap]
+            var console = ""
+            let log = ConsoleLog(color: false, quiet: false) { console += $0 }
+            let parsed = try [("bad", Self.wrongExpectationLab), ("good", Self.passingLab)].map { try writeLab($0.1, name: $0.0, in: directory).lab }
+            let suite = LabSuite(labs: parsed, options: options, observer: log) { FakeLabBackend() }
+            let result = try suite.run()
+            log.summary(result.report, files: result.files)
+            let good = result.report.labs[1]
+            #expect(good.notRun && !good.failed)
+            #expect(!result.report.labs[0].notRun)
+
+            // Terminal: the lab line and the summary.
+            #expect(console.contains("=== SKIP  good: not run (--fail-fast: an earlier lab failed)"), "\(console)")
+            #expect(!console.contains("PASS  good"), "\(console)")
+            #expect(console.contains("  SKIP  good"))
+            #expect(console.contains("- Passed labs 0\n- Failed labs 1\n- Not run labs 1"), "\(console)")
+
+            // Markdown: suite table, suite headline, the lab's own file.
+            let suiteMarkdown = try String(contentsOfFile: directory + "/reports/podlab-report.md", encoding: .utf8)
+            #expect(suiteMarkdown.hasPrefix("# ❌ podlab-report: 1 of 2 labs failed, 1 not run"), "\(suiteMarkdown.prefix(80))")
+            #expect(suiteMarkdown.contains("| good | ⏭️ not run | 0/2 |"))
+            #expect(!suiteMarkdown.contains("| good | ✅"))
+            let goodMarkdown = try String(contentsOfFile: directory + "/reports/good.md", encoding: .utf8)
+            #expect(goodMarkdown.hasPrefix("# ⏭️ good: not run (--fail-fast: an earlier lab failed)"), "\(goodMarkdown.prefix(80))")
+
+            // JSON: the lab is skipped, with the reason; its steps too.
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/reports/podlab-report.json"))) as? [String: Any]
+            let labs = try #require(json?["labs"] as? [[String: Any]])
+            #expect(labs.map { $0["status"] as? String } == ["failed", "skipped"])
+            #expect(labs[1]["skipReason"] as? String == "--fail-fast: an earlier lab failed")
+            #expect((labs[1]["steps"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "skipped" } == true)
+
+            // TAP: every step of the lab is `ok … # SKIP`.
+            let tap = try String(contentsOfFile: directory + "/reports/podlab-report.tap", encoding: .utf8)
+            let goodPoints = tap.split(separator: "\n").filter { $0.contains(" good/") }
+            #expect(goodPoints.count == 2)
+            #expect(goodPoints.allSatisfy { $0.hasPrefix("ok ") && $0.hasSuffix("# SKIP --fail-fast: an earlier lab failed") })
+
+            // JUnit: every case of the lab is skipped, none failed.
+            let junit = try String(contentsOfFile: directory + "/reports/podlab-report.xml", encoding: .utf8)
+            #expect(junit.contains("<testsuite name=\"good\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"2\""))
+        }
+    }
+
     @Test func parallelLabsGetDistinctNamespacesAndBackends() throws {
         try withTemporaryDirectory { directory in
             var options = LabSuiteOptions()
