@@ -10,6 +10,10 @@ let package = Package(
     products: [
         .executable(name: "podlab", targets: ["podlab"]),
         .executable(name: "pause", targets: ["pause"]),
+        // For the libFuzzer harness in Fuzz/ (its own package): the untrusted-input parsers.
+        .library(name: "PodKit", targets: ["PodKit"]),
+        .library(name: "LabKit", targets: ["LabKit"]),
+        .library(name: "RootfsKit", targets: ["RootfsKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
