@@ -148,14 +148,16 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         Self.removeTree(root)
     }
 
-    /// Deletes the test bridge (iproute2 is allowed in tests; podlab itself never execs it).
+    /// Deletes the test bridge and its forward filter table (`inet podlab-<bridge>`) the way
+    /// `podlab clean` does (`ip link del` alone left the nftables table behind).
     func deleteBridge() {
-        guard FileManager.default.fileExists(atPath: "/sys/class/net/\(Self.bridge)") else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/sbin/ip")
-        process.arguments = ["link", "del", Self.bridge]
-        try? process.run()
-        process.waitUntilExit()
+        do {
+            let config = try PodNetworkConfig(bridgeName: Self.bridge, subnet: Self.subnet)
+            let paths = PodlabPaths(stateDir: root + "/state", dataDir: dataDir, rootfsDir: rootfsDir, labsDir: "", reportsDir: "")
+            _ = try PodNetwork(config: config, paths: paths).removeBridge()
+        } catch {
+            Issue.record("could not delete bridge \(Self.bridge) and its forward filter: \(error)")
+        }
         #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(Self.bridge)"), "could not delete bridge \(Self.bridge)")
     }
 }
