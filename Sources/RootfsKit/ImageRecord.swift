@@ -18,6 +18,9 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// catalogs written before podlab recorded it). The cache allows at least this much, so an
     /// image imported with `--max-unpack-bytes` raised unpacks later without the flag.
     public var unpackedBytes: Int64?
+    /// The image's OCI runtime configuration (Entrypoint, Cmd, Env, …); nil for images recorded
+    /// before podlab kept configs. See `ImageConfig`.
+    public var config: ImageConfig?
 
     public init(name: String, tag: String, digest: String, tarballPath: String, size: Int64, fileCount: Int, source: String) {
         self.name = name
