@@ -2,6 +2,7 @@ import PodKit
 import PodlabCore
 import Foundation
 import Yams
+import PodObservations
 
 /// Parses lab files strictly: YAML syntax, then the field tables (`LabFormat`), then the rules
 /// the tables cannot express (check fields per verb, bindings defined before use, manifest files

@@ -1,3 +1,5 @@
+import PodObservations
+
 /// The operation verbs. One verb per operation, chainsaw style.
 public enum LabVerb: String, CaseIterable, Sendable {
     case apply, wait, containers, namespaces, podIP, exec, kill, processTree, http, script, sleep, logs
@@ -36,11 +38,6 @@ public enum LabVerb: String, CaseIterable, Sendable {
 
     /// Whether the verb produces this result value.
     public func hasResult(_ name: String) -> Bool { results.contains { $0.name == name } }
-}
-
-/// Namespace kinds as `/proc/PID/ns` and lsns name them.
-public enum NamespaceKind: String, CaseIterable, Sendable {
-    case net, ipc, uts, mnt, pid, cgroup, user
 }
 
 /// Timeout kinds. Each operation is bounded by its kind's timeout, resolved most specific
