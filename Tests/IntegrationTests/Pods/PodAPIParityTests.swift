@@ -100,5 +100,50 @@ extension PodTests {
             let noPreviousLab = #expect(throws: PodlabError.self) { try backend.logs(ref, container: "helper", previous: true) }
             #expect(noPrevious.stderr.contains(noPreviousLab?.message ?? "?"), "\(noPrevious.description)")
         }
+
+        @Test("a wait ends at once when the supervisor dies (its pidfd), for podlab wait and the lab backend")
+        func waitNoticesSupervisorDeath() throws {
+            let cli = try PodlabCLI("api-supervisor-gone")
+            defer { cli.tearDown() }
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: lonely}
+                spec:
+                  containers:
+                  - {name: app, image: busybox, command: ["sleep", "3600"]}
+                """)
+            let backend = PodKitLabBackend(paths: .fromEnvironment(cli.variables))
+            let ref = LabPodRef(name: "lonely", id: cli.key("lonely"))
+            let waiting = try cli.start(["wait", "lonely", "--for", "exited", "--timeout", "60s"])
+            let supervisor = try #require(try cli.inspectPod("lonely")["info"]["podlab"]["supervisorPid"].int.map(Int32.init))
+            // The lab side waits too, on its own thread.
+            let labResult = LockedBox<Result<LabPodStatus, Error>>()
+            let labDone = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                labResult.value = Result { try backend.waitForStatus(ref, until: Date().addingTimeInterval(60)) { $0.phase == "Succeeded" } }
+                labDone.signal()
+            }
+            usleep(300_000)
+            let killedAt = Date()
+            #expect(kill(supervisor, SIGKILL) == 0)
+            let result = try waiting.wait(timeout: 10)
+            #expect(Date().timeIntervalSince(killedAt) < 5, "podlab wait took \(Date().timeIntervalSince(killedAt)) s")
+            #expect(result.status == 1 && result.stderr.contains("supervisor"), "\(result.description)")
+            #expect(labDone.wait(timeout: .now() + 10) == .success)
+            #expect(throws: PodlabError.self) { try labResult.value?.get() }
+            // The pod, supervisor-less, is podlab clean's to remove.
+            try cli.succeed(["clean"])
+        }
+    }
+}
+
+/// A value shared between a test and one helper thread.
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T?
+    var value: T? {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
