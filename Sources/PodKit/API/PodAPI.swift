@@ -100,14 +100,19 @@ public struct PodAPI {
         }
         thread.start()
         let deadline = DispatchTime.now() + timeout
+        let what = "exec \(command.joined(separator: " ")) in \(status.name) of pod \(record.spec.name)"
         if finished.wait(timeout: deadline) == .timedOut {
             watched?.send(SIGKILL)
             finished.wait()
-            readers.forEach { $0.wait() }
-            throw PodlabError(.timeout, "exec \(command.joined(separator: " ")) in \(status.name) of pod \(record.spec.name) did not finish within \(timeout) s, killed")
+            throw PodlabError(.timeout, "\(what) did not finish within \(timeout) s, killed")
         }
         let exit = try box.result?.get().exit?.exitCode ?? 255
-        return ExecOutput(exitCode: exit, stdout: readers[0].wait(), stderr: readers[1].wait())
+        // A background process the command left behind may hold the pipes open: the output
+        // is complete at EOF, which must come by the same deadline.
+        guard let stdout = readers[0].wait(until: deadline), let stderr = readers[1].wait(until: deadline) else {
+            throw PodlabError(.timeout, "\(what) exited with \(exit), but a process it started kept its output open past \(timeout) s")
+        }
+        return ExecOutput(exitCode: exit, stdout: stdout, stderr: stderr)
     }
 
     // MARK: observations
@@ -130,7 +135,8 @@ public struct PodAPI {
     /// state: never read). Throws when the pod goes away or the condition can no longer hold.
     public func wait(_ key: String, name: String, for condition: PodWaitCondition, until deadline: Date) throws -> WaitTimeout? {
         var last: PodRecord?
-        let met = try PodWatcher(store: store, key: key).wait(until: deadline) { state -> Bool? in
+        // A supervisor that exits during a delete is expected: `--for delete` waits for the directory.
+        let met = try PodWatcher(store: store, key: key).wait(until: deadline, watchSupervisor: condition != .deleted) { state -> Bool? in
             if case .present(let record) = state { last = record }
             return try condition.evaluate(state, name: name)
         }
@@ -141,6 +147,7 @@ public struct PodAPI {
 /// Reads a pipe to EOF on its own thread, so a chatty process never blocks on a full pipe.
 final class PipeDrain: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
     private var data = Data()
     private var finished = false
 
@@ -152,11 +159,13 @@ final class PipeDrain: @unchecked Sendable {
         }
     }
 
-    /// Everything read, once the writers closed the pipe.
-    @discardableResult
-    func wait() -> Data {
+    /// Everything read, once the writers closed the pipe; nil if that did not happen by
+    /// `deadline` (the reading thread then ends when the last writer goes).
+    func wait(until deadline: DispatchTime) -> Data? {
+        lock.lock()
+        defer { lock.unlock() }
         if !finished {
-            done.wait()
+            guard done.wait(timeout: deadline) == .success else { return nil }
             finished = true
         }
         return data

@@ -37,8 +37,10 @@ public struct PodWatcher {
     /// Calls `evaluate` with the pod's current state, then again after every change, until it
     /// returns a value (returned) or `deadline` passes (returns nil). `evaluate` may throw to
     /// stop early. After `.deleted` or `.supervisorGone` nothing more can change, so a nil
-    /// answer to those ends the wait with an error naming the pod.
-    public func wait<T>(until deadline: Date, _ evaluate: (PodWatchState) throws -> T?) throws -> T? {
+    /// answer to those ends the wait with an error naming the pod. With
+    /// `watchSupervisor: false` a dead supervisor is not reported (`--for delete`: `podlab
+    /// delete` may still be removing the pod itself).
+    public func wait<T>(until deadline: Date, watchSupervisor: Bool = true, _ evaluate: (PodWatchState) throws -> T?) throws -> T? {
         let directory = store.directory(for: key)
         let inotify = try checkedSyscall("inotify_init1(IN_NONBLOCK|IN_CLOEXEC)") {
             inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC))
@@ -64,10 +66,12 @@ public struct PodWatcher {
                 guard try sleep(inotify: inotify, supervisor: nil, until: deadline) != .timeout else { return nil }
                 continue
             }
-            if supervisor?.pid != record.supervisorPID {
+            if !watchSupervisor {
+                supervisor = nil
+            } else if supervisor?.pid != record.supervisorPID {
                 supervisor = record.supervisorPID.flatMap { WatchedProcess.supervisor(pid: $0, key: key) }
             }
-            if record.supervisorPID != nil, supervisor == nil || supervisor?.exited == true {
+            if watchSupervisor, record.supervisorPID != nil, supervisor == nil || supervisor?.exited == true {
                 // Re-read: the supervisor's last write may have landed just before it exited.
                 let last = (try? store.load(key: key)) ?? record
                 if access(directory, F_OK) != 0 { return try finalAnswer(evaluate(.deleted), "pod \(key) was deleted") }

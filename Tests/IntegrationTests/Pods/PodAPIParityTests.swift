@@ -70,6 +70,12 @@ extension PodTests {
             #expect(failing.exitCode == 3 && failing.stderr == "oops\n")
             let slow = #expect(throws: PodlabError.self) { try backend.exec(ref, container: "helper", command: ["sleep", "30"], timeout: 0.3) }
             #expect(slow?.code == .timeout)
+            // A background child holding stdout cannot make the lab hang past the timeout.
+            let heldAt = Date()
+            let held = #expect(throws: PodlabError.self) {
+                try backend.exec(ref, container: "helper", command: ["sh", "-c", "sleep 30 & echo started"], timeout: 0.5)
+            }
+            #expect(held?.code == .timeout && Date().timeIntervalSince(heldAt) < 5)
 
             // kill with no container: both sides mean the annotated default container, not pause.
             let pause = try #require(ready.pausePID)
@@ -134,6 +140,25 @@ extension PodTests {
             #expect(throws: PodlabError.self) { try labResult.value?.get() }
             // The pod, supervisor-less, is podlab clean's to remove.
             try cli.succeed(["clean"])
+        }
+
+        @Test("wait --for delete returns when podlab delete removed the pod (the supervisor's exit is expected)")
+        func waitForDelete() throws {
+            let cli = try PodlabCLI("api-wait-delete")
+            defer { cli.tearDown() }
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: brief}
+                spec:
+                  containers:
+                  - {name: app, image: busybox, command: ["sleep", "3600"]}
+                """)
+            let waiting = try cli.start(["wait", "brief", "--for", "delete", "--timeout", "60s"])
+            usleep(200_000)
+            try cli.succeed(["delete", "brief", "--grace-period", "0"])
+            let result = try waiting.wait(timeout: 20)
+            #expect(result.status == 0 && result.stdout.contains("condition met"), "\(result.description)")
         }
     }
 }
