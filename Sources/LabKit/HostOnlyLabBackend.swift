@@ -17,6 +17,7 @@ public final class HostOnlyLabBackend: LabBackend {
     public func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow] { throw refuse("namespaces of pod \(pod.name)") }
     public func exec(_ pod: LabPodRef, container: String?, command: [String], timeout: Double) throws -> LabExecResult { throw refuse("exec in pod \(pod.name)") }
     public func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws -> LabSignalledProcess { throw refuse("kill in pod \(pod.name)") }
+    public func containers(_ pod: LabPodRef) throws -> [ContainerRow] { throw refuse("containers of pod \(pod.name)") }
     public func waitForStatus(_ pod: LabPodRef, until deadline: Date, _ check: (LabPodStatus) throws -> Bool) throws -> LabPodStatus {
         throw refuse("wait for pod \(pod.name)")
     }

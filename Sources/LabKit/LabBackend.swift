@@ -30,9 +30,16 @@ public struct LabContainerStatus: Codable, Sendable {
     public var exitCode: Int32?
     public var lastExitCode: Int32?
     public var lastReason: String?
+    /// Kubelet's per-container `ready` (PodKit's `ContainerStatus.isReady`); nil: a backend
+    /// without probes, where running means ready.
+    public var ready: Bool?
+
+    /// Whether the container counts as ready in kubectl's READY column.
+    public var isReady: Bool { ready ?? (state == "running") }
 
     public init(name: String, id: String, image: String, pid: Int32?, state: String, reason: String? = nil, restartCount: Int = 0,
-                exitCode: Int32? = nil, lastExitCode: Int32? = nil, lastReason: String? = nil) {
+                exitCode: Int32? = nil, lastExitCode: Int32? = nil, lastReason: String? = nil, ready: Bool? = nil) {
+        self.ready = ready
         self.name = name
         self.id = id
         self.image = image
@@ -104,6 +111,9 @@ public protocol LabBackend: AnyObject {
     /// Applies a Kubernetes manifest file (multi-document YAML). `imageMap` maps manifest image names to catalog names (e.g. "alpine:3.2" -> "busybox"). Pods get a backend id unique to `namespace`, so parallel labs never collide.
     func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef]
     func podStatus(_ pod: LabPodRef) throws -> LabPodStatus
+    /// The pod's containers on the node as crictl lists them: pause's sandbox first, then each
+    /// container's current attempt.
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow]
     /// Reads the pod's status, then again after every change, until `check` returns true or
     /// `deadline` passes; returns the last status read. The real backend sleeps in PodKit's
     /// event-driven wait engine (no fixed-interval polling), so a wait ends as soon as the pod

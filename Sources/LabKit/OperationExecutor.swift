@@ -145,13 +145,10 @@ struct OperationExecutor {
         let ref = try state.pod(pod)
         let status = try state.backend.podStatus(ref)
         // The sandbox is a container on the node too: crictl shows pause's sandbox, kubectl does not.
-        var rows = [ContainerRow(id: status.sandboxID ?? ref.id, name: "pause", image: "pause", state: status.pausePID == nil ? "exited" : "running",
-                                 pid: status.pausePID, restartCount: 0, isSandbox: true)]
-        rows += status.containers.map {
-            ContainerRow(id: $0.id, name: $0.name, image: $0.image, state: $0.state, pid: $0.pid, restartCount: $0.restartCount, isSandbox: false)
-        }
+        let rows = try state.backend.containers(ref)
         var outcome = OperationOutcome()
-        let running = status.containers.filter { $0.state == "running" }.count
+        // kubectl's READY column: ready containers (the readiness rule's per-container input).
+        let running = status.containers.filter(\.isReady).count
         outcome.values = [
             "count": String(rows.count), "appCount": String(status.containers.count),
             "ready": "\(running)/\(status.containers.count)",

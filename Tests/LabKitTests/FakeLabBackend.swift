@@ -55,6 +55,14 @@ final class FakeLabBackend: LabBackend {
                             netnsPath: "/run/netns/podlab-\(pod.name)", containers: list)
     }
 
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow] {
+        let status = try podStatus(pod)
+        return [ContainerRow(id: pod.id, name: "pause", image: "pause", state: "running", pid: 100, restartCount: 0, isSandbox: true)]
+            + status.containers.map {
+                ContainerRow(id: $0.id, name: $0.name, image: $0.image, state: $0.state, pid: $0.pid, restartCount: $0.restartCount, isSandbox: false)
+            }
+    }
+
     func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow] {
         let status = try podStatus(pod)
         var rows = [NamespaceRow(process: "pause", pid: 100, inodes: ["net": 4026532500, "ipc": 4026532501, "uts": 4026532502, "mnt": 4026532503, "pid": 4026532504])]

@@ -1,10 +1,10 @@
 import Foundation
+import PodObservations
 import PodlabCore
 import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
-import PodObservations
 #endif
 
 /// What a command run in a container with `PodAPI.exec` printed, and how it ended.
@@ -116,6 +116,18 @@ public struct PodAPI {
     }
 
     // MARK: observations
+
+    /// The pod's containers on the node as crictl lists them: pause's sandbox first (`running`
+    /// while pause runs), then every container's current attempt with Kubernetes' state word
+    /// (`running`, `waiting`, `exited`) and its pid while it runs.
+    public func containerRows(_ record: PodRecord) -> [ContainerRow] {
+        let pause = ContainerRow(id: record.id, name: "pause", image: "pause", state: record.sandbox.pausePID == nil ? "exited" : "running",
+                                 pid: record.sandbox.pausePID, restartCount: 0, isSandbox: true)
+        return [pause] + record.containers.map { container in
+            ContainerRow(id: container.id, name: container.name, image: container.image, state: container.labState,
+                         pid: container.state == .running ? container.pid : nil, restartCount: container.restartCount, isSandbox: false)
+        }
+    }
 
     /// The namespace inodes of pause and every running container.
     public func namespaces(_ record: PodRecord) -> [NamespaceRow] { NamespaceInspector.table(for: record) }

@@ -22,6 +22,10 @@ extension ContainerStatus {
         guard state == .running else { return false }
         return ready ?? true
     }
+
+    /// Kubernetes' state word as labs and `podlab` rows use it: `running`, `waiting` or `exited`
+    /// (`kubeState`'s `terminated`).
+    public var labState: String { kubeState == "terminated" ? "exited" : kubeState }
 }
 
 /// The one readiness rule of podlab (docs/FIDELITY.md #140): `podlab wait --for=condition=Ready`,

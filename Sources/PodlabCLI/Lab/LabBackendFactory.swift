@@ -44,10 +44,10 @@ final class PodKitLabBackend: LabBackend {
                 LabContainerStatus(
                     name: container.name, id: container.id, image: container.image,
                     pid: container.state == .running ? container.pid : nil,
-                    state: container.kubeState == "terminated" ? "exited" : container.kubeState,
+                    state: container.labState,
                     reason: container.waitingReason ?? container.reason, restartCount: container.restartCount,
                     exitCode: container.exitCode, lastExitCode: container.lastTerminated?.exitCode,
-                    lastReason: container.lastTerminated?.reason)
+                    lastReason: container.lastTerminated?.reason, ready: container.isReady)
             },
             sandboxID: record.id)
     }
@@ -67,6 +67,8 @@ final class PodKitLabBackend: LabBackend {
         if let last { return last }
         return try podStatus(pod)
     }
+
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow] { api.containerRows(try record(pod)) }
 
     func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow] { api.namespaces(try record(pod)) }
 

@@ -43,6 +43,12 @@ extension PodTests {
             let ready = try backend.waitForStatus(ref, until: Date().addingTimeInterval(30)) { $0.ready }
             #expect(ready.ready)
 
+            // ps: the lab's container rows are PodKit's, with the ids `podlab ps` shows.
+            let rowsLab = try backend.containers(ref)
+            let ps = try JSON(parsing: try cli.succeed(["ps", "web", "-o", "json"]).stdout)
+            #expect(Set(ps["containers"].array.compactMap { $0["id"].string }) == Set(rowsLab.filter { !$0.isSandbox }.map(\.id)))
+            #expect(rowsLab.first?.isSandbox == true && rowsLab.first?.pid == ready.pausePID)
+
             // ns: same rows, and the lab's shared/private verdicts match the CLI's SHARING column.
             let ns = try JSON(parsing: try cli.succeed(["ns", "web", "-o", "json"]).stdout)
             let rows = try backend.namespaces(ref)
