@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "PodlabCLI",
             dependencies: [
-                "PodlabCore", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork",
+                "PodlabCore", "PodObservations", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared error type, paths, syscall error helpers. No other podlab dependency.
@@ -56,21 +56,26 @@ let package = Package(
         .target(
             name: "Cgroups",
             dependencies: ["PodlabCore", "CPodlab"]),
+        // The observation vocabulary (namespace kinds and rows with the sharing rule, process
+        // nodes, container rows): produced by PodKit, returned by the lab backend, rendered by
+        // Reports. A leaf, so LabKit and Reports need not depend on PodKit.
+        .target(
+            name: "PodObservations"),
         // Pods: manifests -> pod spec, sandbox, containers, supervisor, state dir.
         .target(
             name: "PodKit",
             dependencies: [
-                "PodlabCore", "RootfsKit", "PodNetwork", "Cgroups", "CPodlab",
+                "PodlabCore", "PodObservations", "RootfsKit", "PodNetwork", "Cgroups", "CPodlab",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Lab files: model, strict parser, linter, runner.
         .target(
             name: "LabKit",
-            dependencies: ["PodlabCore", "PodKit", "Reports", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["PodlabCore", "PodKit", "PodObservations", "Reports", .product(name: "Yams", package: "Yams")]),
         // Report model -> Markdown, JSON, JUnit XML, TAP, SVG.
         .target(
             name: "Reports",
-            dependencies: ["PodlabCore"]),
+            dependencies: ["PodlabCore", "PodObservations"]),
         // libarchive's headers only: the library itself is dlopen()ed on first use by
         // CArchiveLoader, so processes that never unpack do not load it (1.8 ms per start).
         .systemLibrary(
@@ -85,11 +90,11 @@ let package = Package(
         .testTarget(name: "RootfsKitTests", dependencies: ["RootfsKit", "CLibArchive"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PodNetwork"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
-        .testTarget(name: "PodKitTests", dependencies: ["PodKit"]),
-        .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports"]),
+        .testTarget(name: "PodKitTests", dependencies: ["PodKit", "PodObservations"]),
+        .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports", "PodObservations"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore"]),
+            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore", "PodObservations", "LabKit", "PodlabCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )

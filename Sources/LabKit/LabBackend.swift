@@ -1,3 +1,6 @@
+import Foundation
+import PodObservations
+
 /// The pod backend the lab runner drives. PodKit implements it for real pods (wired in
 /// `PodlabCLI`'s `makeLabBackend()`); tests use an in-memory fake.
 
@@ -27,9 +30,16 @@ public struct LabContainerStatus: Codable, Sendable {
     public var exitCode: Int32?
     public var lastExitCode: Int32?
     public var lastReason: String?
+    /// Kubelet's per-container `ready` (PodKit's `ContainerStatus.isReady`); nil: a backend
+    /// without probes, where running means ready.
+    public var ready: Bool?
+
+    /// Whether the container counts as ready in kubectl's READY column.
+    public var isReady: Bool { ready ?? (state == "running") }
 
     public init(name: String, id: String, image: String, pid: Int32?, state: String, reason: String? = nil, restartCount: Int = 0,
-                exitCode: Int32? = nil, lastExitCode: Int32? = nil, lastReason: String? = nil) {
+                exitCode: Int32? = nil, lastExitCode: Int32? = nil, lastReason: String? = nil, ready: Bool? = nil) {
+        self.ready = ready
         self.name = name
         self.id = id
         self.image = image
@@ -71,31 +81,14 @@ public struct LabPodStatus: Codable, Sendable {
     }
 }
 
-/// The namespace inodes of one process of a pod.
-public struct LabNamespaceRow: Codable, Sendable {
-    /// `"pause"` or the container name.
-    public var process: String
-    public var pid: Int32
-    /// Namespace kind (`net ipc uts mnt pid cgroup user`) to inode.
-    public var inodes: [String: UInt64]
+/// The process a `kill` signalled: `"pause"` or the container's name, and its pid.
+public struct LabSignalledProcess: Codable, Sendable, Equatable {
+    public var name: String
+    public var pid: Int32?
 
-    public init(process: String, pid: Int32, inodes: [String: UInt64]) {
-        self.process = process
+    public init(name: String, pid: Int32?) {
+        self.name = name
         self.pid = pid
-        self.inodes = inodes
-    }
-}
-
-/// A process of a pod and its children.
-public struct LabProcessNode: Codable, Sendable {
-    public var pid: Int32
-    public var command: String
-    public var children: [LabProcessNode]
-
-    public init(pid: Int32, command: String, children: [LabProcessNode] = []) {
-        self.pid = pid
-        self.command = command
-        self.children = children
     }
 }
 
@@ -118,11 +111,23 @@ public protocol LabBackend: AnyObject {
     /// Applies a Kubernetes manifest file (multi-document YAML). `imageMap` maps manifest image names to catalog names (e.g. "alpine:3.2" -> "busybox"). Pods get a backend id unique to `namespace`, so parallel labs never collide.
     func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef]
     func podStatus(_ pod: LabPodRef) throws -> LabPodStatus
-    func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow]
+    /// The pod's containers on the node as crictl lists them: pause's sandbox first, then each
+    /// container's current attempt.
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow]
+    /// Reads the pod's status, then again after every change, until `check` returns true or
+    /// `deadline` passes; returns the last status read. The real backend sleeps in PodKit's
+    /// event-driven wait engine (no fixed-interval polling), so a wait ends as soon as the pod
+    /// changes. Throws if the pod goes away or can no longer change (its supervisor is gone).
+    func waitForStatus(_ pod: LabPodRef, until deadline: Date, _ check: (LabPodStatus) throws -> Bool) throws -> LabPodStatus
+    func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow]
     func exec(_ pod: LabPodRef, container: String?, command: [String], timeout: Double) throws -> LabExecResult
-    /// Sends a signal to a container's main process, or to pause when `container` is nil.
-    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws
-    func processTree(_ pod: LabPodRef) throws -> LabProcessNode  // supervisor -> pause + containers
+    /// Sends a signal to a container's main process: `container` names it, `"pause"` means the
+    /// sandbox, nil the default container (the `kubectl.kubernetes.io/default-container`
+    /// annotation, else the first app container: the rule of `podlab kill`). Returns which
+    /// process got it.
+    @discardableResult
+    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws -> LabSignalledProcess
+    func processTree(_ pod: LabPodRef) throws -> ProcessNode  // supervisor -> pause + containers
     func logs(_ pod: LabPodRef, container: String?, previous: Bool) throws -> String
     func delete(_ pod: LabPodRef, gracePeriod: Double) throws
     /// Deletes every pod of a namespace (the runner's safety net on failure or Ctrl-C).

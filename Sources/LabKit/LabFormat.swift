@@ -1,3 +1,5 @@
+import PodObservations
+
 /// The lab file format (`apiVersion: podlab.dev/v1alpha1`, `kind: Lab`) as field tables.
 ///
 /// The envelope follows chainsaw's `Test` (`apiVersion`/`kind`/`metadata`/`spec`); steps follow
@@ -79,9 +81,9 @@ public enum LabFormat {
                 LabFieldSpec("command", .list(.string, minItems: 1), required: true, "argv, bindings expanded (no shell: use [sh, -c, …])"),
             ])
         case .kill:
-            return LabObjectSpec("Kill", doc: "Send a signal to a container's main process, or to pause.", fields: [
+            return LabObjectSpec("Kill", doc: "Send a signal to a container's main process, or to pause (as podlab kill).", fields: [
                 podField,
-                LabFieldSpec("container", .string, "the container; omit to signal pause"),
+                LabFieldSpec("container", .string, "the container, or pause for the sandbox; omit for the default container (the kubectl.kubernetes.io/default-container annotation, else the first app container)"),
                 LabFieldSpec("signal", .signal, "signal name or number (default TERM)"),
             ])
         case .processTree:

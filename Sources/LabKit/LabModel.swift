@@ -1,4 +1,5 @@
 import PodlabCore
+import PodObservations
 
 /// A parsed, validated lab file. Built only by `LabParser`, so every value here passed the
 /// field tables in `LabFormat`.

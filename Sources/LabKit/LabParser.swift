@@ -2,6 +2,7 @@ import PodKit
 import PodlabCore
 import Foundation
 import Yams
+import PodObservations
 
 /// Parses lab files strictly: YAML syntax, then the field tables (`LabFormat`), then the rules
 /// the tables cannot express (check fields per verb, bindings defined before use, manifest files
@@ -189,7 +190,7 @@ struct LabBuilder {
                 eventually = LabEventually(timeout: nil, interval: 1)
             }
             if eventually != nil && verb == .wait {
-                error(eventuallyNode, "wait already polls until its timeout; eventually is for checks on other verbs")
+                error(eventuallyNode, "wait already waits until its timeout; eventually is for checks on other verbs")
             } else if eventually != nil && checks.isEmpty && !hasExpectation(action) {
                 error(eventuallyNode, "eventually retries until the checks pass, but this \(verb.rawValue) has no check")
             }

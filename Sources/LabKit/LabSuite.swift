@@ -49,11 +49,29 @@ public final class LabSuite {
     /// The namespace a lab's pods get: the lab name plus the run id (`pause-persistence-3fa9c1`).
     public func namespace(for lab: Lab) -> String { "\(lab.name)-\(options.runID)" }
 
-    /// Runs every lab, writes the report files, and returns the result.
+    /// `--report-format` values (`json`, `junit`, `tap`; any case), for `podlab run` and `walk`.
+    public static func parseFormats(_ texts: [String]) throws -> [ReportFormat] {
+        try texts.map { text in
+            guard let format = ReportFormat(rawValue: text.lowercased()) else {
+                throw PodlabError(.invalidArgument, "--report-format \(text): expected json, junit or tap")
+            }
+            return format
+        }
+    }
+
+    /// Runs every lab with `LabRunner`, writes the report files, and returns the result.
     public func run() throws -> LabSuiteResult {
+        try run { lab, namespace, backend in
+            LabRunner(lab: lab, namespace: namespace, backend: backend, observer: self.observer).run()
+        }
+    }
+
+    /// Runs every lab with `drive` (`podlab walk` drives a `LabWalk`), each in its namespace
+    /// with its own backend, then writes the reports exactly as `run()` does.
+    public func run(drive: @escaping (Lab, String, any LabBackend) -> LabReport) throws -> LabSuiteResult {
         InterruptGuard.shared.install()
         let start = Date()
-        let reports = runAll()
+        let reports = runAll(drive)
         let report = Report(name: options.reportName, startTime: start, endTime: Date(), labs: reports)
         var files: [String] = []
         if let directory = options.reportDirectory {
@@ -65,7 +83,7 @@ public final class LabSuite {
         return LabSuiteResult(report: report, files: files)
     }
 
-    private func runAll() -> [LabReport] {
+    private func runAll(_ drive: @escaping (Lab, String, any LabBackend) -> LabReport) -> [LabReport] {
         let lock = NSLock()
         var results = [LabReport?](repeating: nil, count: labs.count)
         var next = 0
@@ -79,7 +97,7 @@ public final class LabSuite {
                 lock.unlock()
                 guard index < self.labs.count else { return }
                 let lab = self.labs[index]
-                let report = skip ? self.skipped(lab) : self.runOne(lab)
+                let report = skip ? self.skipped(lab) : self.runOne(lab, drive)
                 lock.lock()
                 results[index] = report
                 if report.failed && self.options.failFast { stop = true }
@@ -105,11 +123,11 @@ public final class LabSuite {
         return results.compactMap { $0 }
     }
 
-    private func runOne(_ lab: Lab) -> LabReport {
+    private func runOne(_ lab: Lab, _ drive: (Lab, String, any LabBackend) -> LabReport) -> LabReport {
         let namespace = namespace(for: lab)
         do {
             let backend = try makeBackend()
-            return LabRunner(lab: lab, namespace: namespace, backend: backend, observer: observer).run()
+            return drive(lab, namespace, backend)
         } catch {
             // No backend, no pods: the lab fails in a setup pseudo-step that says why.
             let now = Date()

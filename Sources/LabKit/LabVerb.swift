@@ -1,3 +1,5 @@
+import PodObservations
+
 /// The operation verbs. One verb per operation, chainsaw style.
 public enum LabVerb: String, CaseIterable, Sendable {
     case apply, wait, containers, namespaces, podIP, exec, kill, processTree, http, script, sleep, logs
@@ -38,11 +40,6 @@ public enum LabVerb: String, CaseIterable, Sendable {
     public func hasResult(_ name: String) -> Bool { results.contains { $0.name == name } }
 }
 
-/// Namespace kinds as `/proc/PID/ns` and lsns name them.
-public enum NamespaceKind: String, CaseIterable, Sendable {
-    case net, ipc, uts, mnt, pid, cgroup, user
-}
-
 /// Timeout kinds. Each operation is bounded by its kind's timeout, resolved most specific
 /// first: the operation's own `timeout`, then the step's `timeouts`, then the lab's, then the
 /// defaults here. One word never means three things (kuttl #275): each kind covers exactly what
@@ -50,7 +47,7 @@ public enum NamespaceKind: String, CaseIterable, Sendable {
 public enum LabTimeoutKind: String, CaseIterable, Sendable {
     /// `apply`: creating the pods, including unpacking images, until `apply` returns.
     case apply
-    /// `wait`: how long a condition is polled before the operation fails.
+    /// `wait`: how long a condition is waited for (re-checked on every change) before the operation fails.
     case wait
     /// `exec`, `script`, `http`, `logs`: how long one command may run before it is killed.
     case exec
@@ -73,7 +70,7 @@ public enum LabTimeoutKind: String, CaseIterable, Sendable {
     public var doc: String {
         switch self {
         case .apply: return "apply: creating the pods, image unpacking included (default 2m)"
-        case .wait: return "wait: how long a condition is polled (default 1m)"
+        case .wait: return "wait: how long a condition is waited for (default 1m)"
         case .exec: return "exec, script, http, logs: how long one command may run before it is killed (default 10s)"
         case .assert: return "eventually without its own timeout: how long checks are retried (default 30s)"
         case .cleanup: return "cleanup operations and deleting the lab's pods (default 30s)"

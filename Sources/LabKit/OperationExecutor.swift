@@ -1,6 +1,7 @@
 import Foundation
 import PodlabCore
 import Reports
+import PodObservations
 
 /// Runs one attempt of one operation against the backend or the host.
 struct OperationExecutor {
@@ -38,7 +39,7 @@ struct OperationExecutor {
         case let .namespaces(pod, _, _): return "namespace inodes\(podText(pod))"
         case let .podIP(pod): return "pod IP\(podText(pod))"
         case let .exec(_, container, command): return "exec in \(container ?? "the container"): \(command.joined(separator: " "))"
-        case let .kill(_, container, _, name): return "kill -\(name) \(container ?? "pause")"
+        case let .kill(_, container, _, name): return "kill -\(name) \(container ?? "the default container")"
         case let .processTree(pod): return "process tree\(podText(pod))"
         case let .http(_, url, container): return "GET \(url) from \(container ?? "the host")"
         case let .script(_, content, _): return "script: " + (content.split(separator: "\n").first.map(String.init) ?? "")
@@ -95,11 +96,14 @@ struct OperationExecutor {
     private func wait(_ condition: LabWaitCondition) throws -> OperationOutcome {
         let ref = try state.pod(condition.pod)
         let deadline = Date().addingTimeInterval(timeout)
+        var values: [String: String] = [:]
         var lastSeen = ""
-        while true {
-            let status = try state.backend.podStatus(ref)
+        // The backend re-reads the status only when the pod changed, so the step ends at the
+        // pod's real latency (docs/FIDELITY.md #141), not at the next tick of a poll.
+        var met = false
+        _ = try state.backend.waitForStatus(ref, until: deadline) { status in
             let container = condition.container.flatMap { name in status.containers.first { $0.name == name } }
-            var values = ["phase": status.phase, "ready": String(status.ready)]
+            values = ["phase": status.phase, "ready": String(status.ready)]
             if let container {
                 values["state"] = container.state
                 values["restartCount"] = String(container.restartCount)
@@ -111,17 +115,18 @@ struct OperationExecutor {
             lastSeen = values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.isEmpty ? "-" : $0.value)" }.joined(separator: " ")
             if let name = condition.container, container == nil {
                 lastSeen = "pod has no container \"\(name)\" (containers: \(status.containers.map(\.name).joined(separator: ", ")))"
-            } else if holds(condition, status: status, container: container) {
-                var outcome = OperationOutcome()
-                outcome.values = values
-                outcome.observations.append(.fact(name: "waited for", value: lastSeen))
-                return outcome
+                return false
             }
-            if Date() >= deadline {
-                throw PodlabError(.timeout, "timed out after \(LabDuration.format(timeout)) waiting for \(Self.describe(condition)); last seen: \(lastSeen)")
-            }
-            Thread.sleep(forTimeInterval: min(0.25, max(0.01, deadline.timeIntervalSinceNow)))
+            met = holds(condition, status: status, container: container)
+            return met
         }
+        guard met else {
+            throw PodlabError(.timeout, "timed out after \(LabDuration.format(timeout)) waiting for \(Self.describe(condition)); last seen: \(lastSeen)")
+        }
+        var outcome = OperationOutcome()
+        outcome.values = values
+        outcome.observations.append(.fact(name: "waited for", value: lastSeen))
+        return outcome
     }
 
     private func holds(_ condition: LabWaitCondition, status: LabPodStatus, container: LabContainerStatus?) -> Bool {
@@ -140,13 +145,10 @@ struct OperationExecutor {
         let ref = try state.pod(pod)
         let status = try state.backend.podStatus(ref)
         // The sandbox is a container on the node too: crictl shows pause's sandbox, kubectl does not.
-        var rows = [ContainerRow(id: status.sandboxID ?? ref.id, name: "pause", image: "pause", state: status.pausePID == nil ? "exited" : "running",
-                                 pid: status.pausePID, restartCount: 0, isSandbox: true)]
-        rows += status.containers.map {
-            ContainerRow(id: $0.id, name: $0.name, image: $0.image, state: $0.state, pid: $0.pid, restartCount: $0.restartCount, isSandbox: false)
-        }
+        let rows = try state.backend.containers(ref)
         var outcome = OperationOutcome()
-        let running = status.containers.filter { $0.state == "running" }.count
+        // kubectl's READY column: ready containers (the readiness rule's per-container input).
+        let running = status.containers.filter(\.isReady).count
         outcome.values = [
             "count": String(rows.count), "appCount": String(status.containers.count),
             "ready": "\(running)/\(status.containers.count)",
@@ -165,8 +167,10 @@ struct OperationExecutor {
         // namespaces operation's failure.
         let status = try? state.backend.podStatus(ref)
         let ids = Dictionary((status?.containers ?? []).map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
-        let table = NamespaceTable(pod: ref.name, ip: status?.ip, rows: rows.map {
-            NamespaceTable.Row(process: $0.process, pid: $0.pid, inodes: $0.inodes, containerID: $0.process == "pause" ? (status?.sandboxID ?? ref.id) : ids[$0.process])
+        let table = NamespaceTable(pod: ref.name, ip: status?.ip, rows: rows.map { row in
+            var row = row
+            row.containerID = row.containerID ?? (row.process == "pause" ? (status?.sandboxID ?? ref.id) : ids[row.process])
+            return row
         })
         var outcome = OperationOutcome()
         outcome.observations.append(.namespaces(table))
@@ -216,29 +220,23 @@ struct OperationExecutor {
 
     private func kill(_ pod: String?, _ container: String?, _ signal: Int32, _ name: String) throws -> OperationOutcome {
         let ref = try state.pod(pod)
-        let status = try? state.backend.podStatus(ref)
-        let pid = container == nil ? status?.pausePID : status?.containers.first { $0.name == container }?.pid
-        try state.backend.kill(ref, container: container, signal: signal)
+        let killed = try state.backend.kill(ref, container: container, signal: signal)
         var outcome = OperationOutcome()
-        outcome.values["pid"] = pid.map(String.init) ?? ""
-        outcome.observations.append(.fact(name: "killed", value: "\(container ?? "pause") (pid \(pid.map(String.init) ?? "?")) with SIG\(name)"))
+        outcome.values["pid"] = killed.pid.map(String.init) ?? ""
+        outcome.observations.append(.fact(name: "killed", value: "\(killed.name) (pid \(killed.pid.map(String.init) ?? "?")) with SIG\(name)"))
         return outcome
     }
 
     private func processTree(_ pod: String?) throws -> OperationOutcome {
         let ref = try state.pod(pod)
-        let root = convert(try state.backend.processTree(ref))
+        let root = try state.backend.processTree(ref)
         var outcome = OperationOutcome()
         outcome.values = ["tree": ProcessTreeText.render(root), "count": String(root.count), "commands": commands(root).joined(separator: " ")]
         outcome.observations.append(.processTree(pod: ref.name, root: root))
         return outcome
     }
 
-    private func convert(_ node: LabProcessNode) -> ProcessTreeNode {
-        ProcessTreeNode(pid: node.pid, command: node.command, children: node.children.map(convert))
-    }
-
-    private func commands(_ node: ProcessTreeNode) -> [String] { [node.command] + node.children.flatMap(commands) }
+    private func commands(_ node: ProcessNode) -> [String] { [node.command] + node.children.flatMap(commands) }
 
     private func http(_ pod: String?, _ url: String, _ container: String?, checks: [LabCheck]) throws -> OperationOutcome {
         let target = try state.expand(url, pod: pod)

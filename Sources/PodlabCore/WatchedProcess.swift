@@ -24,6 +24,10 @@ public final class WatchedProcess {
 
     deinit { close(pidfd) }
 
+    /// The pidfd, for callers that sleep in poll(2) on it together with other descriptors
+    /// (readable once the process has exited); owned by this object.
+    public var descriptor: Int32 { pidfd }
+
     /// Sends `signal`; false if the process has already exited.
     @discardableResult
     public func send(_ signal: Int32) -> Bool {

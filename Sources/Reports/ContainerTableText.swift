@@ -1,3 +1,5 @@
+import PodObservations
+
 /// The crictl-style container list (`crictl ps -a` columns), pause included, as plain text.
 public enum ContainerTableText {
     public static func render(pod: String, rows: [ContainerRow]) -> String {

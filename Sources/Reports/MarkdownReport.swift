@@ -1,4 +1,5 @@
 import Foundation
+import PodObservations
 
 /// Renders reports as GitHub-flavoured Markdown, outcome first.
 ///
@@ -165,7 +166,7 @@ public enum MarkdownReport {
     private static func renderProcessTrees(_ lab: LabReport, into out: inout MarkdownBuffer) {
         let trees = lab.steps.flatMap { step in
             step.operations.flatMap { operation in
-                operation.observations.compactMap { observation -> (String, String, ProcessTreeNode)? in
+                operation.observations.compactMap { observation -> (String, String, ProcessNode)? in
                     if case let .processTree(pod, root) = observation { return (step.name, pod, root) }
                     return nil
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import PodObservations
 
 /// The result of one `podlab run`: a tree `Report > LabReport > StepReport > OperationReport`.
 ///
@@ -191,52 +192,16 @@ public enum Observation: Codable, Sendable {
     /// Namespace inodes of pause and each container.
     case namespaces(NamespaceTable)
     /// The pod's processes, supervisor at the root.
-    case processTree(pod: String, root: ProcessTreeNode)
-}
-
-/// One row of the container list.
-public struct ContainerRow: Codable, Sendable {
-    public var id: String
-    public var name: String
-    public var image: String
-    public var state: String
-    public var pid: Int32?
-    public var restartCount: Int
-    /// True for the pod's sandbox (pause) container, which `kubectl describe` does not show.
-    public var isSandbox: Bool
-
-    public init(id: String, name: String, image: String, state: String, pid: Int32?, restartCount: Int, isSandbox: Bool) {
-        self.id = id
-        self.name = name
-        self.image = image
-        self.state = state
-        self.pid = pid
-        self.restartCount = restartCount
-        self.isSandbox = isSandbox
-    }
+    case processTree(pod: String, root: ProcessNode)
 }
 
 /// The namespace inodes of a pod's processes (`readlink /proc/PID/ns/*`).
 public struct NamespaceTable: Codable, Sendable {
-    /// One process: `pause` or a container name.
-    public struct Row: Codable, Sendable {
-        public var process: String
-        public var pid: Int32
-        /// Namespace kind (`net`, `ipc`, …) to inode.
-        public var inodes: [String: UInt64]
-        /// The container id (pause: the sandbox id), when known.
-        public var containerID: String?
-
-        public init(process: String, pid: Int32, inodes: [String: UInt64], containerID: String? = nil) {
-            self.process = process
-            self.pid = pid
-            self.inodes = inodes
-            self.containerID = containerID
-        }
-    }
+    /// One process and its inodes (the vocabulary's row).
+    public typealias Row = NamespaceRow
 
     /// The namespace kinds in display order (lsns order).
-    public static let kinds = ["net", "ipc", "uts", "mnt", "pid", "cgroup", "user"]
+    public static var kinds: [String] { NamespaceKind.allCases.map(\.rawValue) }
 
     public var pod: String
     /// The pod IP when the table was taken (it lives in the net namespace).
@@ -252,37 +217,15 @@ public struct NamespaceTable: Codable, Sendable {
     /// The row the others are compared with: pause when present, else the first row.
     public var reference: Row? { rows.first { $0.process == "pause" } ?? rows.first }
 
-    /// True when every row that has this kind has the same inode as the reference row.
-    public func isShared(_ kind: String) -> Bool {
-        guard let reference, let inode = reference.inodes[kind] else { return false }
-        let others = rows.compactMap { $0.inodes[kind] }
-        return others.count > 1 && others.allSatisfy { $0 == inode }
-    }
+    /// How `kind` is held across the rows: the one rule (`NamespaceSharing.of`).
+    public func sharing(_ kind: String) -> NamespaceSharing { NamespaceSharing.of(kind, in: rows) }
 
-    /// True when no two rows share an inode of this kind.
-    public func isPrivate(_ kind: String) -> Bool {
-        let inodes = rows.compactMap { $0.inodes[kind] }
-        return inodes.count > 1 && Set(inodes).count == inodes.count
-    }
+    /// The same inode in every row (at least two).
+    public func isShared(_ kind: String) -> Bool { sharing(kind).isShared }
+
+    /// No two rows share an inode of this kind (at least two).
+    public func isPrivate(_ kind: String) -> Bool { sharing(kind).isPrivate }
 
     /// The kinds present in any row, in display order.
-    public var presentKinds: [String] {
-        Self.kinds.filter { kind in rows.contains { $0.inodes[kind] != nil } }
-    }
-}
-
-/// A process and its children.
-public struct ProcessTreeNode: Codable, Sendable {
-    public var pid: Int32
-    public var command: String
-    public var children: [ProcessTreeNode]
-
-    public init(pid: Int32, command: String, children: [ProcessTreeNode] = []) {
-        self.pid = pid
-        self.command = command
-        self.children = children
-    }
-
-    /// Total number of processes in the tree.
-    public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }
+    public var presentKinds: [String] { NamespaceSharing.presentKinds(in: rows) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LabKit
+import PodObservations
 
 /// An in-memory pod backend: one pod per apply (named by `podName`) with one container per
 /// name in `containerNames`. Killing a container restarts it (new id and PID, restartCount+1,
@@ -54,12 +55,20 @@ final class FakeLabBackend: LabBackend {
                             netnsPath: "/run/netns/podlab-\(pod.name)", containers: list)
     }
 
-    func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow] {
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow] {
         let status = try podStatus(pod)
-        var rows = [LabNamespaceRow(process: "pause", pid: 100, inodes: ["net": 4026532500, "ipc": 4026532501, "uts": 4026532502, "mnt": 4026532503, "pid": 4026532504])]
+        return [ContainerRow(id: pod.id, name: "pause", image: "pause", state: "running", pid: 100, restartCount: 0, isSandbox: true)]
+            + status.containers.map {
+                ContainerRow(id: $0.id, name: $0.name, image: $0.image, state: $0.state, pid: $0.pid, restartCount: $0.restartCount, isSandbox: false)
+            }
+    }
+
+    func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow] {
+        let status = try podStatus(pod)
+        var rows = [NamespaceRow(process: "pause", pid: 100, inodes: ["net": 4026532500, "ipc": 4026532501, "uts": 4026532502, "mnt": 4026532503, "pid": 4026532504])]
         for (index, container) in status.containers.enumerated() {
             let own = UInt64(4026533000 + index * 10)
-            rows.append(LabNamespaceRow(process: container.name, pid: container.pid ?? 0, inodes: [
+            rows.append(NamespaceRow(process: container.name, pid: container.pid ?? 0, inodes: [
                 "net": sharedNetwork ? 4026532500 : own, "ipc": 4026532501, "uts": 4026532502, "mnt": own + 1, "pid": own + 2,
             ]))
         }
@@ -71,9 +80,27 @@ final class FakeLabBackend: LabBackend {
         return execHandler(command)
     }
 
-    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws {
+    /// Reads the status until `check` holds: every read may advance a pending restart, as a
+    /// supervisor's record write would wake the real engine.
+    func waitForStatus(_ pod: LabPodRef, until deadline: Date, _ check: (LabPodStatus) throws -> Bool) throws -> LabPodStatus {
+        while true {
+            let status = try podStatus(pod)
+            if try check(status) || Date() >= deadline { return status }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+    }
+
+    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws -> LabSignalledProcess {
         killed.append((container, signal))
-        guard let container, var list = containers[pod.id], let index = list.firstIndex(where: { $0.name == container }) else { return }
+        // nil: the default container, the first one here (the fake has no annotations).
+        let name = container ?? containerNames.first ?? "pause"
+        let pid = name == "pause" ? 100 : containers[pod.id]?.first { $0.name == name }?.pid
+        defer { restart(pod, name, signal: signal) }
+        return LabSignalledProcess(name: name, pid: pid)
+    }
+
+    private func restart(_ pod: LabPodRef, _ container: String, signal: Int32) {
+        guard var list = containers[pod.id], let index = list.firstIndex(where: { $0.name == container }) else { return }
         list[index].state = "waiting"
         list[index].lastExitCode = 128 + signal
         list[index].lastReason = "Error"
@@ -82,10 +109,10 @@ final class FakeLabBackend: LabBackend {
         pendingRestarts[container] = restartAfterPolls
     }
 
-    func processTree(_ pod: LabPodRef) throws -> LabProcessNode {
-        LabProcessNode(pid: 99, command: "podlab-supervisor", children: [
-            LabProcessNode(pid: 100, command: "pause"),
-            LabProcessNode(pid: 101, command: "sh", children: [LabProcessNode(pid: 102, command: "sleep")]),
+    func processTree(_ pod: LabPodRef) throws -> ProcessNode {
+        ProcessNode(pid: 99, command: "podlab-supervisor", children: [
+            ProcessNode(pid: 100, command: "pause"),
+            ProcessNode(pid: 101, command: "sh", children: [ProcessNode(pid: 102, command: "sleep")]),
         ])
     }
 

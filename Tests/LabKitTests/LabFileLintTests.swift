@@ -1,6 +1,7 @@
 import Foundation
 import LabKit
 import Testing
+import PodObservations
 
 /// The lab files shipped in `Labs/` must always lint clean.
 struct LabFileLintTests {

@@ -2,6 +2,7 @@ import Foundation
 import LabKit
 import Reports
 import Testing
+import PodObservations
 
 /// The Markdown reports of the seed labs, read by a CommonMark parser the way GitHub reads them.
 struct ReportRenderingTests {
@@ -58,8 +59,8 @@ struct ReportRenderingTests {
         case .namespaces:
             report.observations = [.namespaces(namespaceTable)]
         case .processTree:
-            report.observations = [.processTree(pod: "web", root: ProcessTreeNode(pid: 99, command: "podlab-supervisor", children: [
-                ProcessTreeNode(pid: 100, command: "pause"), ProcessTreeNode(pid: 101, command: "sh", children: [ProcessTreeNode(pid: 102, command: "sleep 1000")]),
+            report.observations = [.processTree(pod: "web", root: ProcessNode(pid: 99, command: "podlab-supervisor", children: [
+                ProcessNode(pid: 100, command: "pause"), ProcessNode(pid: 101, command: "sh", children: [ProcessNode(pid: 102, command: "sleep 1000")]),
             ]))]
         case .containers:
             report.observations = [.containers(pod: "web", rows: [

@@ -36,8 +36,11 @@ public enum EquivalentCommands {
             let argv = command.map { known.expand($0) }
             return ["podlab exec \(known.pod)\(container.map { " -c \($0)" } ?? "") -- \(ShellQuote.join(argv))"]
         case let .kill(_, container, signal, _):
-            let pid = container.map { known.pid(of: $0) } ?? known.pausePID
-            return ["kill -\(signal) \(pid)    # \(container ?? "pause")", "podlab ps -a    # then watch STATE and ATTEMPT"]
+            guard let container else {
+                return ["podlab kill \(known.pod) -s \(signal)    # the default container", "podlab ps -a    # then watch STATE and ATTEMPT"]
+            }
+            let pid = container == "pause" ? known.pausePID : known.pid(of: container)
+            return ["kill -\(signal) \(pid)    # \(container)", "podlab ps -a    # then watch STATE and ATTEMPT"]
         case .processTree:
             return ["pstree -p $(ps -o ppid= -p \(known.pausePID))", "ps -o pid,ppid,comm --ppid $(ps -o ppid= -p \(known.pausePID))"]
         case let .http(_, url, container):

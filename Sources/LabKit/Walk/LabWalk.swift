@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import PodObservations
 
 /// How `podlab walk` behaves.
 public struct LabWalkOptions: Sendable {

@@ -55,7 +55,7 @@ public enum PodInspection {
         Status(
             id: pod.id,
             metadata: Metadata(name: pod.spec.name, uid: pod.uid, namespace: pod.spec.namespace, attempt: pod.sandbox.attempt),
-            state: pod.isReady ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
+            state: pod.isSandboxReady ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
             createdAt: pod.createdAt,
             network: Network(ip: pod.sandbox.ip ?? "", additionalIps: []),
             linux: Linux(namespaces: ["options": NamespaceOptions(network: "POD", pid: pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: "POD")]),
@@ -70,7 +70,7 @@ public enum PodInspection {
         return Document(
             status: status(pod),
             info: Info(
-                pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
+                pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isSandboxReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
                 netNamespaceClosed: pod.sandbox.netnsPath.map { !FileManager.default.fileExists(atPath: $0) } ?? true,
                 image: "podlab/pause", runtimeType: "podlab",
                 runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(PodlabPaths.fromEnvironment().hostName(forPod: pod.key))/pause")),

@@ -1,15 +1,11 @@
 import Foundation
+import PodObservations
 
-/// A process and its children, read from `/proc` (what `pstree -p` shows).
-public struct ProcessTreeNode: Codable, Sendable {
-    public var pid: Int32
-    public var command: String
-    public var children: [ProcessTreeNode]
-}
-
+/// Reads a process tree from `/proc` (what `pstree -p` shows); Reports renders it
+/// (`ProcessTreeText`).
 public enum ProcessTree {
     /// The tree under `root`: every descendant, with its command line (or comm).
-    public static func build(root: Int32, procRoot: String = "/proc") -> ProcessTreeNode? {
+    public static func build(root: Int32, procRoot: String = "/proc") -> ProcessNode? {
         var parentOf: [Int32: Int32] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: procRoot)) ?? [] {
             guard let pid = Int32(entry), let ppid = parentPID(pid, procRoot: procRoot) else { continue }
@@ -17,8 +13,8 @@ public enum ProcessTree {
         }
         var children: [Int32: [Int32]] = [:]
         for (pid, ppid) in parentOf { children[ppid, default: []].append(pid) }
-        func node(_ pid: Int32) -> ProcessTreeNode {
-            ProcessTreeNode(pid: pid, command: command(pid, procRoot: procRoot),
+        func node(_ pid: Int32) -> ProcessNode {
+            ProcessNode(pid: pid, command: command(pid, procRoot: procRoot),
                             children: (children[pid] ?? []).sorted().map(node))
         }
         guard parentOf[root] != nil else { return nil }
@@ -40,19 +36,5 @@ public enum ProcessTree {
         }
         let comm = (try? String(contentsOfFile: "\(procRoot)/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         return "[\(comm ?? "?")]"
-    }
-
-    /// pstree-style text: `podlab supervise web(41)` then `├─pause(42)` lines.
-    public static func render(_ node: ProcessTreeNode) -> String {
-        var lines: [String] = ["\(node.command)(\(node.pid))"]
-        func walk(_ children: [ProcessTreeNode], prefix: String) {
-            for (i, child) in children.enumerated() {
-                let last = i == children.count - 1
-                lines.append("\(prefix)\(last ? "└─" : "├─")\(child.command)(\(child.pid))")
-                walk(child.children, prefix: prefix + (last ? "  " : "│ "))
-            }
-        }
-        walk(node.children, prefix: "")
-        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -16,6 +16,7 @@ extension PodRecord {
         return args.count >= 3 && args[1] == "supervise" && args[2] == key
     }
 
-    /// Ready as crictl means it: pause runs and someone is looking after the pod.
-    public var isReady: Bool { sandbox.ready && supervisorAlive }
+    /// The CRI sandbox state as crictl means it (`SANDBOX_READY`): pause runs and someone is
+    /// looking after the pod. Not the pod's `Ready` condition, which is `PodReadiness.ready`.
+    public var isSandboxReady: Bool { sandbox.ready && supervisorAlive }
 }

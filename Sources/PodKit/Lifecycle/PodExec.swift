@@ -20,6 +20,18 @@ public struct PodExec {
     public func run(_ record: PodRecord, container: ContainerStatus, command: [String],
                     stdio: (input: FileDescriptor, output: FileDescriptor, error: FileDescriptor) = (.standardInput, .standardOutput, .standardError),
                     controllingTerminal: Bool = false) throws -> Int32 {
+        var request = try self.request(record, container: container, command: command)
+        request.stdin = stdio.input
+        request.stdout = stdio.output
+        request.stderr = stdio.error
+        request.controllingTerminal = controllingTerminal
+        request.waitForExit = true
+        return try ProcessSpawner().spawn(request).exit?.exitCode ?? 255
+    }
+
+    /// The spawn request of `podlab exec`: `command` in `container`'s namespaces (mount last),
+    /// root, cgroup, capabilities and environment; stdio and waiting are the caller's to set.
+    public func request(_ record: PodRecord, container: ContainerStatus, command: [String]) throws -> SpawnRequest {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) in pod \(record.spec.name) is not running (state \(container.state.display)); podlab exec needs a running container")
         }
@@ -37,11 +49,6 @@ public struct PodExec {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: paths.hostName(forPod: record.key), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
-        request.stdin = stdio.input
-        request.stdout = stdio.output
-        request.stderr = stdio.error
-        request.controllingTerminal = controllingTerminal
-        request.waitForExit = true
-        return try ProcessSpawner().spawn(request).exit?.exitCode ?? 255
+        return request
     }
 }

@@ -69,6 +69,9 @@ public struct ContainerStatus: Codable, Sendable {
     public var lastTerminated: TerminatedState?
     public var logPath: String
     public var cgroupPath: String?
+    /// The readiness probe's verdict for the current attempt; nil when no readiness probe runs
+    /// (then a running container is ready: `ContainerStatus.isReady`, docs/FIDELITY.md #140).
+    public var ready: Bool?
 
     /// Kubernetes' waiting/running/terminated view.
     public var kubeState: String {

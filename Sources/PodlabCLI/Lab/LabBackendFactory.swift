@@ -2,6 +2,7 @@ import Foundation
 import LabKit
 import PodKit
 import PodlabCore
+import PodObservations
 
 /// The real pods behind lab runs.
 func makeLabBackend() throws -> any LabBackend {
@@ -9,15 +10,17 @@ func makeLabBackend() throws -> any LabBackend {
     return PodKitLabBackend(paths: .fromEnvironment())
 }
 
-/// `LabBackend` over PodKit: the same code paths as `podlab apply`, `ps`, `ns`, `exec`, `kill`,
-/// `logs` and `delete`, so a lab observes exactly what a student would with those commands.
+/// `LabBackend` over `PodAPI`: the same calls as `podlab apply`, `ps`, `ns`, `exec`, `kill`,
+/// `logs`, `wait` and `delete`, in-process, so a lab observes exactly what a student would with
+/// those commands. Each method only maps PodKit's answer to LabKit's types.
 final class PodKitLabBackend: LabBackend {
     let paths: PodlabPaths
-    let store: PodStore
+    let api: PodAPI
+    var store: PodStore { api.store }
 
     init(paths: PodlabPaths) {
         self.paths = paths
-        self.store = PodStore(paths: paths)
+        self.api = PodAPI(paths: paths)
     }
 
     func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef] {
@@ -27,92 +30,63 @@ final class PodKitLabBackend: LabBackend {
         return pods.map { LabPodRef(name: $0.spec.ownerDeployment ?? $0.spec.name, id: $0.key) }
     }
 
-    func record(_ pod: LabPodRef) throws -> PodRecord { try store.load(key: pod.id) }
+    func record(_ pod: LabPodRef) throws -> PodRecord { try api.record(pod.id) }
 
-    func podStatus(_ pod: LabPodRef) throws -> LabPodStatus {
-        let record = try record(pod)
-        let apps = record.containers.filter { !$0.isInit }
-        return LabPodStatus(
+    func podStatus(_ pod: LabPodRef) throws -> LabPodStatus { Self.status(pod, try record(pod)) }
+
+    /// The lab's view of a record: readiness is `PodReadiness.ready`, the rule of `podlab wait`.
+    static func status(_ pod: LabPodRef, _ record: PodRecord) -> LabPodStatus {
+        LabPodStatus(
             ref: pod, phase: record.phase.rawValue,
-            ready: record.sandbox.ready && apps.allSatisfy { $0.state == .running },
+            ready: PodReadiness.ready(record).status,
             ip: record.sandbox.ip, pausePID: record.sandbox.pausePID, netnsPath: record.sandbox.netnsPath,
             containers: record.containers.map { container in
                 LabContainerStatus(
                     name: container.name, id: container.id, image: container.image,
                     pid: container.state == .running ? container.pid : nil,
-                    state: container.kubeState == "terminated" ? "exited" : container.kubeState,
+                    state: container.labState,
                     reason: container.waitingReason ?? container.reason, restartCount: container.restartCount,
                     exitCode: container.exitCode, lastExitCode: container.lastTerminated?.exitCode,
-                    lastReason: container.lastTerminated?.reason)
+                    lastReason: container.lastTerminated?.reason, ready: container.isReady)
             },
             sandboxID: record.id)
     }
 
-    func namespaces(_ pod: LabPodRef) throws -> [LabNamespaceRow] {
-        NamespaceInspector.table(for: try record(pod)).map { LabNamespaceRow(process: $0.process, pid: $0.pid, inodes: $0.inodes) }
+    func waitForStatus(_ pod: LabPodRef, until deadline: Date, _ check: (LabPodStatus) throws -> Bool) throws -> LabPodStatus {
+        var last: LabPodStatus?
+        _ = try PodWatcher(store: store, key: pod.id).wait(until: deadline) { state -> Bool? in
+            switch state {
+            case .present(let record), .supervisorGone(let record):
+                let status = Self.status(pod, record)
+                last = status
+                return try check(status) ? true : nil
+            case .deleted:
+                throw PodlabError(.notFound, "pod \(pod.name) was deleted while waiting")
+            }
+        }
+        if let last { return last }
+        return try podStatus(pod)
     }
+
+    func containers(_ pod: LabPodRef) throws -> [ContainerRow] { api.containerRows(try record(pod)) }
+
+    func namespaces(_ pod: LabPodRef) throws -> [NamespaceRow] { api.namespaces(try record(pod)) }
 
     func exec(_ pod: LabPodRef, container: String?, command: [String], timeout: Double) throws -> LabExecResult {
-        // Runs `podlab exec` itself, so a timeout can kill it like any other process.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: PodLauncher.currentExecutable())
-        var arguments = ["exec", pod.id]
-        if let container { arguments += ["-c", container] }
-        process.arguments = arguments + ["--"] + command
-        process.environment = ProcessInfo.processInfo.environment.merging(paths.environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        // Drain both pipes while waiting, so a chatty command cannot block on a full pipe.
-        let stdoutReader = PipeReader(out), stderrReader = PipeReader(err)
-        while process.isRunning && Date() < deadline { usleep(2000) }
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw PodlabError(.timeout, "exec \(command.joined(separator: " ")) in \(pod.name) did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        return LabExecResult(exitCode: process.terminationStatus, stdout: String(decoding: stdoutReader.wait(), as: UTF8.self),
-                             stderr: String(decoding: stderrReader.wait(), as: UTF8.self))
+        let output = try api.exec(try record(pod), container: container, command: command, timeout: timeout)
+        return LabExecResult(exitCode: output.exitCode, stdout: String(decoding: output.stdout, as: UTF8.self),
+                             stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
-    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws {
-        let record = try record(pod)
-        let pid: Int32
-        if let container {
-            guard let status = record.containers.first(where: { $0.name == container }), status.state == .running, let running = status.pid else {
-                throw PodlabError(.invalidState, "container \(container) of \(pod.name) is not running")
-            }
-            pid = running
-        } else {
-            guard let pause = record.sandbox.pausePID else { throw PodlabError(.invalidState, "pod \(pod.name) has no pause process") }
-            pid = pause
-        }
-        try checkedSyscall("kill(\(pid), \(signal))") { Glibc.kill(pid, signal) }
+    func kill(_ pod: LabPodRef, container: String?, signal: Int32) throws -> LabSignalledProcess {
+        let killed = try api.kill(try record(pod), target: PodProcessTarget(name: container), signal: signal)
+        return LabSignalledProcess(name: killed.name, pid: killed.pid)
     }
 
-    func processTree(_ pod: LabPodRef) throws -> LabProcessNode {
-        let record = try record(pod)
-        guard let root = record.supervisorPID, let tree = ProcessTree.build(root: root) else {
-            throw PodlabError(.invalidState, "the supervisor of \(pod.name) is not running")
-        }
-        func convert(_ node: ProcessTreeNode) -> LabProcessNode {
-            LabProcessNode(pid: node.pid, command: node.command, children: node.children.map(convert))
-        }
-        return convert(tree)
-    }
+    func processTree(_ pod: LabPodRef) throws -> ProcessNode { try api.processTree(try record(pod)) }
 
     func logs(_ pod: LabPodRef, container: String?, previous: Bool) throws -> String {
-        let record = try record(pod)
-        let status = try record.defaultContainer(container)
-        let path = previous ? status.lastTerminated?.logPath : status.logPath
-        guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PodlabError(.notFound, "no \(previous ? "previous " : "")logs for \(status.name) in \(pod.name)")
-        }
-        return text
+        String(decoding: try api.logs(try record(pod), container: container, previous: previous), as: UTF8.self)
     }
 
     func delete(_ pod: LabPodRef, gracePeriod: Double) throws {
@@ -127,25 +101,5 @@ final class PodKitLabBackend: LabBackend {
             // The safety net must be quick: no grace period (Ctrl-C, failed lab).
             deleter.delete(record, grace: 0)
         }
-    }
-}
-
-/// Drains a pipe on a background thread (so a chatty child never blocks on a full pipe).
-final class PipeReader: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var data = Data()
-
-    init(_ pipe: Pipe) {
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-
-    /// The whole output, once the writer closed the pipe.
-    func wait() -> Data {
-        done.wait()
-        return data
     }
 }

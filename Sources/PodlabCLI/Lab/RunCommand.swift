@@ -52,12 +52,7 @@ struct RunCommand: ParsableCommand {
         do {
             guard all || !labs.isEmpty else { throw PodlabError(.invalidArgument, "name the labs to run, or pass --all (see podlab list)") }
             guard parallel >= 1 else { throw PodlabError(.invalidArgument, "--parallel \(parallel): must be at least 1") }
-            options.formats = try reportFormats.map { text in
-                guard let format = ReportFormat(rawValue: text.lowercased()) else {
-                    throw PodlabError(.invalidArgument, "--report-format \(text): expected json, junit or tap")
-                }
-                return format
-            }
+            options.formats = try LabSuite.parseFormats(reportFormats)
             let selection = try LabCatalog.parseSelectors(selectors)
             let shardSpec = try shard.map(LabCatalog.parseShard)
             let (parsed, failed) = LabFileLoading.parseAll(try LabFileLoading.files(labs, all: all, catalog: catalog))

@@ -41,14 +41,9 @@ struct WalkCommand: ParsableCommand {
     func run() throws {
         let paths = PodlabPaths.fromEnvironment()
         let parsed: Lab
-        let formats: [ReportFormat]
+        var suiteOptions = LabSuiteOptions()
         do {
-            formats = try reportFormats.map { text in
-                guard let format = ReportFormat(rawValue: text.lowercased()) else {
-                    throw PodlabError(.invalidArgument, "--report-format \(text): expected json, junit or tap")
-                }
-                return format
-            }
+            suiteOptions.formats = try LabSuite.parseFormats(reportFormats)
             if let width, width < 40 { throw PodlabError(.invalidArgument, "--width \(width): must be at least 40") }
             let file = try LabCatalog(labsDirectory: paths.labsDir).resolve(lab)
             let (labs, failed) = LabFileLoading.parseAll([file])
@@ -58,31 +53,32 @@ struct WalkCommand: ParsableCommand {
             LabFileLoading.printError("podlab walk: \(error)")
             throw ExitCode(2)
         }
-        let backend: any LabBackend
-        do {
-            backend = try makeLabBackend()
-        } catch {
-            guard !parsed.needsPods else {
-                LabFileLoading.printError("podlab walk: cannot create the pod backend: \(error)")
-                throw ExitCode(1)
-            }
-            backend = HostOnlyLabBackend()
-        }
+        suiteOptions.reportDirectory = reportDirectory ?? paths.reportsDir
         var options = LabWalkOptions()
         options.auto = auto
         options.keep = keep
         options.color = !noColor && ConsoleLog.wantsColor()
         options.progress = isatty(1) == 1
         options.width = width ?? TerminalStyle.width()
-        let namespace = "\(parsed.name)-\(String(UUID().uuidString.prefix(6)).lowercased())"
-        let walk = LabWalk(lab: parsed, namespace: namespace, backend: backend, options: options,
-                           input: FileDescriptorInput(fileDescriptor: 0)) { text in
-            StandardStreams.output(text)
+        // The suite gives the lab its namespace, backend and report files, as for `podlab run`;
+        // only the driver differs. A lab without pods walks without root.
+        let suite = LabSuite(labs: [parsed], options: suiteOptions) {
+            do {
+                return try makeLabBackend()
+            } catch {
+                if parsed.needsPods { throw error }
+                return HostOnlyLabBackend()
+            }
         }
-        let labReport = walk.run()
-        let report = Report(name: "podlab-report", startTime: labReport.startTime, endTime: labReport.endTime, labs: [labReport])
-        let files = try ReportWriter(directory: reportDirectory ?? paths.reportsDir, formats: formats).write(report)
-        if let markdown = files.first(where: { $0.hasSuffix("/\(parsed.name).md") }) { print("Report: \(markdown)") }
-        if labReport.failed { throw ExitCode(1) }
+        let result = try suite.run { lab, namespace, backend in
+            LabWalk(lab: lab, namespace: namespace, backend: backend, options: options, input: FileDescriptorInput(fileDescriptor: 0)) { text in
+                StandardStreams.output(text)
+            }.run()
+        }
+        if let setup = result.report.labs.first?.steps.first, setup.kind == .setup, let error = setup.operations.first?.error {
+            LabFileLoading.printError("podlab walk: cannot create the pod backend: \(error)")
+        }
+        if let markdown = result.files.first(where: { $0.hasSuffix("/\(parsed.name).md") }) { print("Report: \(markdown)") }
+        if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }

@@ -8,14 +8,14 @@ struct ExecCommand: ParsableCommand {
         commandName: "exec", abstract: "Run a command in a container's namespaces and root; its exit code is passed through.")
 
     @OptionGroup var selection: PodSelection
-    @Option(name: .shortAndLong, help: "Container name (default: the first app container).") var container: String?
+    @Option(name: .shortAndLong, help: "Container name (default: the kubectl.kubernetes.io/default-container annotation, else the first app container).") var container: String?
     @Flag(name: .shortAndLong, help: "Run the command on a new pseudo-terminal (for shells and full-screen programs).") var tty = false
     @Flag(name: .shortAndLong, help: "Keep stdin open (stdin is always passed through; accepted for crictl/kubectl habits).") var interactive = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() throws {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
-        let status = try pod.defaultContainer(container)
+        let status = try pod.container(container)
         let exec = PodExec(paths: .fromEnvironment())
         guard tty else {
             throw ExitCode(try exec.run(pod, container: status, command: command))

@@ -8,25 +8,12 @@ struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a container's logs (--previous for the last attempt).")
 
     @OptionGroup var selection: PodSelection
-    @Option(name: .shortAndLong, help: "Container name (default: the first app container).") var container: String?
+    @Option(name: .shortAndLong, help: "Container name (default: the kubectl.kubernetes.io/default-container annotation, else the first app container).") var container: String?
     @Flag(name: .shortAndLong, help: "The previous attempt's logs, as kubectl logs --previous.") var previous = false
 
     func run() throws {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
-        let status = try pod.defaultContainer(container)
-        let path: String
-        if previous {
-            guard let last = status.lastTerminated else {
-                throw PodlabError(.notFound, "previous terminated container \"\(status.name)\" in pod \"\(pod.spec.name)\" not found")
-            }
-            path = last.logPath
-        } else {
-            path = status.logPath
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PodlabError(.notFound, "no logs at \(path)")
-        }
-        StandardStreams.output(data)
+        StandardStreams.output(try PodAPI(paths: .fromEnvironment()).logs(pod, container: container, previous: previous))
     }
 }
 
@@ -35,30 +22,15 @@ struct KillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to a container's main process or to pause.")
 
     @OptionGroup var selection: PodSelection
-    @Option(name: .shortAndLong, help: "Container name, or \"pause\" for the sandbox (default: the first app container).") var container: String?
+    @Option(name: .shortAndLong, help: "Container name, or \"pause\" for the sandbox (default: the kubectl.kubernetes.io/default-container annotation, else the first app container).") var container: String?
     @Option(name: .shortAndLong, help: "Signal name or number (default KILL).") var signal: String = "KILL"
 
     func run() throws {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
         let number = try parseSignal(signal)
-        let pid: Int32
-        if container == "pause" {
-            guard let pause = pod.sandbox.pausePID else { throw PodlabError(.invalidState, "pod \(pod.spec.name) has no running pause process") }
-            pid = pause
-        } else {
-            let status = try pod.defaultContainer(container)
-            guard status.state == .running, let running = status.pid else {
-                throw PodlabError(.invalidState, "container \(status.name) is not running (state \(status.state.display))")
-            }
-            pid = running
-        }
-        try checkedSyscall("kill(\(pid), \(signal))") { Glibc.kill(pid, number) }
-        print("sent SIG\(signal.uppercased().replacingOccurrences(of: "SIG", with: "")) to \(container ?? pod.defaultContainerName) (pid \(pid))")
+        let killed = try PodAPI(paths: .fromEnvironment()).kill(pod, target: PodProcessTarget(name: container), signal: number)
+        print("sent SIG\(signal.uppercased().replacingOccurrences(of: "SIG", with: "")) to \(killed.name) (pid \(killed.pid))")
     }
-}
-
-extension PodRecord {
-    var defaultContainerName: String { containers.first { !$0.isInit }?.name ?? "?" }
 }
 
 /// `KILL`, `SIGTERM`, `term`, `9`.

@@ -3,6 +3,7 @@ import Foundation
 import PodKit
 import PodlabCore
 import Reports
+import PodObservations
 
 /// `podlab ns`: namespace inodes of pause and every container, marked shared or private.
 struct NamespacesCommand: ParsableCommand {
@@ -18,7 +19,7 @@ struct NamespacesCommand: ParsableCommand {
         guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
         let rows = NamespaceInspector.table(for: pod)
         if let svg {
-            let processes = rows.map { NamespaceDiagramSVG.Process(name: $0.process, pid: $0.pid, id: String($0.containerID.prefix(13)), inodes: $0.inodes) }
+            let processes = rows.map { NamespaceDiagramSVG.Process(name: $0.process, pid: $0.pid, id: String(($0.containerID ?? "").prefix(13)), inodes: $0.inodes) }
             let text = NamespaceDiagramSVG.render(pod: pod.spec.name, ip: pod.sandbox.ip, processes: processes)
             do {
                 try text.write(toFile: svg, atomically: true, encoding: .utf8)
@@ -27,7 +28,9 @@ struct NamespacesCommand: ParsableCommand {
             }
         }
         if output == .json {
-            try printJSON(NamespaceReport(pod: pod.spec.name, processes: rows))
+            let host = NamespaceInspector.inodes(pid: getpid())
+            let sharing = Dictionary(uniqueKeysWithValues: NamespaceSharing.presentKinds(in: rows).map { ($0, NamespaceSharing.of($0, in: rows, host: host).description) })
+            try printJSON(NamespaceReport(pod: pod.spec.name, processes: rows, sharing: sharing))
             return
         }
         print("Pod \(pod.spec.name)  IP \(pod.sandbox.ip ?? "-")  netns \(pod.sandbox.netnsPath ?? "-")")
@@ -36,20 +39,21 @@ struct NamespacesCommand: ParsableCommand {
     }
 
     /// One row per namespace type, one column per process: what a student compares.
-    static func render(_ rows: [ProcessNamespaces]) -> String {
+    static func render(_ rows: [NamespaceRow]) -> String {
         var table = Table(headers: ["NS"] + rows.map { "\($0.process.prefix(14)) (\($0.pid))" } + ["SHARING"])
         let host = NamespaceInspector.inodes(pid: getpid())
-        for type in NamespaceType.allCases {
-            guard rows.contains(where: { $0.inode(type) != nil }) else { continue }
-            table.add([type.rawValue] + rows.map { $0.inode(type).map(String.init) ?? "-" }
-                      + [NamespaceInspector.sharing(type, rows: rows, hostInodes: host)])
+        for kind in NamespaceSharing.presentKinds(in: rows) {
+            table.add([kind] + rows.map { $0.inodes[kind].map(String.init) ?? "-" }
+                      + [NamespaceSharing.of(kind, in: rows, host: host).description])
         }
         return table.render()
     }
 }
 
-/// `podlab ns -o json`: lsns -J style entries per process.
+/// `podlab ns -o json`: lsns -J style entries per process, and each kind's sharing verdict.
 struct NamespaceReport: Codable {
     var pod: String
-    var processes: [ProcessNamespaces]
+    var processes: [NamespaceRow]
+    /// Kind to `shared`, `host`, `private`, `partly shared` or `one process` (`NamespaceSharing`).
+    var sharing: [String: String]
 }

@@ -48,24 +48,3 @@ extension PodStore {
     /// The store at the configured paths.
     static var current: PodStore { PodStore(paths: .fromEnvironment()) }
 }
-
-extension PodRecord {
-    /// A container of this pod by name (or "pause"), with a helpful error.
-    func container(named name: String?) throws -> ContainerStatus? {
-        guard let name else { return nil }
-        if name == "pause" { return nil }
-        guard let status = containers.first(where: { $0.name == name }) else {
-            throw PodlabError(.notFound, "pod \(spec.name) has no container \"\(name)\" (containers: \(containers.map(\.name).joined(separator: ", ")))")
-        }
-        return status
-    }
-
-    /// The container `-c` names, or the first app container (kubectl's default).
-    func defaultContainer(_ name: String?) throws -> ContainerStatus {
-        if let status = try container(named: name) { return status }
-        guard let first = containers.first(where: { !$0.isInit }) else {
-            throw PodlabError(.notFound, "pod \(spec.name) has no containers")
-        }
-        return first
-    }
-}

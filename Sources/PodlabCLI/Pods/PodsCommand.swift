@@ -24,7 +24,7 @@ struct PodsCommand: ParsableCommand {
         }
         var table = Table("POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME")
         for pod in pods {
-            table.add([shortID(pod.id, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isReady ? "Ready" : "NotReady",
+            table.add([shortID(pod.id, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
                        pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", "podlab"])
         }
         print(table.render(), terminator: "")

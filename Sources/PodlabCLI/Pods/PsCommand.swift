@@ -20,7 +20,7 @@ struct PsCommand: ParsableCommand {
         for pod in pods {
             if all, pod.sandbox.pausePID != nil || !pod.sandbox.ready {
                 rows.append([shortID(pod.id, noTrunc: noTrunc), "pause", humanAgo(pod.sandbox.createdAt),
-                             pod.isReady ? "Running" : (pod.sandbox.ready ? "Unknown" : "Exited"), "pause", "\(pod.sandbox.attempt)",
+                             pod.isSandboxReady ? "Running" : (pod.sandbox.ready ? "Unknown" : "Exited"), "pause", "\(pod.sandbox.attempt)",
                              shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace])
             }
             for container in pod.containers where all {
