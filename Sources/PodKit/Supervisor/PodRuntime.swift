@@ -20,6 +20,12 @@ public protocol PodRuntime: AnyObject {
     func cleanupContainer(_ status: ContainerStatus, record: PodRecord)
     /// Whether the attempt's cgroup recorded an OOM kill.
     func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool
+    /// Starts `command` in a running container (its namespaces, root, cgroup and capabilities,
+    /// as `podlab exec`) for an exec probe or hook, stdio on /dev/null, without waiting: its
+    /// exit arrives through `reapExitedChild`. Returns its pid.
+    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> Int32
+    /// The host path of the attempt's termination message file (read before `cleanupContainer`).
+    func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String?
     /// Sends a signal to a process (the supervisor's children only).
     func signal(_ pid: Int32, _ signal: Int32)
     /// One exited child of this process, without blocking. Behind the protocol because

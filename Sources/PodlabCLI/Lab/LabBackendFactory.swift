@@ -31,10 +31,11 @@ final class PodKitLabBackend: LabBackend {
 
     func podStatus(_ pod: LabPodRef) throws -> LabPodStatus {
         let record = try record(pod)
-        let apps = record.containers.filter { !$0.isInit }
         return LabPodStatus(
             ref: pod, phase: record.phase.rawValue,
-            ready: record.sandbox.ready && apps.allSatisfy { $0.state == .running },
+            // Pod Ready: every regular container and native sidecar is ready (its readiness
+            // probe passed; ContainerStatus.ready, docs/FIDELITY.md #50, #58).
+            ready: record.sandbox.ready && record.containers.filter { !$0.isInit || $0.isSidecar }.allSatisfy(\.ready),
             ip: record.sandbox.ip, pausePID: record.sandbox.pausePID, netnsPath: record.sandbox.netnsPath,
             containers: record.containers.map { container in
                 LabContainerStatus(
