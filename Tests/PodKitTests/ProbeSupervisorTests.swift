@@ -258,6 +258,27 @@ struct ProbeSupervisorTests {
         #expect(status.lastTerminated?.message?.contains("command exited with code 2") == true)
     }
 
+    @Test("a waiting probe adds no deadline in the past while postStart runs (the loop must not spin)")
+    func noSpinWhileHeld() throws {
+        let runtime = FakeRuntime()
+        let yaml = probePod(container: """
+                livenessProbe:
+                  exec: {command: [live]}
+                lifecycle:
+                  postStart:
+                    exec: {command: [setup]}
+            """)
+        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
+        let t0 = Date()
+        try supervisor.start(now: t0)
+        supervisor.tick(now: t0.addingTimeInterval(3))
+        #expect(runtime.handlers.map(\.command) == [["setup"]], "liveness waits for postStart")
+        let deadline = try #require(supervisor.nextDeadline)
+        #expect(deadline > Date().addingTimeInterval(5), "only the hook's own timeout, not the overdue probe")
+        supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: 0, now: Date())
+        #expect(runtime.handlers.map(\.command) == [["setup"], ["live"]], "the probe starts once the hook is done")
+    }
+
     @Test("a postStart that succeeds makes the container ready")
     func postStartSuccess() throws {
         let runtime = FakeRuntime()
