@@ -34,10 +34,10 @@ final class FakeRuntime: PodRuntime {
     /// Handler processes (exec probes, hooks) the supervisor started: command and pid.
     var handlers: [(command: [String], pid: Int32)] = []
     var signals: [(pid: Int32, signal: Int32)] = []
-    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> Int32 {
+    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
         nextPID += 1
         handlers.append((command, nextPID))
-        return nextPID
+        return HandlerProcess(pid: nextPID, output: nil)
     }
     func signal(_ pid: Int32, _ signal: Int32) { signals.append((pid, signal)) }
     func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? { nil }

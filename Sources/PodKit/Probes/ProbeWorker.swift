@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One probe or hook in progress: a process in the container (exec), a socket (httpGet,
 /// tcpSocket) or a pause (sleep), with the deadline after which it counts as failed.
 final class HandlerRun {
@@ -12,11 +16,27 @@ final class HandlerRun {
     let deadline: Date
     /// Set once the run has ended (a process exit arrives through `waitpid`, the rest by polling).
     var outcome: HandlerOutcome?
+    /// An exec handler's output file (unlinked; closed with the run).
+    var outputFD: Int32?
 
-    init(work: Work, deadline: Date, outcome: HandlerOutcome? = nil) {
+    init(work: Work, deadline: Date, outcome: HandlerOutcome? = nil, outputFD: Int32? = nil) {
         self.work = work
         self.deadline = deadline
         self.outcome = outcome
+        self.outputFD = outputFD
+    }
+
+    deinit { if let outputFD { close(outputFD) } }
+
+    /// kubelet's exec prober reads at most 10 KiB of output (`maxReadLength`, pkg/probe/exec).
+    static let maxOutputBytes = 10 * 1024
+
+    /// The exec handler's output so far (stdout and stderr together), at most 10 KiB.
+    func output() -> String {
+        guard let outputFD else { return "" }
+        var buffer = [UInt8](repeating: 0, count: Self.maxOutputBytes)
+        let count = buffer.withUnsafeMutableBytes { pread(outputFD, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
     }
 
     var pid: Int32? {

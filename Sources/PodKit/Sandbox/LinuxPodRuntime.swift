@@ -351,24 +351,38 @@ public final class LinuxPodRuntime: PodRuntime {
         Self.terminationMessageFile(attempt: "\(directory(record))/containers/\(status.id)")
     }
 
-    public func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> Int32 {
+    public func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) is not running")
         }
         var request = try PodExec(paths: paths).request(record, container: container, pid: pid, command: command)
-        // kubelet keeps a probe's output only for its message; podlab discards it.
         let null: FileDescriptor
         do {
-            null = try FileDescriptor.open("/dev/null", .readWrite, options: [.closeOnExec])
+            null = try FileDescriptor.open("/dev/null", .readOnly, options: [.closeOnExec])
         } catch let error as Errno {
             throw PodlabError.syscall("open(/dev/null)", error)
         }
         defer { try? null.close() }
+        // The output goes to a file in the pod directory, unlinked at once: kubelet keeps an
+        // exec probe's output (10 KiB) for its message. The supervisor reads it after the exit.
+        let outputPath = "\(directory(record))/handler-output-\(generateID().prefix(16))"
+        let output: FileDescriptor
+        do {
+            output = try FileDescriptor.open(outputPath, .readWrite, options: [.create, .exclusiveCreate, .closeOnExec], permissions: .ownerReadWrite)
+        } catch let error as Errno {
+            throw PodlabError.syscall("open(\(outputPath))", error)
+        }
+        unlink(outputPath)
         request.stdin = null
-        request.stdout = null
-        request.stderr = null
+        request.stdout = output
+        request.stderr = output
         request.waitForExit = false
-        return try ProcessSpawner().spawn(request).pid
+        do {
+            return HandlerProcess(pid: try ProcessSpawner().spawn(request).pid, output: output.rawValue)
+        } catch {
+            try? output.close()
+            throw error
+        }
     }
 
     public func signal(_ pid: Int32, _ signal: Int32) {

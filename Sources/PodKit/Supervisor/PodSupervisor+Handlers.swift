@@ -56,8 +56,8 @@ extension PodSupervisor {
         do {
             switch action {
             case .exec(let command):
-                let pid = try runtime.startHandlerProcess(command, container: status, record: record)
-                return HandlerRun(work: .process(pid: pid), deadline: deadline)
+                let process = try runtime.startHandlerProcess(command, container: status, record: record)
+                return HandlerRun(work: .process(pid: process.pid), deadline: deadline, outputFD: process.output)
             case .httpGet(let host, let port, let path, let headers):
                 guard let ip = host ?? record.sandbox.ip else { throw PodlabError(.invalidState, "the pod has no IP") }
                 return HandlerRun(work: .network(try NetworkProbe(host: ip, port: port, http: (path, headers), timeout: timeout, now: now)), deadline: deadline)
@@ -84,7 +84,11 @@ extension PodSupervisor {
         guard let run = handlerRuns.first(where: { $0.run.pid == pid })?.run else { return false }
         if run.outcome == nil {
             let (code, _) = exitCode(fromWaitStatus: waitStatus)
-            run.outcome = code == 0 ? .success : .failure("command exited with code \(code)")
+            // kubelet's exec prober: a non-zero exit fails with the command's output as the
+            // message; podlab adds the exit code when the command printed nothing.
+            let output = run.output()
+            run.outcome = code == 0 ? .success
+                : .failure(output.isEmpty ? "command exited with code \(code)" : "command exited with code \(code): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return true
     }

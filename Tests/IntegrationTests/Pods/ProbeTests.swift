@@ -46,8 +46,9 @@ extension PodTests {
             #expect(last["exitCode"].int == 137)
             let finished = try #require(try cli.record("live").containers[0].lastTerminated)
             let log = try String(contentsOfFile: "\(cli.podDirectory("live"))/supervisor.log", encoding: .utf8)
-            #expect(log.contains("liveness probe failed"))
-            _ = finished
+            // kubelet's exec prober keeps the command's output for the message.
+            #expect(log.contains("liveness probe failed: command exited with code 1: cat: can't open '/tmp/healthy'"), "\(log)")
+            #expect(finished.exitCode == 137)
         }
 
         @Test("httpGet readiness gates ready; tcpSocket liveness keeps passing; nothing restarts")
@@ -178,10 +179,13 @@ extension PodTests {
                   containers:
                   - {name: app, image: busybox, command: ["sleep", "3600"]}
                 """)
-            try waitUntil("the pod is Failed", timeout: 15) { try cli.record("init").phase == .failed }
-            let record = try cli.record("init")
-            #expect(record.containers[1].startedAt == nil)
-            #expect(!record.sandbox.ready)
+            // The phase is saved first, then the terminal pod's sandbox is stopped (as kubelet
+            // reports Failed and then terminates the pod).
+            try waitUntil("the pod is Failed and its sandbox stopped", timeout: 15) {
+                let record = try cli.record("init")
+                return record.phase == .failed && !record.sandbox.ready
+            }
+            #expect(try cli.record("init").containers[1].startedAt == nil)
         }
 
         @Test("when the app completes, the native sidecar is stopped (SIGTERM) and the pod Succeeds")
@@ -231,14 +235,14 @@ extension PodTests {
                     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
                     lifecycle:
                       postStart:
-                        exec: {command: ["sh", "-c", "exit 7"]}
+                        exec: {command: ["sh", "-c", "echo migration missing; exit 7"]}
                 """)
             try waitUntil("restarted after the hook failed", timeout: 15) {
                 try cli.inspect("app", pod: "hook")["status"]["restartCount"].int ?? 0 >= 1
             }
             let message = try cli.inspect("app", pod: "hook")["status"]["lastState"]["message"].string ?? ""
             #expect(message.contains("Exec lifecycle hook"), "\(message)")
-            #expect(message.contains("command exited with code 7"), "\(message)")
+            #expect(message.contains("command exited with code 7: migration missing"), "\(message)")
         }
 
         @Test("terminationGracePeriodSeconds 0 still waits 2 s for a SIGTERM-deaf process; --grace-period 0 does not")
