@@ -60,7 +60,7 @@ struct PodAPIRulesTests {
         #expect(PodReadiness.ready(record).status == false)
         record.containers[0].ready = true
         #expect(PodReadiness.ready(record).status == true)
-        record.containers[0].ready = nil  // no readiness probe: running is ready
+        record.containers[0].readyFlag = nil  // no readiness probe: running is ready
         #expect(PodReadiness.ready(record).status == true)
     }
 

@@ -31,7 +31,16 @@ final class FakeRuntime: PodRuntime {
     }
     func cleanupContainer(_ status: ContainerStatus, record: PodRecord) { cleaned.append(status.id) }
     func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool { oomContainers.contains(status.name) }
-    func signal(_ pid: Int32, _ signal: Int32) {}
+    /// Handler processes (exec probes, hooks) the supervisor started: command and pid.
+    var handlers: [(command: [String], pid: Int32)] = []
+    var signals: [(pid: Int32, signal: Int32)] = []
+    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
+        nextPID += 1
+        handlers.append((command, nextPID))
+        return HandlerProcess(pid: nextPID, output: nil)
+    }
+    func signal(_ pid: Int32, _ signal: Int32) { signals.append((pid, signal)) }
+    func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? { nil }
     /// The fake has no real children: never the test process's own (`waitpid(-1)` here stole
     /// the exits of `podlab` processes other tests were waiting for).
     func reapExitedChild() -> ChildReap { .noChildren }

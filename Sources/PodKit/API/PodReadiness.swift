@@ -15,12 +15,12 @@ public struct PodCondition: Codable, Sendable, Equatable {
 }
 
 extension ContainerStatus {
-    /// Kubelet's per-container `ready`: the readiness probe's verdict when one runs (`ready`,
-    /// set by the supervisor's prober), else "running" (kubelet `prober_manager.go`: a container
-    /// without a readiness probe is ready once started).
+    /// Kubelet's per-container `ready`: the readiness probe's verdict when one runs
+    /// (`readyFlag`, set by the supervisor's prober), else "running" (kubelet
+    /// `prober_manager.go`: a container without a readiness probe is ready once started).
     public var isReady: Bool {
         guard state == .running else { return false }
-        return ready ?? true
+        return readyFlag ?? true
     }
 
     /// Kubernetes' state word as labs and `podlab` rows use it: `running`, `waiting` or `exited`

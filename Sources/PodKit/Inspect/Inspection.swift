@@ -90,6 +90,8 @@ public enum ContainerInspection {
         public var reason: String
         public var startedAt: Date
         public var finishedAt: Date
+        /// terminated.message: the termination message, or why podlab killed it (docs/FIDELITY.md #49, #55).
+        public var message: String?
     }
     public struct Status: Codable, Sendable {
         public var id: String
@@ -109,6 +111,9 @@ public enum ContainerInspection {
         public var kubeState: String
         public var restartCount: Int
         public var lastState: LastState?
+        /// kubelet's ContainerStatus.ready and .started (probes, docs/FIDELITY.md #48, #50).
+        public var ready: Bool
+        public var started: Bool
     }
     public struct Info: Codable, Sendable {
         public var sandboxID: String
@@ -133,11 +138,12 @@ public enum ContainerInspection {
             state: container.state.rawValue, createdAt: container.createdAt, startedAt: container.startedAt,
             finishedAt: container.finishedAt, exitCode: container.exitCode ?? 0, image: Image(image: container.image),
             imageRef: "sha256:\(container.imageDigest)", reason: container.waitingReason ?? container.reason ?? "",
-            message: container.waitingMessage ?? "", logPath: container.logPath, kubeState: container.kubeState,
+            message: container.waitingMessage ?? container.message ?? "", logPath: container.logPath, kubeState: container.kubeState,
             restartCount: container.restartCount,
             lastState: container.lastTerminated.map {
-                LastState(containerID: $0.containerID, exitCode: $0.exitCode, reason: $0.reason, startedAt: $0.startedAt, finishedAt: $0.finishedAt)
-            })
+                LastState(containerID: $0.containerID, exitCode: $0.exitCode, reason: $0.reason, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
+                          message: $0.message)
+            }, ready: container.ready, started: container.started)
     }
 
     /// The namespaces a container has, in containerd's `WithPodNamespaces` form: net/ipc/uts

@@ -22,7 +22,11 @@ public struct PodDeleter {
         // The pidfd is opened before the identity check, so the process checked is the one signalled.
         if let pid = record.supervisorPID ?? supervisorPID(key: record.key), let supervisor = try? WatchedProcess(pid: pid),
            PodRecord.isSupervisor(pid, key: record.key) {
-            try? "\(effectiveGrace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
+            // Only an explicit --grace-period is passed on: it overrides the spec and 0 is the
+            // force kill, while the spec's own value gets kubelet's 2 s minimum (docs/FIDELITY.md #54).
+            if let grace {
+                try? "\(grace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
+            }
             supervisor.send(SIGTERM)
             // Removing the pod directory is the supervisor's last act before it exits: once it
             // has exited with the directory gone, "deleted" means no podlab process of the pod is left.

@@ -35,6 +35,18 @@ public struct PodExec {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) in pod \(record.spec.name) is not running (state \(container.state.display)); podlab exec needs a running container")
         }
+        var request = try self.request(record, container: container, pid: pid, command: command)
+        request.stdin = stdio.input
+        request.stdout = stdio.output
+        request.stderr = stdio.error
+        request.controllingTerminal = controllingTerminal
+        request.waitForExit = true
+        return try ProcessSpawner().spawn(request).exit?.exitCode ?? 255
+    }
+
+    /// The spawn request for `command` in `container` (whose process is `pid`): its
+    /// namespaces, cgroup, capabilities and environment. Also used for exec probes and hooks.
+    public func request(_ record: PodRecord, container: ContainerStatus, pid: Int32, command: [String]) throws -> SpawnRequest {
         guard !command.isEmpty else { throw PodlabError(.invalidArgument, "exec needs a command after --") }
         let spec = (record.spec.initContainers + record.spec.containers).first { $0.name == container.name }
         let ns = "/proc/\(pid)/ns/"

@@ -227,8 +227,8 @@ public struct ManifestParser {
     ]
 
     static let unmodelledContainerFields = [
-        "imagePullPolicy", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "securityContext",
-        "stdin", "stdinOnce", "tty", "terminationMessagePath", "terminationMessagePolicy", "envFrom",
+        "imagePullPolicy", "securityContext",
+        "stdin", "stdinOnce", "tty", "envFrom",
         "volumeDevices", "resizePolicy", "restartPolicyRules",
     ]
 
@@ -272,9 +272,9 @@ public struct ManifestParser {
         guard !containerNodes.isEmpty else { throw containersNode.error("a pod needs at least one container") }
         var names = Set<String>()
         let initContainers = try (spec.optional("initContainers")?.sequence() ?? []).map {
-            try parseContainer($0, isInit: true, names: &names, warnings: &warnings)
+            try parseContainer($0, isInit: true, names: &names, podGracePeriod: grace, warnings: &warnings)
         }
-        let containers = try containerNodes.map { try parseContainer($0, isInit: false, names: &names, warnings: &warnings) }
+        let containers = try containerNodes.map { try parseContainer($0, isInit: false, names: &names, podGracePeriod: grace, warnings: &warnings) }
         let volumes = try (spec.optional("volumes")?.sequence() ?? []).map {
             try parseVolume($0, podName: metadata.name, references: &references, warnings: &warnings)
         }
@@ -298,7 +298,8 @@ public struct ManifestParser {
             volumes: volumes, configMaps: [:], source: source, ownerDeployment: nil)
     }
 
-    func parseContainer(_ node: YAMLCursor, isInit: Bool, names: inout Set<String>, warnings: inout [ManifestWarning]) throws -> ContainerSpec {
+    func parseContainer(_ node: YAMLCursor, isInit: Bool, names: inout Set<String>, podGracePeriod: Int = 30,
+                        warnings: inout [ManifestWarning]) throws -> ContainerSpec {
         let map = try node.mapping()
         let nameNode = try map.required("name")
         let name = try nameNode.string()
@@ -362,6 +363,7 @@ public struct ManifestParser {
         }
         var ports: [Int] = []
         var portNames = Set<String>()
+        var namedPorts: [String: Int] = [:]
         for item in try map.optional("ports")?.sequence() ?? [] {
             // `validateContainerPorts`: only containerPort is modelled; the rest is still checked.
             let portMap = try item.mapping()
@@ -375,6 +377,7 @@ public struct ManifestParser {
                 if !portName.isEmpty {
                     try nameNode.check(portName, KubeValidation.isValidPortName(portName))
                     guard portNames.insert(portName).inserted else { throw nameNode.error("Duplicate value: \(KubeValidation.quoted(portName))") }
+                    namedPorts[portName] = ports.last
                 }
             }
             if let protocolNode = portMap.optional("protocol") {
@@ -394,11 +397,28 @@ public struct ManifestParser {
             }
             restartPolicy = .always
         }
+        // Probes and hooks (docs/FIDELITY.md #47–#53). `validateInitContainers`: a regular init
+        // container runs to completion, so it may have none of them; a native sidecar may.
+        let probes = ProbeParser(namedPorts: namedPorts, podGracePeriod: podGracePeriod)
+        var parsed: [ProbeKind: ProbeSpec] = [:]
+        for (key, kind) in [("livenessProbe", ProbeKind.liveness), ("readinessProbe", .readiness), ("startupProbe", .startup)] {
+            guard let probeNode = map.optional(key) else { continue }
+            if isInit && restartPolicy != .always { throw probeNode.error("Forbidden: may not be set for init containers without restartPolicy=Always") }
+            parsed[kind] = try probes.probe(probeNode, kind: kind)
+        }
+        var lifecycle: LifecycleSpec?
+        if let lifecycleNode = map.optional("lifecycle") {
+            if isInit && restartPolicy != .always { throw lifecycleNode.error("Forbidden: may not be set for init containers without restartPolicy=Always") }
+            lifecycle = try probes.lifecycle(lifecycleNode)
+        }
+        let termination = try ProbeParser.terminationMessage(map)
         try warnUnmodelled(map, known: Self.unmodelledContainerFields, warnings: &warnings)
         return ContainerSpec(
             name: name, image: image, imageLocation: imageNode.location, command: command, args: args,
             workingDir: workingDir, env: env, resources: resources, volumeMounts: mounts, ports: ports,
-            restartPolicy: restartPolicy)
+            restartPolicy: restartPolicy, livenessProbe: parsed[.liveness], readinessProbe: parsed[.readiness],
+            startupProbe: parsed[.startup], lifecycle: lifecycle, terminationMessagePath: termination.path,
+            terminationMessagePolicy: termination.policy)
     }
 
     func parseResources(_ node: YAMLCursor?, warnings: inout [ManifestWarning]) throws -> ResourceRequirements {

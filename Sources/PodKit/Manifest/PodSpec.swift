@@ -74,6 +74,15 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var ports: [Int]
     /// Only on init containers: `Always` makes it a native sidecar (docs/FIDELITY.md #40).
     public var restartPolicy: RestartPolicy?
+    /// Probes (docs/FIDELITY.md #47–#51); not on regular init containers.
+    public var livenessProbe: ProbeSpec? = nil
+    public var readinessProbe: ProbeSpec? = nil
+    public var startupProbe: ProbeSpec? = nil
+    /// postStart / preStop hooks (#52, #53).
+    public var lifecycle: LifecycleSpec? = nil
+    /// `terminationMessagePath` as written (nil: `/dev/termination-log`) and its policy (#55).
+    public var terminationMessagePath: String? = nil
+    public var terminationMessagePolicy: TerminationMessagePolicy? = nil
 }
 
 /// A pod as podlab runs it: from a `Pod`, or from a `Deployment`'s template.

@@ -259,10 +259,19 @@ public final class LinuxPodRuntime: PodRuntime {
             return ContainerFilesystem.Volume(hostPath: try volumes.path(of: volume.name), containerPath: mount.mountPath,
                                               readOnly: readOnly, isFile: isFile, subPath: subPath)
         }
+        // kubelet's termination message file (makeMounts, docs/FIDELITY.md #55): an empty 0666
+        // file per attempt, bind-mounted at terminationMessagePath, read when the attempt ends.
+        let messageFile = Self.terminationMessageFile(attempt: attempt)
+        guard FileManager.default.createFile(atPath: messageFile, contents: nil) else {
+            throw PodlabError.syscall("open(\(messageFile), O_CREAT)", Errno(rawValue: errno))
+        }
+        guard chmod(messageFile, 0o666) == 0 else { throw PodlabError.syscall("chmod(\(messageFile), 0666)", Errno(rawValue: errno)) }
+        let messageMount = ContainerFilesystem.Volume(hostPath: messageFile, containerPath: spec.effectiveTerminationMessagePath,
+                                                      readOnly: false, isFile: true, subPath: nil)
         let filesystem = ContainerFilesystem(
             imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
             podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
-            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts)
+            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts + [messageMount])
         let plan = try ContainerMountPlan.make(for: filesystem)
 
         let driver = try cgroups()
@@ -334,6 +343,46 @@ public final class LinuxPodRuntime: PodRuntime {
     public func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool {
         guard let driver = try? cgroups() else { return false }
         return driver.oomKilled(ContainerCgroup(pod: hostName(record.key), name: status.id))
+    }
+
+    static func terminationMessageFile(attempt: String) -> String { "\(attempt)/termination-log" }
+
+    public func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? {
+        Self.terminationMessageFile(attempt: "\(directory(record))/containers/\(status.id)")
+    }
+
+    public func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
+        guard container.state == .running, let pid = container.pid else {
+            throw PodlabError(.invalidState, "container \(container.name) is not running")
+        }
+        var request = try PodExec(paths: paths).request(record, container: container, pid: pid, command: command)
+        let null: FileDescriptor
+        do {
+            null = try FileDescriptor.open("/dev/null", .readOnly, options: [.closeOnExec])
+        } catch let error as Errno {
+            throw PodlabError.syscall("open(/dev/null)", error)
+        }
+        defer { try? null.close() }
+        // The output goes to a file in the pod directory, unlinked at once: kubelet keeps an
+        // exec probe's output (10 KiB) for its message. The supervisor reads it after the exit.
+        let outputPath = "\(directory(record))/handler-output-\(generateID().prefix(16))"
+        let output: FileDescriptor
+        do {
+            output = try FileDescriptor.open(outputPath, .readWrite, options: [.create, .exclusiveCreate, .closeOnExec], permissions: .ownerReadWrite)
+        } catch let error as Errno {
+            throw PodlabError.syscall("open(\(outputPath))", error)
+        }
+        unlink(outputPath)
+        request.stdin = null
+        request.stdout = output
+        request.stderr = output
+        request.waitForExit = false
+        do {
+            return HandlerProcess(pid: try ProcessSpawner().spawn(request).pid, output: output.rawValue)
+        } catch {
+            try? output.close()
+            throw error
+        }
     }
 
     public func signal(_ pid: Int32, _ signal: Int32) {

@@ -38,6 +38,8 @@ public struct TerminatedState: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var finishedAt: Date
     public var logPath: String
+    /// `terminated.message`: the termination message, or why podlab killed it (docs/FIDELITY.md #49, #55).
+    public var message: String? = nil
 }
 
 /// One container of a pod (init, sidecar or app) and its current attempt.
@@ -69,9 +71,26 @@ public struct ContainerStatus: Codable, Sendable {
     public var lastTerminated: TerminatedState?
     public var logPath: String
     public var cgroupPath: String?
-    /// The readiness probe's verdict for the current attempt; nil when no readiness probe runs
-    /// (then a running container is ready: `ContainerStatus.isReady`, docs/FIDELITY.md #140).
-    public var ready: Bool?
+    /// Stored readiness (docs/FIDELITY.md #50); nil in records written before probes existed.
+    public var readyFlag: Bool? = nil
+    /// Stored `started` (the startup probe, #48); nil in older records.
+    public var startedFlag: Bool? = nil
+    /// `terminated.message` of the current attempt once it ended (#49, #55).
+    public var message: String? = nil
+
+    /// kubelet's `ContainerStatus.ready`: running, started, and its readiness probe (if any)
+    /// succeeded (`prober_manager.go` UpdatePodStatus). Records without the flag had no
+    /// probes, so there a running container is ready.
+    public var ready: Bool {
+        get { readyFlag ?? (state == .running) }
+        set { readyFlag = newValue }
+    }
+
+    /// kubelet's `ContainerStatus.started`: running and past its startup probe.
+    public var started: Bool {
+        get { startedFlag ?? (state == .running) }
+        set { startedFlag = newValue }
+    }
 
     /// Kubernetes' waiting/running/terminated view.
     public var kubeState: String {

@@ -20,12 +20,30 @@ public protocol PodRuntime: AnyObject {
     func cleanupContainer(_ status: ContainerStatus, record: PodRecord)
     /// Whether the attempt's cgroup recorded an OOM kill.
     func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool
+    /// Starts `command` in a running container (its namespaces, root, cgroup and capabilities,
+    /// as `podlab exec`) for an exec probe or hook, without waiting: its exit arrives through
+    /// `reapExitedChild`. stdin is /dev/null; stdout and stderr go to the returned file.
+    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess
+    /// The host path of the attempt's termination message file (read before `cleanupContainer`).
+    func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String?
     /// Sends a signal to a process (the supervisor's children only).
     func signal(_ pid: Int32, _ signal: Int32)
     /// One exited child of this process, without blocking. Behind the protocol because
     /// `waitpid(-1)` reaps *any* child: run in-process (unit tests, a lab runner) it would steal
     /// other children's exits.
     func reapExitedChild() -> ChildReap
+}
+
+/// An exec handler's process: its pid and an unlinked file holding its combined output (the
+/// caller owns and closes the descriptor), as kubelet keeps an exec probe's output for the
+/// probe's message.
+public struct HandlerProcess: Sendable {
+    public var pid: Int32
+    public var output: Int32?
+    public init(pid: Int32, output: Int32?) {
+        self.pid = pid
+        self.output = output
+    }
 }
 
 /// What `PodRuntime.reapExitedChild` found.

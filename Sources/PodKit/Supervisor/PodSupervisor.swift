@@ -8,7 +8,7 @@ import PodlabCore
 /// `restartPolicy` with CrashLoopBackOff, recreates the sandbox when pause dies, and tears
 /// everything down on delete. All machine access goes through `PodRuntime`.
 public final class PodSupervisor {
-    public private(set) var record: PodRecord
+    public internal(set) var record: PodRecord
     let runtime: any PodRuntime
     let store: PodStore?
     let backOff: CrashLoopBackOff
@@ -16,8 +16,13 @@ public final class PodSupervisor {
     /// Index of the next init container to run; == initContainers.count once apps may start.
     var nextInit = 0
     public private(set) var shuttingDown = false
+    /// Set once every regular container is done and none will restart: the pod was killed
+    /// (sidecars and sandbox stopped) and keeps its terminal phase (docs/FIDELITY.md #58).
+    public private(set) var podFinished = false
+    /// Probes, hooks and kills of each container's current attempt (PodSupervisor+Handlers).
+    var containerHandlers: [String: ContainerHandlers] = [:]
     /// Pod-level events, newest last (kubectl describe's Events), kept short.
-    public private(set) var events: [String] = []
+    public internal(set) var events: [String] = []
     /// Where container starts and terminations are recorded, one line each (the supervisor
     /// process sends them to the pod's `supervisor.log`, kubelet's event stream in small).
     public var log: (String) -> Void = { _ in }
@@ -76,20 +81,27 @@ public final class PodSupervisor {
         advance(now: now)
         record.started = true
         save()
+        finishPodIfDone(now: now)
     }
 
     /// Starts whatever may start now: the next init container, or all app containers.
     func advance(now: Date) {
-        guard record.sandbox.ready, !shuttingDown else { return }
+        guard record.sandbox.ready, !shuttingDown, !podFinished else { return }
         let inits = record.spec.initContainers
         while nextInit < inits.count {
             let spec = inits[nextInit]
             guard let i = index(of: spec.name) else { return }
             let status = record.containers[i]
             if spec.restartPolicy == .always {
-                // A native sidecar: the next init container starts once it is running (#40).
+                // A native sidecar: the next init container starts once it is running, its
+                // postStart hook done and its startup probe passed (#40, #48;
+                // kuberuntime_manager.go computeInitContainerActions).
                 if status.state == .created { startAttempt(i, now: now) }
-                if record.containers[i].state == .running { nextInit += 1; continue }
+                if record.containers[i].state == .running, record.containers[i].started,
+                   containerHandlers[spec.name]?.postStart == nil {
+                    nextInit += 1
+                    continue
+                }
                 return
             }
             if status.state == .exited && status.exitCode == 0 && status.nextStartAt == nil {
@@ -119,6 +131,7 @@ public final class PodSupervisor {
         status.signal = nil
         status.reason = nil
         status.finishedAt = nil
+        status.message = nil
         record.containers[i] = status
         do {
             let started = try runtime.startContainer(spec, status: status, record: record)
@@ -127,6 +140,7 @@ public final class PodSupervisor {
             record.containers[i].state = .running
             record.containers[i].startedAt = Date()
             log("container \(spec.name) attempt \(status.restartCount) started: id \(status.id.prefix(13)) pid \(started.pid)")
+            containerStarted(i, now: Date())
         } catch let error as ContainerConfigError {
             // Never created: waiting, retried on the pod worker's 10 s back-off (scaled like
             // the crash back-off), no restart counted.
@@ -177,6 +191,10 @@ public final class PodSupervisor {
 
     /// A child process exited (from `waitpid`). Unknown pids (re-parented orphans) are ignored.
     public func handleExit(pid: Int32, waitStatus: Int32, now: Date = Date()) {
+        if handlerProcessExited(pid: pid, waitStatus: waitStatus) {
+            runHandlers(now: now)
+            return
+        }
         if pid == record.sandbox.pausePID {
             sandboxDied(now: now)
             return
@@ -184,9 +202,10 @@ public final class PodSupervisor {
         guard let i = record.containers.firstIndex(where: { $0.pid == pid && $0.state == .running }) else { return }
         recordTermination(i, waitStatus: waitStatus, now: now)
         runtime.cleanupContainer(record.containers[i], record: record)
-        if !shuttingDown { scheduleRestart(i, now: now) }
+        if !shuttingDown && !podFinished { scheduleRestart(i, now: now) }
         advance(now: now)
         save()
+        finishPodIfDone(now: now)
     }
 
     func recordTermination(_ i: Int, waitStatus: Int32, now: Date) {
@@ -203,6 +222,15 @@ public final class PodSupervisor {
         } else {
             status.reason = code == 0 ? "Completed" : "Error"
         }
+        let ended = containerEnded(status.name)
+        // What says why it ended: the kill's reason (a failed probe or postStart hook; kubelet
+        // shows it as the Killing event, podlab also as terminated.message, docs/FIDELITY.md #49).
+        let spec = specFor(status.name)
+        status.message = TerminationMessage.message(
+            file: runtime.terminationMessageFile(status, record: record), log: status.logPath,
+            policy: spec?.terminationMessagePolicy ?? .file, exitCode: code) ?? ended.postStartFailure ?? ended.killMessage
+        status.readyFlag = false
+        status.startedFlag = false
         record.containers[i] = status
         let signalText = signal.map { " signal \($0)" } ?? ""
         log("container \(status.name) attempt \(status.restartCount) terminated: exitCode \(code) reason \(status.reason ?? "")\(signalText)")
@@ -212,7 +240,8 @@ public final class PodSupervisor {
     func terminatedState(_ status: ContainerStatus, now: Date) -> TerminatedState {
         TerminatedState(
             containerID: status.id, exitCode: status.exitCode ?? 255, signal: status.signal, reason: status.reason ?? "Error",
-            startedAt: status.startedAt ?? now, finishedAt: status.finishedAt ?? now, logPath: status.logPath)
+            startedAt: status.startedAt ?? now, finishedAt: status.finishedAt ?? now, logPath: status.logPath,
+            message: status.message)
     }
 
     /// Applies the restart policy, with back-off, to an exited container.
@@ -247,13 +276,14 @@ public final class PodSupervisor {
     /// The earliest scheduled restart, for the event loop's timeout.
     public var nextDeadline: Date? {
         let retry = unsavedSince.map { _ in Date().addingTimeInterval(Self.saveRetryInterval) }
-        return (record.containers.compactMap(\.nextStartAt) + [retry].compactMap { $0 }).min()
+        return (record.containers.compactMap(\.nextStartAt) + [retry, handlerDeadline].compactMap { $0 }).min()
     }
 
     /// Starts every container whose back-off has elapsed.
     public func tick(now: Date = Date()) {
         if unsavedSince != nil { save() }
-        guard !shuttingDown, record.sandbox.ready else { return }
+        guard !shuttingDown, !podFinished, record.sandbox.ready else { return }
+        runHandlers(now: now)
         var changed = false
         for i in record.containers.indices {
             guard let at = record.containers[i].nextStartAt, at <= now else { continue }
@@ -273,7 +303,10 @@ public final class PodSupervisor {
                 startAttempt(i, now: now)
             }
         }
-        if changed { save() }
+        if changed {
+            save()
+            finishPodIfDone(now: now)
+        }
     }
 
     // MARK: sandbox death (docs/FIDELITY.md #22)
@@ -281,6 +314,7 @@ public final class PodSupervisor {
     func sandboxDied(now: Date) {
         record.sandbox.ready = false
         record.sandbox.pausePID = nil
+        if podFinished { return }
         events.append("Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.")
         save()
         stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
@@ -325,29 +359,39 @@ public final class PodSupervisor {
     }
 
     /// Stops every running container as kubelet's `killPodWithSyncResult` does with sidecars
-    /// (docs/FIDELITY.md #40, KEP-753 "termination ordering"): SIGTERM to the regular containers,
-    /// wait for them (SIGKILL at the grace deadline), then each sidecar in reverse spec order,
-    /// within what is left of the same grace period. Records each termination (143 / 137).
-    func stopContainers(now: Date, grace: TimeInterval) {
+    /// (docs/FIDELITY.md #40, KEP-753 "termination ordering"): the regular containers first,
+    /// then each sidecar in reverse spec order, within what is left of the same grace period.
+    /// Each container gets kubelet's killContainer: preStop, SIGTERM, and SIGKILL once the
+    /// grace period is over but never sooner than 2 s after SIGTERM (#54) unless `force`
+    /// (`podlab delete --grace-period 0`). Records each termination (143 / 137).
+    func stopContainers(now: Date, grace: TimeInterval, force: Bool = false) {
         let running = record.containers.indices.filter { record.containers[$0].state == .running }
         let deadline = Date().addingTimeInterval(grace)
-        terminate(running.filter { !record.containers[$0].isSidecar }, deadline: deadline)
+        terminate(running.filter { !record.containers[$0].isSidecar }, deadline: deadline, force: force)
         // record.containers is in spec order (init containers first), so reversed() is reverse spec order.
         for sidecar in running.filter({ record.containers[$0].isSidecar }).reversed() {
-            terminate([sidecar], deadline: deadline)
+            terminate([sidecar], deadline: deadline, force: force)
         }
         if !running.isEmpty { save() }
     }
 
-    /// SIGTERM to `group`, then reap until all of them exited; SIGKILL once `deadline` passes.
-    /// Any other child that exits meanwhile (a sidecar, pause) is recorded too, so no exit is lost.
-    func terminate(_ group: [Int], deadline: Date) {
-        for i in group { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
-        var killed = false
+    /// Kills `group` (preStop, SIGTERM, SIGKILL at the deadline) and reaps until all of them
+    /// exited. Any other child that exits meanwhile (a sidecar, pause, a hook) is recorded
+    /// too, so no exit is lost.
+    func terminate(_ group: [Int], deadline: Date, force: Bool) {
+        for i in group {
+            let name = record.containers[i].name
+            // A kill already under way (a failed liveness probe) keeps its own timing.
+            guard containerHandlers[name]?.kill == nil else { continue }
+            let remaining = force ? 0 : max(0, deadline.timeIntervalSinceNow)
+            beginKill(i, grace: remaining, minimumWindow: force ? 0 : Self.minimumGracePeriod, message: nil, now: Date())
+        }
         while group.contains(where: { record.containers[$0].state == .running }) {
             let reaped = runtime.reapExitedChild()
             if case .exited(let pid, let status) = reaped {
-                if let i = record.containers.indices.first(where: { record.containers[$0].pid == pid && record.containers[$0].state == .running }) {
+                if handlerProcessExited(pid: pid, waitStatus: status) {
+                    continue
+                } else if let i = record.containers.indices.first(where: { record.containers[$0].pid == pid && record.containers[$0].state == .running }) {
                     recordTermination(i, waitStatus: status, now: Date())
                     runtime.cleanupContainer(record.containers[i], record: record)
                     save()  // other terminals see each termination as it happens
@@ -363,17 +407,35 @@ public final class PodSupervisor {
                     record.containers[i].state = .exited
                     record.containers[i].pid = nil
                     record.containers[i].exitCode = 137
+                    _ = containerEnded(record.containers[i].name)
                 }
                 break
             }
-            if !killed && Date() >= deadline {
-                for i in group where record.containers[i].state == .running {
-                    if let pid = record.containers[i].pid { runtime.signal(pid, SIGKILL) }
-                }
-                killed = true
-            }
+            let now = Date()
+            pollHandlers(now: now)
+            for i in group { advanceKill(i, now: now) }
             usleep(2000)
         }
+    }
+
+    /// kubelet's pod termination once the pod is terminal (`pod_workers.go`: a pod whose phase
+    /// is Succeeded or Failed is terminated): when every regular container is done and none
+    /// will restart, or an init container failed under `restartPolicy: Never`, the native
+    /// sidecars are stopped (reverse order) and the sandbox is torn down; the phase stays
+    /// (docs/FIDELITY.md #58).
+    func finishPodIfDone(now: Date) {
+        guard !shuttingDown, !podFinished, record.started else { return }
+        let phase = podPhase(containers: record.containers, policy: record.spec.restartPolicy,
+                             sandboxReady: record.sandbox.ready, started: record.started)
+        guard phase == .succeeded || phase == .failed else { return }
+        podFinished = true
+        for i in record.containers.indices { record.containers[i].nextStartAt = nil }
+        log("pod \(record.spec.name) is \(phase.rawValue): stopping sidecars and the sandbox")
+        stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
+        runtime.destroySandbox(record)
+        record.sandbox.ready = false
+        record.sandbox.pausePID = nil
+        save()
     }
 
     // MARK: shutdown
@@ -386,7 +448,8 @@ public final class PodSupervisor {
         // Other terminals see "terminating" while containers use their grace period; with none
         // running, the teardown takes milliseconds and the record is removed right after.
         if record.containers.contains(where: { $0.state == .running }) { save() }
-        stopContainers(now: Date(), grace: grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds))
+        // Only an explicit `--grace-period 0` is a force kill; a spec's 0 still gets kubelet's 2 s.
+        stopContainers(now: Date(), grace: grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds), force: grace == 0)
         runtime.destroySandbox(record)
         record.sandbox.ready = false
         record.sandbox.pausePID = nil

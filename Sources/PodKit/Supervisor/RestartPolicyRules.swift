@@ -80,6 +80,11 @@ public func exitCode(fromWaitStatus status: Int32) -> (code: Int32, signal: Int3
 public func podPhase(containers: [ContainerStatus], policy: RestartPolicy, sandboxReady: Bool, started: Bool) -> PodPhase {
     let apps = containers.filter { !$0.isInit }
     guard started, !apps.isEmpty else { return .pending }
+    // A regular init container that failed and will not be retried (`restartPolicy: Never`)
+    // fails the pod (`getPhase`: failedInitialization > 0 with RestartPolicyNever, #57).
+    if policy == .never, containers.contains(where: { $0.isInit && !$0.isSidecar && $0.state == .exited && ($0.exitCode ?? 0) != 0 }) {
+        return .failed
+    }
     if apps.contains(where: { $0.state == .running || $0.nextStartAt != nil }) { return .running }
     if apps.contains(where: { $0.state == .created }) { return .pending }
     let allExited = apps.allSatisfy { $0.state == .exited }
