@@ -174,7 +174,13 @@ extension PodTests {
                 """)
             try waitUntil("the container runs", timeout: 20) { try cli.inspect("app", pod: "env")["status"]["kubeState"].string == "running" }
             let pod = try cli.inspectPod("env")
-            func env(_ name: String) throws -> String { try cli.exec("env", "app", "printenv", name).output }
+            // The first process's environment, from the host (/proc/PID/environ), and exec's.
+            let environ = try String(contentsOfFile: "/proc/\(try cli.pid("app", pod: "env"))/environ", encoding: .utf8)
+                .split(separator: "\0").map(String.init)
+            func env(_ name: String) throws -> String {
+                environ.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } ?? "(unset)"
+            }
+            #expect(try cli.exec("env", "app", "sh", "-c", "echo \"$GREETING\"").output == "blue-XL-env", "exec gets the container's environment")
             #expect(try env("POD_NAME") == "env")
             #expect(try env("POD_NS") == cli.namespace)
             #expect(try env("POD_UID") == (pod["status"]["metadata"]["uid"].string ?? "?"))
