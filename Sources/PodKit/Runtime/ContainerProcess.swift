@@ -16,11 +16,14 @@ public struct ContainerProcess: Sendable {
 
     /// - Throws: `ContainerConfigError` (CreateContainerConfigError) for what kubelet refuses at
     ///   container creation: a missing ConfigMap key, `runAsNonRoot` with a root user.
-    public static func make(for spec: ContainerSpec, record: PodRecord, node: NodeAllocatable = .host()) throws -> ContainerProcess {
+    /// - Parameter node: the node's allocatable, read only when a `resourceFieldRef` needs it.
+    public static func make(for spec: ContainerSpec, record: PodRecord, node: @autoclosure () -> NodeAllocatable = .host()) throws -> ContainerProcess {
         var skipped: [String] = []
         let variables: [(name: String, value: String)]
         do {
-            variables = try ContainerEnvironment.variables(for: spec, in: record.spec, downward: .of(record), node: node, skippedKeys: &skipped)
+            let needsNode = spec.env.contains { if case .resourceFieldRef = $0.valueFrom { return true } else { return false } }
+            variables = try ContainerEnvironment.variables(for: spec, in: record.spec, downward: .of(record),
+                                                           node: needsNode ? node() : NodeAllocatable(milliCPU: 0, memoryBytes: 0), skippedKeys: &skipped)
         } catch let error as PodlabError {
             throw ContainerConfigError(error)
         }

@@ -174,12 +174,14 @@ struct UserDatabase {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return [] }
-        var bytes = [UInt8](repeating: 0, count: maxBytes)
+        // Sized by the file (read once per container start), never past the cap.
+        let capacity = min(max(Int(exactly: status.st_size) ?? maxBytes, 0) + 1, maxBytes)
+        var bytes = [UInt8](repeating: 0, count: capacity)
         var total = 0
-        while total < maxBytes {
+        while total < capacity {
             let n = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return -1 }
-                return read(fd, base + total, maxBytes - total)
+                return read(fd, base + total, capacity - total)
             }
             if n <= 0 { break }
             total += n

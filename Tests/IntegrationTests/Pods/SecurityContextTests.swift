@@ -63,9 +63,16 @@ extension PodTests {
                     image: busybox
                     command: ["sleep", "3600"]
                     securityContext: {runAsUser: 0, runAsGroup: 0}
+                  - name: admin
+                    image: busybox
+                    command: ["sleep", "3600"]
+                    securityContext:
+                      runAsUser: 0
+                      capabilities: {add: [SYS_ADMIN]}
+                      seccompProfile: {type: RuntimeDefault}
                 """)
             try waitUntil("all three containers run", timeout: 20) {
-                try ["app", "root", "plain"].allSatisfy { try cli.inspect($0, pod: "sec")["status"]["kubeState"].string == "running" }
+                try ["app", "root", "plain", "admin"].allSatisfy { try cli.inspect($0, pod: "sec")["status"]["kubeState"].string == "running" }
             }
             // The first process of `app`, from the host: ids, groups, empty capability sets.
             let app = try procStatus(try cli.pid("app", pod: "sec"))
@@ -106,6 +113,9 @@ extension PodTests {
             #expect(confined.status != 0)
             #expect(confined.stderr.contains("Operation not permitted"), "\(confined.stderr)")
             #expect(try cli.exec("sec", "plain", "unshare", "-U", "true").status == 0, "the same call succeeds unconfined")
+            // The profile's CAP_SYS_ADMIN group: allowed when the bounding set has the capability.
+            #expect(try procStatus(try cli.pid("admin", pod: "sec"))["Seccomp"] == "2")
+            #expect(try cli.exec("sec", "admin", "unshare", "-U", "true").status == 0, "unshare is allowed with CAP_SYS_ADMIN, as in containerd's profile")
         }
 
         @Test("runAsNonRoot with a root image user: CreateContainerConfigError with kubelet's message")
