@@ -91,11 +91,22 @@ struct pl_spawn_config {
     /// Written to /proc/self/oom_score_adj unless == PL_OOM_SCORE_ADJ_UNSET.
     int oom_score_adj;
 
-    /// Capabilities kept (bitmask of CAP_* numbers) in bounding/effective/permitted/inheritable
-    /// sets; ignored unless `drop_capabilities` is set.
+    /// Capabilities kept (bitmask of CAP_* numbers) in the bounding, permitted and effective
+    /// sets; inheritable and ambient are cleared. Ignored unless `drop_capabilities` is set.
     uint64_t capabilities;
     int drop_capabilities;
     int no_new_privs;
+    /// If set: setgroups(groups), setresgid(gid), setresuid(uid) with the capabilities kept
+    /// across the uid change (runc's setupUser between PR_SET_KEEPCAPS 1 and 0).
+    int set_user;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t n_groups;
+    /// Install pl_seccomp_default_filter (containerd's default profile) before exec.
+    int seccomp_default;
+    /// Remount "/" read-only after pivot_root (runc setReadonly).
+    int readonly_rootfs;
 
     /// stdio for the process. -1 means /dev/null.
     int stdin_fd;
@@ -119,6 +130,11 @@ struct pl_spawn_config {
 };
 
 #define PL_OOM_SCORE_ADJ_UNSET (-10000)
+
+/// Installs (seccomp(SECCOMP_SET_MODE_FILTER)) the equivalent of containerd's default seccomp
+/// profile for a process whose bounding set is `capabilities`; async-signal-safe (stack only),
+/// for the child between fork and exec. Returns 0 or -1 with errno.
+int pl_seccomp_default_filter(uint64_t capabilities);
 
 /// Starts a process as described. On success *pid_out is its pid in the caller's pid namespace.
 /// Failures in the child are reported back (errno + stage) and the child is reaped.

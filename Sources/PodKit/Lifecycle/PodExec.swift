@@ -4,7 +4,7 @@ import PodlabCore
 import SystemPackage
 
 /// `podlab exec`: a process in a running container's namespaces and root, in its cgroup, with
-/// the same capabilities and no_new_privs, as `runc exec` / `crictl exec` run it.
+/// the same user, capabilities, no_new_privs and seccomp filter, as `runc exec` / `crictl exec` run it.
 public struct PodExec {
     public let paths: PodlabPaths
 
@@ -53,10 +53,16 @@ public struct PodExec {
         var request = SpawnRequest(arguments: command)
         // mount last: after setns(mnt) the root and cwd are the container's (pivoted) root.
         request.join = SpawnRequest.JoinedNamespaces(network: ns + "net", ipc: ns + "ipc", uts: ns + "uts", pid: ns + "pid", mount: ns + "mnt")
-        request.capabilities = ContainerDefaults.capabilities
-        request.noNewPrivileges = true
+        // runc exec: the container's environment, user, capabilities, no_new_privs and seccomp.
+        if let spec {
+            let process = try ContainerProcess.make(for: spec, record: record)
+            process.security.apply(to: &request)
+            request.environment = process.environment
+        } else {
+            request.capabilities = ContainerDefaults.capabilities
+            request.environment = [ContainerDefaults.pathEnvironment]
+        }
         request.workingDirectory = spec?.workingDir
-        request.environment = spec.map { LinuxPodRuntime.environment(for: $0, hostname: record.spec.effectiveHostname) } ?? [ContainerDefaults.pathEnvironment]
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: paths.hostName(forPod: record.key), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }

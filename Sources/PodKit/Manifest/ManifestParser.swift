@@ -219,16 +219,16 @@ public struct ManifestParser {
 
     static let unmodelledPodFields = [
         "nodeSelector", "nodeName", "affinity", "tolerations", "serviceAccountName", "serviceAccount",
-        "automountServiceAccountToken", "dnsPolicy", "dnsConfig", "hostAliases", "securityContext",
+        "automountServiceAccountToken", "dnsPolicy", "dnsConfig", "hostAliases",
         "priorityClassName", "priority", "schedulerName", "imagePullSecrets", "enableServiceLinks",
         "preemptionPolicy", "runtimeClassName", "topologySpreadConstraints", "readinessGates", "overhead",
-        "hostNetwork", "hostPID", "hostIPC", "setHostnameAsFQDN",
+        "setHostnameAsFQDN",
         "ephemeralContainers", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources",
     ]
 
     static let unmodelledContainerFields = [
-        "imagePullPolicy", "securityContext",
-        "stdin", "stdinOnce", "tty", "envFrom",
+        "imagePullPolicy",
+        "stdin", "stdinOnce", "tty",
         "volumeDevices", "resizePolicy", "restartPolicyRules",
     ]
 
@@ -282,6 +282,8 @@ public struct ManifestParser {
         for (index, volume) in volumes.enumerated() where !volumeNames.insert(volume.name).inserted {
             throw (try spec.required("volumes").sequence())[index].error("duplicate volume name \"\(volume.name)\"")
         }
+        try checkHostNamespaces(spec)
+        let securityContext = try parsePodSecurityContext(spec.optional("securityContext"))
         try warnUnmodelled(spec, known: Self.unmodelledPodFields, warnings: &warnings)
         // Every volumeMount must name a declared volume (API server validation).
         let containerCursors = (try spec.optional("initContainers")?.sequence() ?? []) + containerNodes
@@ -291,11 +293,14 @@ public struct ManifestParser {
                 throw mounts[index].error("volume \"\(mount.name)\" not found in spec.volumes")
             }
         }
-        return PodSpec(
+        try checkEnvReferences(pod: metadata.name, containers: initContainers + containers, cursors: containerCursors, references: &references)
+        var pod = PodSpec(
             name: metadata.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations,
             restartPolicy: restartPolicy, shareProcessNamespace: share, hostname: hostname,
             terminationGracePeriodSeconds: grace, initContainers: initContainers, containers: containers,
             volumes: volumes, configMaps: [:], source: source, ownerDeployment: nil)
+        pod.securityContext = securityContext
+        return pod
     }
 
     func parseContainer(_ node: YAMLCursor, isInit: Bool, names: inout Set<String>, podGracePeriod: Int = 30,
@@ -326,16 +331,18 @@ public struct ManifestParser {
             let envName = try nameNode.string()
             guard !envName.isEmpty else { throw nameNode.error("Required value") }
             try nameNode.check(envName, KubeValidation.isRelaxedEnvVarName(envName))
-            if let from = envMap.optional("valueFrom") {
-                warnings.append(ManifestWarning(location: from.location, message: "env \(envName): valueFrom is not modelled; the variable is left unset"))
-                continue
-            }
             var value = ""
             if let valueNode = envMap.optional("value") {
                 value = try valueNode.string()
                 try valueNode.check(value, ManifestValidation.nulErrors(value))
             }
-            env.append(EnvVar(name: envName, value: value))
+            var source: EnvVarSource?
+            if let from = envMap.optional("valueFrom") {
+                // `validateEnvVarValueFrom`: a value and a source exclude each other.
+                if !value.isEmpty { throw from.error("Invalid value: may not be specified when `value` is not empty") }
+                source = try parseEnvVarSource(from)
+            }
+            env.append(EnvVar(name: envName, value: value, valueFrom: source))
             try envMap.rejectUnknown()
         }
         let resources = try parseResources(map.optional("resources"), warnings: &warnings)
@@ -412,13 +419,15 @@ public struct ManifestParser {
             lifecycle = try probes.lifecycle(lifecycleNode)
         }
         let termination = try ProbeParser.terminationMessage(map)
+        let envFrom = try parseEnvFrom(map.optional("envFrom"))
+        let securityContext = try parseContainerSecurityContext(map.optional("securityContext"))
         try warnUnmodelled(map, known: Self.unmodelledContainerFields, warnings: &warnings)
         return ContainerSpec(
             name: name, image: image, imageLocation: imageNode.location, command: command, args: args,
             workingDir: workingDir, env: env, resources: resources, volumeMounts: mounts, ports: ports,
             restartPolicy: restartPolicy, livenessProbe: parsed[.liveness], readinessProbe: parsed[.readiness],
             startupProbe: parsed[.startup], lifecycle: lifecycle, terminationMessagePath: termination.path,
-            terminationMessagePolicy: termination.policy)
+            terminationMessagePolicy: termination.policy, envFrom: envFrom, securityContext: securityContext)
     }
 
     func parseResources(_ node: YAMLCursor?, warnings: inout [ManifestWarning]) throws -> ResourceRequirements {
@@ -465,6 +474,8 @@ public struct ManifestParser {
         var nameCursor: YAMLCursor
         var optional: Bool
         var items: [(key: String, cursor: YAMLCursor)]
+        /// Set for env references (`configMapKeyRef`, `envFrom`): who uses the ConfigMap.
+        var user: String? = nil
     }
 
     func parseVolume(_ node: YAMLCursor, podName: String, references: inout [ConfigMapReference], warnings: inout [ManifestWarning]) throws -> VolumeSpec {
@@ -541,9 +552,16 @@ public struct ManifestParser {
         for reference in references {
             guard let data = configMaps[reference.name] else {
                 if reference.optional { continue }
+                if let user = reference.user {
+                    // kubelet's makeEnvironmentVariables: `configmap "<name>" not found`.
+                    throw reference.nameCursor.error("pod \"\(reference.pod)\": \(user): configmap \"\(reference.name)\" not found (podlab has no API server: put the ConfigMap in the same file)")
+                }
                 throw reference.nameCursor.error("pod \"\(reference.pod)\": volume \"\(reference.volume)\" refers to ConfigMap \"\(reference.name)\", which is not in this manifest (podlab has no API server: put the ConfigMap in the same file)")
             }
             for item in reference.items where data[item.key] == nil && !reference.optional {
+                if let user = reference.user {
+                    throw item.cursor.error("pod \"\(reference.pod)\": \(user): couldn't find key \(item.key) in ConfigMap \(reference.name)")
+                }
                 throw item.cursor.error("pod \"\(reference.pod)\": volume \"\(reference.volume)\": configmap references non-existent config key: \(item.key)")
             }
         }

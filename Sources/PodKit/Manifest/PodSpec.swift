@@ -8,10 +8,18 @@ public enum RestartPolicy: String, Codable, Sendable, CaseIterable {
     case never = "Never"
 }
 
-/// An environment variable with a literal value (`valueFrom` is reported as not modelled).
+/// An `env` entry: a literal `value` (may hold `$(VAR)` references) or a `valueFrom` source.
 public struct EnvVar: Codable, Sendable, Equatable {
     public var name: String
     public var value: String
+    /// `valueFrom`; when set, `value` is empty and unused.
+    public var valueFrom: EnvVarSource?
+
+    public init(name: String, value: String, valueFrom: EnvVarSource? = nil) {
+        self.name = name
+        self.value = value
+        self.valueFrom = valueFrom
+    }
 }
 
 /// Requests and limits as parsed from `resources`, in bytes and millicores.
@@ -83,6 +91,10 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     /// `terminationMessagePath` as written (nil: `/dev/termination-log`) and its policy (#55).
     public var terminationMessagePath: String? = nil
     public var terminationMessagePolicy: TerminationMessagePolicy? = nil
+    /// `envFrom` (ConfigMaps only), applied before `env` (docs/FIDELITY.md #66).
+    public var envFrom: [EnvFromSource]? = nil
+    /// `securityContext` (docs/FIDELITY.md #67–#79).
+    public var securityContext: ContainerSecurityContext? = nil
 }
 
 /// A pod as podlab runs it: from a `Pod`, or from a `Deployment`'s template.
@@ -104,6 +116,8 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var source: SourceLocation
     /// The owning Deployment's name, if the pod came from one.
     public var ownerDeployment: String?
+    /// `spec.securityContext` (docs/FIDELITY.md #67–#79).
+    public var securityContext: PodSecurityContext? = nil
 
     /// The pod's hostname (docs/FIDELITY.md #10): `spec.hostname` or the pod name, cut to 63
     /// characters with trailing `-`/`.` trimmed (kubelet `GeneratePodHostNameAndDomain`).

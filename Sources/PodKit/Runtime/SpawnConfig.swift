@@ -113,6 +113,18 @@ extension SpawnRequest {
         cfg.capabilities = capabilities?.rawValue ?? 0
         cfg.drop_capabilities = capabilities == nil ? 0 : 1
         cfg.no_new_privs = noNewPrivileges ? 1 : 0
+        if let user {
+            guard user.groups.count <= 65536 else {
+                throw PodlabError(.invalidArgument, "user.groups: \(user.groups.count) groups, more than the kernel's 65536 (NGROUPS_MAX)")
+            }
+            cfg.set_user = 1
+            cfg.uid = user.uid
+            cfg.gid = user.gid
+            cfg.groups = UnsafePointer(try arena.array(user.groups.map { gid_t($0) }))
+            cfg.n_groups = user.groups.count
+        }
+        cfg.seccomp_default = seccompRuntimeDefault ? 1 : 0
+        cfg.readonly_rootfs = readOnlyRootfs ? 1 : 0
 
         cfg.stdin_fd = stdin?.rawValue ?? -1
         cfg.stdout_fd = stdout?.rawValue ?? -1

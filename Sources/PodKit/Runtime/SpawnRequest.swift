@@ -75,10 +75,34 @@ public struct SpawnRequest: Sendable {
     public var cgroupProcsFiles: [String] = []
     /// Written to /proc/self/oom_score_adj; lowering it needs CAP_SYS_RESOURCE.
     public var oomScoreAdj: Int32?
-    /// The capabilities the process keeps (bounding, effective, permitted, inheritable);
-    /// nil keeps the caller's.
+    /// The capabilities the process keeps in its bounding, permitted and effective sets
+    /// (inheritable and ambient are emptied, as containerd's spec does: docs/FIDELITY.md #77);
+    /// nil keeps the caller's. A non-root `user` loses permitted and effective at exec.
     public var capabilities: LinuxCapabilitySet?
+    /// PR_SET_NO_NEW_PRIVS before exec (kubelet asks for it only with
+    /// `allowPrivilegeEscalation: false`, docs/FIDELITY.md #74).
     public var noNewPrivileges = false
+
+    /// Credentials of the process (setgroups, setresgid, setresuid, runc's `setupUser`).
+    public struct User: Hashable, Sendable {
+        public var uid: UInt32
+        public var gid: UInt32
+        /// Supplementary groups (setgroups), at most 65536.
+        public var groups: [UInt32]
+        public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+            self.uid = uid
+            self.gid = gid
+            self.groups = groups
+        }
+    }
+    /// nil keeps the caller's credentials.
+    public var user: User?
+    /// Install the filter equivalent to containerd's default seccomp profile
+    /// (`seccompProfile: RuntimeDefault`, docs/FIDELITY.md #76).
+    public var seccompRuntimeDefault = false
+    /// Remount the new root read-only after the mounts (`readOnlyRootFilesystem`, runc
+    /// `setReadonly`); bind mounts on top (volumes, /etc/hosts) keep their own flags.
+    public var readOnlyRootfs = false
 
     /// stdio; nil means /dev/null. The descriptors stay owned by the caller.
     public var stdin: FileDescriptor?

@@ -282,7 +282,15 @@ public final class LinuxPodRuntime: PodRuntime {
         let capacity = (try? MemoryCapacity.host()) ?? 0
         let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
 
-        var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: spec.command, args: spec.args))
+        // Environment, $(VAR) expansion and securityContext (docs/FIDELITY.md #63–#79).
+        let process: ContainerProcess
+        do {
+            process = try ContainerProcess.make(for: spec, record: record)
+        } catch {
+            try? driver.remove(cgroup)
+            throw error
+        }
+        var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: process.command, args: process.args))
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
         request.rootfs = filesystem.rootfs
@@ -293,10 +301,9 @@ public final class LinuxPodRuntime: PodRuntime {
         request.readonlyPaths = ContainerDefaults.readonlyPaths
         request.cgroupProcsFiles = driver.procsFiles(for: cgroup)
         request.oomScoreAdj = oomScore.flatMap { Self.allowedOOMScoreAdj(Int32($0)) }
-        request.capabilities = ContainerDefaults.capabilities
-        request.noNewPrivileges = true
+        process.security.apply(to: &request)
         request.workingDirectory = spec.workingDir
-        request.environment = Self.environment(for: spec, hostname: record.spec.effectiveHostname)
+        request.environment = process.environment
         let log = try openLog(status.logPath)
         defer { try? log.close() }
         request.stdout = log
@@ -308,16 +315,6 @@ public final class LinuxPodRuntime: PodRuntime {
             try? driver.remove(cgroup)
             throw error
         }
-    }
-
-    /// The container's environment: PATH, HOSTNAME (containerd), then the manifest's `env`.
-    static func environment(for spec: ContainerSpec, hostname: String) -> [String] {
-        var env = [ContainerDefaults.pathEnvironment, "HOSTNAME=\(hostname)"]
-        for variable in spec.env {
-            env.removeAll { $0.hasPrefix("\(variable.name)=") }
-            env.append("\(variable.name)=\(variable.value)")
-        }
-        return env
     }
 
     /// Negative oom_score_adj needs CAP_SYS_RESOURCE; without it (some VMs) keep the inherited value

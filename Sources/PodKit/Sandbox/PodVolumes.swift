@@ -76,6 +76,12 @@ public struct PodVolumes {
             case .configMap(let name, let items, let defaultMode, _):
                 try writeConfigMap(spec.configMaps[name] ?? [:], items: items, defaultMode: defaultMode, into: dir)
             }
+            // fsGroup: emptyDir and configMap volumes (docs/FIDELITY.md #72).
+            if let fsGroup = spec.securityContext?.fsGroup {
+                var readOnly = false
+                if case .configMap = volume.source { readOnly = true }
+                try VolumeOwnership.apply(fsGroup: fsGroup, to: dir, readOnly: readOnly)
+            }
         }
     }
 

@@ -17,6 +17,7 @@ struct LabClaimTests {
         ("pause-persistence", "ip: $IP_BEFORE", "ip: {notEquals: $IP_BEFORE}", "ip-survived"),
         ("sidecar-shared-logs", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
         ("memory-limits", "stdout: \"104857600\"", "stdout: \"52428800\"", "limit-in-cgroup"),
+        ("security-context", "stdout: uid=1000 gid=3000 groups=2000,3000", "stdout: uid=0 gid=3000 groups=2000,3000", "who-am-i"),
     ]
 
     static let labsDirectory: String = {
