@@ -35,13 +35,7 @@ public struct PodExec {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) in pod \(record.spec.name) is not running (state \(container.state.display)); podlab exec needs a running container")
         }
-        var request = try self.request(record, container: container, pid: pid, command: command)
-        request.stdin = stdio.input
-        request.stdout = stdio.output
-        request.stderr = stdio.error
-        request.controllingTerminal = controllingTerminal
-        request.waitForExit = true
-        return try ProcessSpawner().spawn(request).exit?.exitCode ?? 255
+        return try self.request(record, container: container, pid: pid, command: command)
     }
 
     /// The spawn request for `command` in `container` (whose process is `pid`): its
