@@ -33,8 +33,12 @@ public struct PodExec {
         request.noNewPrivileges = true
         request.workingDirectory = spec?.workingDir
         request.environment = spec.map { LinuxPodRuntime.environment(for: $0, hostname: record.spec.effectiveHostname) } ?? [ContainerDefaults.pathEnvironment]
+        // runc exec sets HOME the same way as for the container's process (#84).
+        if let image = record.imageRoots[container.name] {
+            request.environment = ImagePasswd.addingHome(to: request.environment, uid: 0, imageRoot: image)
+        }
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
-            request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: paths.hostName(forPod: record.key), name: container.id))
+            request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: LinuxPodRuntime.podCgroupPath(for: record, paths: paths), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
         request.stdin = stdio.input

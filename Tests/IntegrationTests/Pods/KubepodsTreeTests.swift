@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+extension PodTests {
+    /// Issue 12 item 10, docs/FIDELITY.md #90: pod cgroups follow kubelet's cgroupfs tree under
+    /// podlab's parent, `kubepods[/<qos>]/pod<uid>/<container>`.
+    @Suite("cgroups: kubelet's kubepods/<qos>/pod<uid> tree")
+    struct KubepodsTreeTests {
+        /// The container's path in the memory hierarchy (v1) or the unified one (v2), from the
+        /// host's /proc/<pid>/cgroup.
+        static func cgroupPath(of pid: Int32) -> String? {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2).map(String.init) }
+            let memory = lines.first { $0.count == 3 && $0[1].split(separator: ",").contains("memory") }
+            return (memory ?? lines.first { $0.count == 3 && $0[0] == "0" && $0[1].isEmpty }).map { $0[2] }
+        }
+
+        @Test("Guaranteed pods sit in kubepods/pod<uid>, Burstable in kubepods/burstable, BestEffort in kubepods/besteffort; the QoS parents exist")
+        func qosTree() throws {
+            let cli = try PodlabCLI("qosTree")
+            defer { cli.tearDown() }
+            func pod(_ name: String, _ resources: String) -> String {
+                """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: \(name)}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  containers:
+                  - name: app
+                    image: busybox
+                    command: ["sleep", "3600"]
+                \(resources)
+                """
+            }
+            try cli.apply([
+                pod("gu", "    resources: {limits: {cpu: 100m, memory: 64Mi}}"),
+                pod("bu", "    resources: {requests: {memory: 32Mi}}"),
+                pod("be", ""),
+            ].joined(separator: "\n---\n"))
+            for (name, qos) in [("gu", "kubepods"), ("bu", "kubepods/burstable"), ("be", "kubepods/besteffort")] {
+                let pid = try cli.pid("app", pod: name)
+                let id = try #require(try cli.inspect("app", pod: name)["status"]["id"].string)
+                let path = try #require(Self.cgroupPath(of: pid))
+                #expect(path == "/podlab/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
+                let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
+                #expect(pause == "/podlab/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
+            }
+        }
+    }
+}
