@@ -86,6 +86,10 @@ public struct CgroupV1Driver: CgroupDriver {
         try validatePodPath(pod)
         let cgroup = PodCgroup(pod: pod)
         try createDirectories(for: cgroup) {
+            if let qos = KubepodsTree.pinnedQoSParent(of: pod), mountPoints["cpu"] != nil {
+                try applyCommon(PodCgroup(pod: qos.path), memoryLimit: nil, pinSwap: false, cpuShares: qos.cpuShares,
+                                quota: nil, period: 0, pids: nil)
+            }
             try applyCommon(
                 cgroup, memoryLimit: resources.memoryLimitBytes, pinSwap: false, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)

@@ -71,6 +71,9 @@ public struct CgroupV2Driver: CgroupDriver {
             try fileSystem.makeDirectory(shared)
             try enableControllers(in: shared, required: resources.memoryLimitBytes != nil)
         }
+        if let qos = KubepodsTree.pinnedQoSParent(of: pod), fileSystem.exists(parentDir + "/" + qos.path + "/cpu.weight") {
+            try writeCommon(parentDir + "/" + qos.path, memoryLimit: nil, cpuShares: qos.cpuShares, quota: nil, period: 0, pids: nil)
+        }
         let existed = fileSystem.exists(dir)
         do {
             try fileSystem.makeDirectory(dir)

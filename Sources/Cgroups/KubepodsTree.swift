@@ -56,6 +56,16 @@ public enum KubepodsTree {
         return slices.joined(separator: "/")
     }
 
+    /// The QoS parent whose CPU weight kubelet pins when `podPath` is created: BestEffort's,
+    /// with `MinShares` (2) (`qos_container_manager_linux.go` setCPUCgroupConfig:
+    /// `bestEffortCPUShares`). nil for the other classes. Burstable's shares (the sum of its
+    /// pods' requests, recomputed on every pod sync) are not modelled (docs/FIDELITY.md #91).
+    static func pinnedQoSParent(of podPath: String) -> (path: String, cpuShares: UInt64)? {
+        let parent = qosDirectory(.bestEffort)
+        guard podPath.hasPrefix(parent + "/") else { return nil }
+        return (parent, KubernetesResources.minShares)
+    }
+
     /// Lists the pod paths found below `parentDirectory` (podlab's parent in one hierarchy).
     static func listPods(under parentDirectory: String, fileSystem: any CgroupFileSystem) throws -> [String] {
         var pods: [String] = []

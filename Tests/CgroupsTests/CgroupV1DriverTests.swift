@@ -114,6 +114,8 @@ private let mi: Int64 = 1024 * 1024
             #expect(!fake.exists(path(controller, a)))
             #expect(fake.exists(path(controller, "kubepods/besteffort")), "the QoS parent stays")
         }
+        // kubelet pins BestEffort's CPU shares to MinShares (#91).
+        #expect(fake.writes.contains { $0.path == path("cpu", "kubepods/besteffort/cpu.shares") && $0.value == "2" })
         try driver.removeAll()
         #expect(try driver.listPods().isEmpty)
     }

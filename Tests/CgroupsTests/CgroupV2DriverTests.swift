@@ -108,6 +108,11 @@ private let mi: Int64 = 1024 * 1024
         _ = try driver.createChild(pod: b, name: "pause", resources: .pause)
         #expect(try driver.listPods() == [b, a].sorted())
         #expect(fake.writes.contains { $0.path == path("kubepods/burstable/cgroup.subtree_control") }, "QoS parents delegate the controllers")
+        let e = KubepodsTree.podPath("e", qos: .bestEffort)
+        _ = try driver.createPod(e, resources: .unlimited)
+        // kubelet pins BestEffort's CPU shares to MinShares (2), weight 1 on v2 (#91).
+        #expect(fake.writes.contains { $0.path == path("kubepods/besteffort/cpu.weight") && $0.value == "1" })
+        try driver.remove(PodCgroup(pod: e))
 
         try driver.remove(PodCgroup(pod: a))
         #expect(!fake.exists(path(a)))

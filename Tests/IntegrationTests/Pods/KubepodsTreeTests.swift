@@ -46,6 +46,16 @@ extension PodTests {
                 let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
                 #expect(pause == "/podlab/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
             }
+            // kubelet pins BestEffort's CPU shares to MinShares (#91): 2 on v1, weight 1 on v2.
+            let v1 = "/sys/fs/cgroup/cpu/podlab/kubepods/besteffort/cpu.shares"
+            let v2 = "/sys/fs/cgroup/podlab/kubepods/besteffort/cpu.weight"
+            if let shares = try? String(contentsOfFile: v1, encoding: .utf8) {
+                #expect(shares.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+            } else if let weight = try? String(contentsOfFile: v2, encoding: .utf8) {
+                #expect(weight.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            } else {
+                Issue.record("neither \(v1) nor \(v2) exists")
+            }
         }
     }
 }
