@@ -17,6 +17,7 @@ struct LabClaimTests {
         ("pause-persistence", "ip: $IP_BEFORE", "ip: {notEquals: $IP_BEFORE}", "ip-survived"),
         ("sidecar-shared-logs", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
         ("memory-limits", "stdout: \"104857600\"", "stdout: \"52428800\"", "limit-in-cgroup"),
+        ("container-view", #"matches: '^67108864\s*$'"#, #"matches: '^134217728\s*$'"#, "own-cgroup"),
     ]
 
     static let labsDirectory: String = {
