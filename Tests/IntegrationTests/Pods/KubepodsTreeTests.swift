@@ -45,6 +45,8 @@ extension PodTests {
                 #expect(path == "/podlab/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
                 let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
                 #expect(pause == "/podlab/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
+                // inspectp's runtime spec names the same cgroup (crictl inspectp's cgroupsPath).
+                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "podlab/\(qos)/pod\(cli.hostName(name))/pause")
             }
             // kubelet pins BestEffort's CPU shares to MinShares (#91): 2 on v1, weight 1 on v2.
             let v1 = "/sys/fs/cgroup/cpu/podlab/kubepods/besteffort/cpu.shares"
