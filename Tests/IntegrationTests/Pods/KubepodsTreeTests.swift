@@ -61,3 +61,39 @@ extension PodTests {
         }
     }
 }
+
+extension PodTests {
+    /// Issue 12 item 11, docs/FIDELITY.md #94: the longest pod name podlab accepts today (a
+    /// 63-character DNS label) in a namespace makes a pod key longer than 63 (`<ns>-<name>`);
+    /// it starts (it used to fail: the network validated the key as a DNS label) and every
+    /// host-side name derived from it fits.
+    @Suite("names: a 63-character pod name")
+    struct LongPodNameTests {
+        @Test("a 63-character pod runs: hostname is the name, veth within IFNAMSIZ, cgroup and netns pin made, all removed on delete")
+        func longestPodName() throws {
+            let cli = try PodlabCLI("longName")
+            defer { cli.tearDown() }
+            let name = String(repeating: "a", count: 30) + "-" + String(repeating: "b", count: 32)
+            try #require(name.count == 63)
+            try #require(cli.key(name).count > 63, "the key passes a DNS label's length")
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: \(name)}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  containers:
+                  - {name: app, image: busybox, command: ["sleep", "3600"]}
+                """)
+            #expect(try cli.exec(name, "app", "hostname").output == name)
+            let info = try cli.inspectPod(name)["info"]["podlab"]
+            let veth = try #require(info["hostVeth"].string)
+            #expect(veth.utf8.count <= 15, "IFNAMSIZ-1: \(veth)")
+            #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(veth)"))
+            #expect(!PodlabTestEnvironment.cgroupDirectories(named: cli.hostName(name)).isEmpty)
+            #expect(try cli.succeed(["delete", name]).status == 0)
+            #expect(PodlabTestEnvironment.cgroupDirectories(named: cli.hostName(name)).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(veth)"))
+        }
+    }
+}
