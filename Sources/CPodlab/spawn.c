@@ -374,7 +374,36 @@ static unsigned long locked_flags(const char *path) {
     return flags;
 }
 
+/// A symlink step of the mount plan (`create` == 3): `target` (a path under the rootfs) becomes
+/// a symlink to `source`. Its parent is resolved and created inside the rootfs (secure_target),
+/// and an existing entry is left alone, as runc's setupDevSymlinks does (rootfs_linux.go:
+/// `os.Symlink(src, dst)`, EEXIST ignored).
+static void make_symlink(const struct pl_mount *m, int report) {
+    if (m->source == NULL) die(report, EINVAL, "symlink", "(no link text)", m->target);
+    char parent[PATH_MAX];
+    size_t len = 0;
+    append(parent, sizeof(parent), &len, m->target);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL || slash[1] == '\0' || len + 1 >= sizeof(parent)) die(report, EINVAL, "symlink", m->source, m->target);
+    const char *name = m->target + (slash - parent) + 1;
+    if (slash == parent) slash[1] = '\0'; else *slash = '\0';
+    char fdpath[64];
+    int dirfd = secure_target(parent, 1, fdpath, sizeof(fdpath));
+    if (dirfd == -1) die(report, errno, "mkdir", parent, NULL);
+    if (dirfd == -2) {
+        if (mkdir_all(parent) < 0) die(report, errno, "mkdir", parent, NULL);
+        dirfd = open(parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dirfd < 0) die(report, errno, "open", parent, NULL);
+    }
+    if (symlinkat(m->source, dirfd, name) < 0 && errno != EEXIST) die(report, errno, "symlink", m->source, m->target);
+    close(dirfd);
+}
+
 static void do_mount(const struct pl_mount *m, int report) {
+    if (m->create == 3) {
+        make_symlink(m, report);
+        return;
+    }
     const unsigned long propagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
     const unsigned long per_mount = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     unsigned long flags = m->flags;
@@ -531,6 +560,17 @@ static void setup_filesystem(const struct pl_spawn_config *cfg, int report) {
         if (fd == -1 || (fd == -2 && mkdir_all(proc) < 0)) die(report, errno, "mkdir", proc, NULL);
         if (mount("proc", fd >= 0 ? fdpath : proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(report, errno, "mount", "proc", proc);
         if (fd >= 0) close(fd);
+    }
+    if (cfg->rootfs != NULL && cfg->cwd != NULL) {
+        // runc: a missing working directory is created (MkdirAll(cwd, 0755), rootfs_linux.go
+        // createCwd). Resolved and created inside the rootfs, after the volumes are mounted,
+        // so a cwd inside a volume is made in the volume, never through a symlink to the host.
+        char cwd[PATH_MAX];
+        if (join_path(cwd, cfg->rootfs, cfg->cwd) < 0) die(report, ENAMETOOLONG, "mkdir", cfg->cwd, NULL);
+        char fdpath[64];
+        int fd = secure_target(cwd, 1, fdpath, sizeof(fdpath));
+        if (fd < 0) die(report, fd == -1 ? errno : EINVAL, "mkdir", cfg->cwd, "working directory");
+        close(fd);
     }
     if (cfg->rootfs != NULL) pivot_into(cfg->rootfs, report);
     if (cfg->readonly_rootfs) {

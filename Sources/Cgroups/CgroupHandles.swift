@@ -5,12 +5,14 @@ import PodlabCore
 public protocol CgroupNode: Sendable {
     /// The pod this cgroup belongs to.
     var pod: String { get }
-    /// The path below the podlab parent: `<pod>` or `<pod>/<child>`.
+    /// The path below the podlab parent: `<pod>` or `<pod>/<child>`, where `<pod>` is
+    /// `kubepods/<qos>/pod<name>` for the runtime's pods.
     var relativePath: String { get }
 }
 
-/// The pod-level cgroup (`podlab/<pod>`), the parent of pause's and every container's cgroup,
-/// like kubelet's `kubepods/<qos>/pod<uid>` (docs/FIDELITY.md #15).
+/// The pod-level cgroup (`podlab/<pod>`), the parent of pause's and every container's cgroup.
+/// `pod` is a path below podlab's parent: kubelet's `kubepods/<qos>/pod<uid>`
+/// (``KubepodsTree/podPath(_:qos:)``, docs/FIDELITY.md #15, #90).
 public struct PodCgroup: CgroupNode, Hashable {
     public let pod: String
     public var relativePath: String { pod }

@@ -83,9 +83,13 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     public func createPod(_ pod: String, resources: PodCgroupResources) throws -> PodCgroup {
-        try validateCgroupName(pod, role: "pod")
+        try validatePodPath(pod)
         let cgroup = PodCgroup(pod: pod)
         try createDirectories(for: cgroup) {
+            if let qos = KubepodsTree.pinnedQoSParent(of: pod), mountPoints["cpu"] != nil {
+                try applyCommon(PodCgroup(pod: qos.path), memoryLimit: nil, pinSwap: false, cpuShares: qos.cpuShares,
+                                quota: nil, period: 0, pids: nil)
+            }
             try applyCommon(
                 cgroup, memoryLimit: resources.memoryLimitBytes, pinSwap: false, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
@@ -94,7 +98,7 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
-        try validateCgroupName(pod, role: "pod")
+        try validatePodPath(pod)
         try validateCgroupName(name, role: "child")
         let podDir = memoryRoot + "/" + pod
         guard fileSystem.exists(podDir) else {
@@ -165,11 +169,14 @@ public struct CgroupV1Driver: CgroupDriver {
                     try enableMemoryHierarchy(parentDir)
                 }
                 var dir = parentDir
-                for component in cgroup.relativePath.split(separator: "/") {
+                // The QoS parents (kubepods, kubepods/burstable) are shared by every pod: made
+                // when missing, never removed on failure (another pod may be moving in).
+                let shared = cgroup.pod.split(separator: "/").count - 1
+                for (index, component) in cgroup.relativePath.split(separator: "/").enumerated() {
                     dir += "/" + component
                     if !fileSystem.exists(dir) {
                         try fileSystem.makeDirectory(dir)
-                        created.append(dir)
+                        if index >= shared { created.append(dir) }
                     }
                 }
             }
@@ -297,7 +304,7 @@ public struct CgroupV1Driver: CgroupDriver {
     public func listPods() throws -> [String] {
         var pods: Set<String> = []
         for mount in hierarchies where fileSystem.exists(mount + "/" + parent) {
-            pods.formUnion(try fileSystem.subdirectories(of: mount + "/" + parent))
+            pods.formUnion(try KubepodsTree.listPods(under: mount + "/" + parent, fileSystem: fileSystem))
         }
         return pods.sorted()
     }

@@ -57,12 +57,23 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func createPod(_ pod: String, resources: PodCgroupResources) throws -> PodCgroup {
-        try validateCgroupName(pod, role: "pod")
+        try validatePodPath(pod)
         let cgroup = PodCgroup(pod: pod)
         let dir = directory(cgroup)
         try enableControllers(in: mountPoint, required: resources.memoryLimitBytes != nil)
         try fileSystem.makeDirectory(parentDir)
         try enableControllers(in: parentDir, required: resources.memoryLimitBytes != nil)
+        // The QoS parents (kubepods, kubepods/burstable), shared and kept, each delegating the
+        // controllers to the next level.
+        var shared = parentDir
+        for component in pod.split(separator: "/").dropLast() {
+            shared += "/" + component
+            try fileSystem.makeDirectory(shared)
+            try enableControllers(in: shared, required: resources.memoryLimitBytes != nil)
+        }
+        if let qos = KubepodsTree.pinnedQoSParent(of: pod), fileSystem.exists(parentDir + "/" + qos.path + "/cpu.weight") {
+            try writeCommon(parentDir + "/" + qos.path, memoryLimit: nil, cpuShares: qos.cpuShares, quota: nil, period: 0, pids: nil)
+        }
         let existed = fileSystem.exists(dir)
         do {
             try fileSystem.makeDirectory(dir)
@@ -80,7 +91,7 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
-        try validateCgroupName(pod, role: "pod")
+        try validatePodPath(pod)
         try validateCgroupName(name, role: "child")
         let podDir = directory(PodCgroup(pod: pod))
         guard fileSystem.exists(podDir) else {
@@ -200,7 +211,7 @@ public struct CgroupV2Driver: CgroupDriver {
 
     public func listPods() throws -> [String] {
         guard fileSystem.exists(parentDir) else { return [] }
-        return try fileSystem.subdirectories(of: parentDir)
+        return try KubepodsTree.listPods(under: parentDir, fileSystem: fileSystem).sorted()
     }
 
     private func validate(_ cgroup: any CgroupNode) throws {

@@ -48,7 +48,7 @@ public struct IPAM: Sendable {
     /// the default state directory (`PodlabPaths.hostName(forPod:)`).
     public func allocate(for pod: String) throws -> IPv4Address {
         let key = pod.prefix { $0 != "." }
-        try PodName.validate(String(key))
+        try PodName.validateKey(String(key))
         let tag = pod.dropFirst(key.count)
         guard tag.isEmpty || (tag.count == 9 && tag.dropFirst().allSatisfy { $0.isHexDigit && !$0.isUppercase }) else {
             throw PodlabError(.invalidArgument, "invalid lease owner \(pod.debugDescription): a pod key, optionally followed by .<8 hex digits>")

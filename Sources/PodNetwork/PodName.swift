@@ -15,6 +15,31 @@ public enum PodName {
             throw PodlabError(.invalidArgument, "invalid pod name \(KubeValidation.quoted(name)): \(problem)")
         }
     }
+
+    /// The longest pod key: `<namespace>-<name>`, two DNS-1123 labels (docs/FIDELITY.md #94).
+    public static let maxKeyLength = 2 * KubeValidation.dns1123LabelMaxLength + 1
+
+    /// Checks a pod key (`<namespace>-<name>`, the name the network and IPAM are given): the
+    /// characters of a DNS-1123 label, at most ``maxKeyLength`` bytes. A 63-character pod in a
+    /// namespace longer than a few characters is valid, so the key itself may pass 63; every
+    /// host-side name made from it stays short enough (the veth is hashed, the netns pin and
+    /// lease file names are far below NAME_MAX).
+    public static func validateKey(_ key: String) throws {
+        guard !key.isEmpty else {
+            throw PodlabError(.invalidArgument, "invalid pod key \"\": must not be empty")
+        }
+        guard key.utf8.count <= maxKeyLength else {
+            throw PodlabError(.invalidArgument, "invalid pod key \(KubeValidation.quoted(key)): must be no more than \(maxKeyLength) characters")
+        }
+        // IsDNS1123Label's character rules, without its 63-byte length.
+        func alphanumeric(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+        let bytes = Array(key.utf8)
+        guard let first = bytes.first, let last = bytes.last, alphanumeric(first), alphanumeric(last),
+            bytes.allSatisfy({ alphanumeric($0) || $0 == 0x2D })
+        else {
+            throw PodlabError(.invalidArgument, "invalid pod key \(KubeValidation.quoted(key)): must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character")
+        }
+    }
 }
 
 /// The string checks of the Kubernetes API server, with its exact messages, so podlab rejects

@@ -68,7 +68,7 @@ public struct PodNetwork: Sendable {
     ///
     /// Throws `.invalidArgument` for an invalid pod name and `.conflict` if it is already pinned.
     public func createNamespace(podName: String) throws -> NetnsPin {
-        try PodName.validate(podName)
+        try PodName.validateKey(podName)
         let pinPath = netnsPath(for: podName)
         guard access(pinPath, F_OK) != 0 else {
             throw PodlabError(.conflict, "pod \(podName) already has a network namespace at \(pinPath); tear it down first (or run podlab clean)")

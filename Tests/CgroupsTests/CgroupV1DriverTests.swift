@@ -102,14 +102,20 @@ private let mi: Int64 = 1024 * 1024
 
     @Test func removeAndRemoveAllCleanEveryHierarchy() throws {
         defer { fake.destroy() }
-        _ = try driver.createPod("a", resources: .unlimited)
-        _ = try driver.createChild(pod: "a", name: "pause", resources: .pause)
-        _ = try driver.createPod("b", resources: .unlimited)
-        #expect(try driver.listPods() == ["a", "b"])
-        try driver.remove(PodCgroup(pod: "a"))
+        // Pods live in kubelet's QoS tree (docs/FIDELITY.md #90).
+        let a = KubepodsTree.podPath("a", qos: .bestEffort)
+        let b = KubepodsTree.podPath("b", qos: .guaranteed)
+        _ = try driver.createPod(a, resources: .unlimited)
+        _ = try driver.createChild(pod: a, name: "pause", resources: .pause)
+        _ = try driver.createPod(b, resources: .unlimited)
+        #expect(try driver.listPods() == [b, a].sorted())
+        try driver.remove(PodCgroup(pod: a))
         for controller in ["memory", "cpu", "pids", "freezer", "devices"] {
-            #expect(!fake.exists(path(controller, "a")))
+            #expect(!fake.exists(path(controller, a)))
+            #expect(fake.exists(path(controller, "kubepods/besteffort")), "the QoS parent stays")
         }
+        // kubelet pins BestEffort's CPU shares to MinShares (#91).
+        #expect(fake.writes.contains { $0.path == path("cpu", "kubepods/besteffort/cpu.shares") && $0.value == "2" })
         try driver.removeAll()
         #expect(try driver.listPods().isEmpty)
     }

@@ -97,21 +97,32 @@ private let mi: Int64 = 1024 * 1024
 
     @Test func removeTakesChildrenThenPodAndRemoveAllEmptiesTheParent() throws {
         defer { fake.destroy() }
-        _ = try driver.createPod("a", resources: .unlimited)
-        _ = try driver.createChild(pod: "a", name: "pause", resources: .pause)
-        _ = try driver.createChild(pod: "a", name: "app-0", resources: ContainerCgroupResources())
-        _ = try driver.createPod("b", resources: .unlimited)
-        _ = try driver.createChild(pod: "b", name: "pause", resources: .pause)
-        #expect(try driver.listPods() == ["a", "b"])
+        // Pods live in kubelet's QoS tree (docs/FIDELITY.md #90); listPods finds them there.
+        let a = KubepodsTree.podPath("a", qos: .burstable)
+        let b = KubepodsTree.podPath("b", qos: .guaranteed)
+        #expect(a == "kubepods/burstable/poda" && b == "kubepods/podb")
+        _ = try driver.createPod(a, resources: .unlimited)
+        _ = try driver.createChild(pod: a, name: "pause", resources: .pause)
+        _ = try driver.createChild(pod: a, name: "app-0", resources: ContainerCgroupResources())
+        _ = try driver.createPod(b, resources: .unlimited)
+        _ = try driver.createChild(pod: b, name: "pause", resources: .pause)
+        #expect(try driver.listPods() == [b, a].sorted())
+        #expect(fake.writes.contains { $0.path == path("kubepods/burstable/cgroup.subtree_control") }, "QoS parents delegate the controllers")
+        let e = KubepodsTree.podPath("e", qos: .bestEffort)
+        _ = try driver.createPod(e, resources: .unlimited)
+        // kubelet pins BestEffort's CPU shares to MinShares (2), weight 1 on v2 (#91).
+        #expect(fake.writes.contains { $0.path == path("kubepods/besteffort/cpu.weight") && $0.value == "1" })
+        try driver.remove(PodCgroup(pod: e))
 
-        try driver.remove(PodCgroup(pod: "a"))
-        #expect(!fake.exists(path("a")))
-        #expect(try driver.listPods() == ["b"])
+        try driver.remove(PodCgroup(pod: a))
+        #expect(!fake.exists(path(a)))
+        #expect(fake.exists(path("kubepods/burstable")), "the QoS parent stays")
+        #expect(try driver.listPods() == [b])
         // Removing what is already gone is not an error (clean after a partial teardown).
-        try driver.remove(PodCgroup(pod: "a"))
+        try driver.remove(PodCgroup(pod: a))
 
-        try driver.killAll(PodCgroup(pod: "b"))
-        #expect(fake.writes.contains { $0.path == path("b/cgroup.kill") && $0.value == "1" })
+        try driver.killAll(PodCgroup(pod: b))
+        #expect(fake.writes.contains { $0.path == path("\(b)/cgroup.kill") && $0.value == "1" })
         try driver.removeAll()
         #expect(try driver.listPods().isEmpty)
         #expect(fake.exists(fake.root + "/podlab"))
@@ -173,7 +184,8 @@ private let mi: Int64 = 1024 * 1024
         #expect(throws: PodlabError.self) {
             try driver.createChild(pod: "nope", name: "c", resources: ContainerCgroupResources())
         }
-        for bad in ["", ".", "..", "a/b", "x\ny"] {
+        // A pod is a path of harmless components (kubepods/burstable/pod<uid>, #90).
+        for bad in ["", ".", "..", "a/..", "a//b", "/a", "x\ny"] {
             #expect(throws: PodlabError.self) { try driver.createPod(bad, resources: .unlimited) }
         }
         #expect(throws: PodlabError.self) { try driver.remove(ContainerCgroup(pod: "..", name: "x")) }

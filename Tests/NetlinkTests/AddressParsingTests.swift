@@ -69,6 +69,17 @@ import Testing
         #expect(error?.message.hasPrefix("invalid pod name") == true)
     }
 
+    @Test func podKeysMayPass63UpToTwoLabels() throws {
+        let longest = String(repeating: "n", count: 63) + "-" + String(repeating: "p", count: 63)
+        try PodName.validateKey(longest)
+        try PodName.validateKey("default-web")
+        for bad in ["", longest + "x", String(repeating: "a", count: 70) + "-", "-" + String(repeating: "a", count: 70),
+                    String(repeating: "a", count: 70) + "_b", String(repeating: "a", count: 70) + ".b", "Web"] {
+            #expect(throws: PodlabError.self) { try PodName.validateKey(bad) }
+        }
+        #expect(HostVethName.forPod(longest + ".0123abcd").utf8.count <= 15)
+    }
+
     @Test func hostVethNamesFitIFNAMSIZAndAreStable() {
         let names = ["web", "nginx", String(repeating: "z", count: 63)].map(HostVethName.forPod)
         #expect(names.allSatisfy { $0.utf8.count <= 15 && HostVethName.matches($0) })

@@ -21,9 +21,43 @@ struct RuntimeMountPlanTests {
         let targets = plan.mounts.map { $0.target == root ? "/" : String($0.target.dropFirst(root.count)) }
         #expect(
             targets == [
-                "/", "/dev", "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/mqueue", "/sys", "/etc/hosts", "/etc/hostname",
+                "/", "/dev", "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/mqueue", "/sys",
+                "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/etc/hosts", "/etc/hostname",
                 "/etc/resolv.conf", "/usr/share/nginx/html", "/cache",
             ])
+    }
+
+    @Test func devSymlinksAreRuncs() throws {
+        var withCore = fs
+        withCore.linkDevCore = true
+        let links = try ContainerMountPlan.make(for: withCore).mounts.filter { $0.create == .symlink }
+        #expect(links.map { String($0.target.dropFirst(root.count)) } == ["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/core"])
+        #expect(links.map(\.source) == ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "/proc/kcore"])
+    }
+
+    @Test func cgroupV1ViewIsReadOnlyBindsInAReadOnlyTmpfs() throws {
+        var v1 = fs
+        v1.cgroupView = .perHierarchy([
+            .init(name: "memory", hostDirectory: "/sys/fs/cgroup/memory/podlab/kubepods/podx/c1"),
+            .init(name: "cpu,cpuacct", hostDirectory: "/sys/fs/cgroup/cpu,cpuacct/podlab/kubepods/podx/c1"),
+        ])
+        let cgroup = root + "/sys/fs/cgroup"
+        let mounts = try ContainerMountPlan.make(for: v1).mounts.filter { $0.target.hasPrefix(cgroup) }
+        #expect(mounts.map(\.target) == [cgroup, cgroup + "/memory", cgroup + "/cpu,cpuacct", cgroup + "/cpu", cgroup + "/cpuacct", cgroup])
+        #expect(mounts[3].create == .symlink && mounts[3].source == "cpu,cpuacct")
+        #expect(mounts[0].fstype == "tmpfs" && !mounts[0].isReadOnly)
+        #expect(mounts[1].source == "/sys/fs/cgroup/memory/podlab/kubepods/podx/c1" && mounts[1].flags.contains(.bind) && mounts[1].isReadOnly)
+        #expect(mounts[5].flags.isSuperset(of: [.remount, .readOnly, .noSuid, .noExec, .noDev]) && mounts[5].create == .none)
+        v1.cgroupView = .perHierarchy([.init(name: "..", hostDirectory: "/x")])
+        #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: v1) }
+    }
+
+    @Test func cgroupV2ViewIsAReadOnlyCgroup2Mount() throws {
+        var v2 = fs
+        v2.cgroupView = .unified
+        let mounts = try ContainerMountPlan.make(for: v2).mounts.filter { $0.target.hasPrefix(root + "/sys/fs/cgroup") }
+        #expect(mounts.count == 1)
+        #expect(mounts.first?.fstype == "cgroup2" && mounts.first?.isReadOnly == true)
     }
 
     @Test func rootIsAnOverlayOfTheImageWithAPerAttemptUpperLayer() throws {

@@ -27,7 +27,8 @@ struct pl_error {
 /// One mount operation, performed in order by the child before pivot_root.
 /// `target` is an absolute host path (normally under the container's rootfs).
 /// `create`: 0 = target must exist, 1 = mkdir -p the target, 2 = create an empty file
-/// (for bind-mounting files such as /etc/hosts).
+/// (for bind-mounting files such as /etc/hosts), 3 = no mount: make `target` a symlink whose
+/// text is `source` (runc's /dev/fd, /dev/stdin… links), its parent created inside the rootfs.
 /// A bind mount with MS_RDONLY in `flags` is done as bind + remount(MS_BIND|MS_REMOUNT|MS_RDONLY).
 struct pl_mount {
     const char *source;

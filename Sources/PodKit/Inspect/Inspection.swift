@@ -73,7 +73,7 @@ public enum PodInspection {
                 pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isSandboxReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
                 netNamespaceClosed: pod.sandbox.netnsPath.map { !FileManager.default.fileExists(atPath: $0) } ?? true,
                 image: "podlab/pause", runtimeType: "podlab",
-                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(PodlabPaths.fromEnvironment().hostName(forPod: pod.key))/pause")),
+                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(LinuxPodRuntime.podCgroupPath(for: pod, paths: PodlabPaths.fromEnvironment()))/pause")),
                 podlab: Extra(phase: pod.phase.rawValue, qosClass: qosClass, supervisorPid: pod.supervisorPID, netnsName: pod.netnsName,
                               netnsPath: pod.sandbox.netnsPath, hostVeth: pod.sandbox.hostVeth, gateway: pod.sandbox.gateway,
                               failure: pod.failure, containers: pod.containers.map(\.name))))

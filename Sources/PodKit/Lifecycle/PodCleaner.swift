@@ -70,7 +70,9 @@ public struct PodCleaner {
         if let driver = try? runtime.cgroups() {
             let liveNames = Set(live.map(paths.hostName(forPod:)))
             // Only this state directory's cgroups: another instance's pods are not ours to kill.
-            for pod in ((try? driver.listPods()) ?? []) where paths.ownsHostName(pod) && !liveNames.contains(pod) {
+            // Pod cgroups are `kubepods/<qos>/pod<host name>` (docs/FIDELITY.md #90).
+            for pod in ((try? driver.listPods()) ?? []) {
+                guard let name = KubepodsTree.name(ofPodPath: pod), paths.ownsHostName(name), !liveNames.contains(name) else { continue }
                 do {
                     try driver.killAll(PodCgroup(pod: pod))
                     try driver.remove(PodCgroup(pod: pod))
@@ -90,9 +92,11 @@ public struct PodCleaner {
             } catch { report.append("failed: bridge \(network.config.bridgeName): \(error)") }
         }
         if let driver = try? runtime.cgroups() {
-            for dir in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent })
-            where rmdir(dir) == 0 {
-                report.append("removed cgroup \(dir)")
+            // The QoS parents first (deepest first), then `podlab` itself.
+            for parent in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent }) {
+                for dir in KubepodsTree.qosDirectories.map({ parent + "/" + $0 }) + [parent] where rmdir(dir) == 0 {
+                    report.append("removed cgroup \(dir)")
+                }
             }
         }
         return report

@@ -23,6 +23,31 @@ public struct ContainerFilesystem: Hashable, Sendable {
         }
     }
 
+    /// What the container sees at `/sys/fs/cgroup` (docs/FIDELITY.md #82): its own cgroup,
+    /// read-only, as runc mounts it for a non-privileged container.
+    public enum CgroupView: Hashable, Sendable {
+        /// cgroup v2: a fresh cgroup2 mount. The process is in a cgroup namespace of its own
+        /// (unshared once it is in its cgroup), so the mount's root is its own cgroup
+        /// (runc `mountCgroupV2`).
+        case unified
+        /// cgroup v1: a read-only tmpfs with one read-only bind per hierarchy, of the
+        /// container's own cgroup directory (runc `mountCgroupV1`): `name` is the hierarchy's
+        /// directory name on the host (`memory`, `cpu,cpuacct`), `hostDirectory` the
+        /// container's cgroup in it.
+        case perHierarchy([Hierarchy])
+    }
+
+    /// One v1 hierarchy of a ``CgroupView/perHierarchy(_:)`` view.
+    public struct Hierarchy: Hashable, Sendable {
+        public var name: String
+        public var hostDirectory: String
+
+        public init(name: String, hostDirectory: String) {
+            self.name = name
+            self.hostDirectory = hostDirectory
+        }
+    }
+
     /// The unpacked image: overlay's lowerdir, shared by every container using the image and never
     /// written to.
     public var imageDir: String
@@ -41,12 +66,19 @@ public struct ContainerFilesystem: Hashable, Sendable {
     public var volumes: [Volume]
     /// `readOnlyRootFilesystem`: the overlay and the /etc files are mounted read-only.
     public var readOnlyRootfs: Bool
+    /// The container's view of its cgroup at /sys/fs/cgroup; nil leaves sysfs' empty directory.
+    public var cgroupView: CgroupView?
+    /// Whether `/dev/core` links to `/proc/kcore`: runc makes the link only when the host has
+    /// /proc/kcore (`setupDevSymlinks`).
+    public var linkDevCore: Bool
 
     public init(
         imageDir: String, upperDir: String, workDir: String, rootfs: String, podShmDir: String,
         hostsFile: String? = nil, hostnameFile: String? = nil, resolvConfFile: String? = nil,
-        volumes: [Volume] = [], readOnlyRootfs: Bool = false
+        volumes: [Volume] = [], readOnlyRootfs: Bool = false, cgroupView: CgroupView? = nil, linkDevCore: Bool = false
     ) {
+        self.cgroupView = cgroupView
+        self.linkDevCore = linkDevCore
         self.imageDir = imageDir
         self.upperDir = upperDir
         self.workDir = workDir

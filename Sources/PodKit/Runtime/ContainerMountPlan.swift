@@ -4,8 +4,8 @@ import PodlabCore
 /// containerd generates for a CRI container. Pure: it only computes paths and flags, so it is
 /// unit-tested without root; `ProcessSpawner` performs it inside the container's mount namespace.
 public struct ContainerMountPlan: Hashable, Sendable {
-    /// In order: overlay root, /dev, /dev/pts, /dev/ptmx, /dev/shm, /dev/mqueue, /sys, the /etc
-    /// files, then volumes.
+    /// In order: overlay root, /dev, /dev/pts, /dev/ptmx, /dev/shm, /dev/mqueue, /sys, the /dev
+    /// symlinks, /sys/fs/cgroup, the /etc files, then volumes.
     public var mounts: [MountEntry]
     /// null, zero, full, random, urandom, tty, bind-mounted from the host into the new /dev.
     public var devices: [DeviceEntry]
@@ -58,6 +58,12 @@ public struct ContainerMountPlan: Hashable, Sendable {
             MountEntry(
                 source: "sysfs", target: try inside("/sys"), fstype: "sysfs", flags: [.noSuid, .noExec, .noDev, .readOnly]),
         ]
+        // runc setupDevSymlinks (libcontainer/rootfs_linux.go), docs/FIDELITY.md #80.
+        var links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"),
+                     ("/proc/self/fd/2", "/dev/stderr")]
+        if fs.linkDevCore { links.append(("/proc/kcore", "/dev/core")) }
+        for (text, path) in links { mounts.append(.symlink(text, at: try inside(path))) }
+        mounts += try cgroupMounts(fs.cgroupView, at: try inside("/sys/fs/cgroup"))
         let etcFiles: [(String?, String)] = [
             (fs.hostsFile, "/etc/hosts"), (fs.hostnameFile, "/etc/hostname"), (fs.resolvConfFile, "/etc/resolv.conf"),
         ]
@@ -74,6 +80,38 @@ public struct ContainerMountPlan: Hashable, Sendable {
             DeviceEntry(hostPath: "/dev/" + $0, target: try inside("/dev/" + $0))
         }
         return ContainerMountPlan(mounts: mounts, devices: devices)
+    }
+
+    /// containerd's `/sys/fs/cgroup` mount (`ro,nosuid,noexec,nodev`, populateDefaultUnixSpec)
+    /// as runc performs it (docs/FIDELITY.md #82).
+    static func cgroupMounts(_ view: ContainerFilesystem.CgroupView?, at target: String) throws -> [MountEntry] {
+        let flags: MountEntry.Flags = [.noSuid, .noExec, .noDev, .readOnly]
+        switch view {
+        case nil:
+            return []
+        case .unified?:
+            // runc mountCgroupV2: cgroup2 mounted in the container's cgroup namespace.
+            return [MountEntry(source: "cgroup", target: target, fstype: "cgroup2", flags: flags)]
+        case .perHierarchy(let hierarchies)?:
+            // runc mountCgroupV1: a tmpfs, a bind of the container's own cgroup per hierarchy,
+            // and the tmpfs remounted read-only once the binds are in.
+            var mounts = [MountEntry(source: "tmpfs", target: target, fstype: "tmpfs", data: "mode=755", flags: [.noSuid, .noExec, .noDev])]
+            for hierarchy in hierarchies {
+                guard !hierarchy.name.isEmpty, !hierarchy.name.contains("/"), hierarchy.name != ".", hierarchy.name != ".." else {
+                    throw PodlabError(.invalidArgument, "cgroup hierarchy name \(hierarchy.name.debugDescription): must be one path component")
+                }
+                try requireAbsolute(hierarchy.hostDirectory, field: "cgroup directory")
+                mounts.append(.bind(hierarchy.hostDirectory, at: target + "/" + hierarchy.name, readOnly: true))
+            }
+            // Co-mounted controllers get a link per name (`cpu -> cpu,cpuacct`), as runc makes.
+            for hierarchy in hierarchies where hierarchy.name.contains(",") {
+                for controller in hierarchy.name.split(separator: ",") where !controller.isEmpty {
+                    mounts.append(.symlink(hierarchy.name, at: target + "/" + controller))
+                }
+            }
+            mounts.append(MountEntry(source: "tmpfs", target: target, fstype: "tmpfs", data: "mode=755", flags: flags.union(.remount), create: .none))
+            return mounts
+        }
     }
 
     private static func requireAbsolute(_ path: String, field: String) throws {

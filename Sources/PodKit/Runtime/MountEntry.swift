@@ -13,6 +13,7 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
         public static let noDev = Flags(rawValue: 4)  // MS_NODEV
         public static let noExec = Flags(rawValue: 8)  // MS_NOEXEC
         public static let bind = Flags(rawValue: 4096)  // MS_BIND
+        public static let remount = Flags(rawValue: 32)  // MS_REMOUNT
         public static let recursive = Flags(rawValue: 16384)  // MS_REC
         public static let privatePropagation = Flags(rawValue: 1 << 18)  // MS_PRIVATE
         public static let slave = Flags(rawValue: 1 << 19)  // MS_SLAVE
@@ -28,6 +29,9 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
         case directory = 1
         /// Create an empty file (to bind-mount a file such as /etc/hosts onto).
         case file = 2
+        /// No mount: `target` becomes a symlink whose text is `source` (runc's
+        /// `setupDevSymlinks`); an existing entry is kept. See ``MountEntry/symlink(_:at:)``.
+        case symlink = 3
     }
 
     public var source: String?
@@ -70,11 +74,18 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
             create: create, sourceBeneath: beneath)
     }
 
+    /// A symlink at `target` (a host path under the rootfs) with the text `linkText`, made in
+    /// plan order by the container's process, its parent resolved inside the rootfs.
+    public static func symlink(_ linkText: String, at target: String) -> MountEntry {
+        MountEntry(source: linkText, target: target, create: .symlink)
+    }
+
     /// Whether the mount ends up read-only.
     public var isReadOnly: Bool { flags.contains(.readOnly) }
 
     /// `overlay on /…/rootfs (ro,nosuid)`: the shape of a line of `mount(8)` output.
     public var description: String {
+        if create == .symlink { return "\(target) -> \(source ?? "")" }
         var options: [String] = []
         if flags.contains(.bind) { options.append(flags.contains(.recursive) ? "rbind" : "bind") }
         options.append(isReadOnly ? "ro" : "rw")

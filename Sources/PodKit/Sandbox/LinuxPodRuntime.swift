@@ -57,6 +57,14 @@ public final class LinuxPodRuntime: PodRuntime {
     /// directory, so two podlab instances running the same pod never touch each other's.
     func hostName(_ key: String) -> String { paths.hostName(forPod: key) }
 
+    /// The pod's cgroup below podlab's parent: kubelet's `kubepods/<qos>/pod<uid>` with the
+    /// pod's host name as the uid (docs/FIDELITY.md #90).
+    public static func podCgroupPath(for record: PodRecord, paths: PodlabPaths) -> String {
+        KubepodsTree.podPath(paths.hostName(forPod: record.key), qos: KubernetesResources.qosClass(of: record.spec.resourceSpec))
+    }
+
+    func podCgroup(_ record: PodRecord) -> String { Self.podCgroupPath(for: record, paths: paths) }
+
     // MARK: sandbox
 
     public func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
@@ -64,7 +72,7 @@ public final class LinuxPodRuntime: PodRuntime {
         var undo: [() -> Void] = []
         do {
             let driver = try cgroups()
-            let podCgroup = PodCgroup(pod: hostName(record.key))
+            let podCgroup = PodCgroup(pod: podCgroup(record))
             _ = try driver.createPod(podCgroup.pod, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
             undo.append { try? driver.killAll(podCgroup); try? driver.remove(podCgroup) }
             let pauseCgroup = try driver.createChild(pod: podCgroup.pod, name: "pause", resources: .pause)
@@ -79,8 +87,17 @@ public final class LinuxPodRuntime: PodRuntime {
 
             // pause: new pid, ipc, uts (+ mnt) namespaces inside the pinned netns (#8).
             let hostname = record.spec.effectiveHostname
-            var request = SpawnRequest(arguments: ["/pause"])
-            request.executable = PodRuntimeFiles.pauseBinary()
+            var request = SpawnRequest(arguments: [SandboxRootfs.pausePath])
+            // pause runs in a read-only root of its own holding only pause and what its loader
+            // needs, as containerd's sandbox container does (#88).
+            let pauseBinary = PodRuntimeFiles.pauseBinary()
+            let pauseRoot = "\(dir)/pause-root"
+            try FileManager.default.createDirectory(atPath: pauseRoot, withIntermediateDirectories: true)
+            request.rootfs = pauseRoot
+            request.mounts = SandboxRootfs.mounts(
+                root: pauseRoot, pause: pauseBinary,
+                files: try SandboxRootfs.loaderFiles(of: pauseBinary, cacheDirectory: paths.dataDir + "/sandbox"))
+            request.executable = SandboxRootfs.pausePath
             request.join = SpawnRequest.JoinedNamespaces(network: pin.path)
             request.newNamespaces = .sandbox
             request.hostname = hostname
@@ -137,7 +154,7 @@ public final class LinuxPodRuntime: PodRuntime {
         if let driver = try? cgroups() {
             // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
             // supervisor's loop (or by init after a forced removal).
-            _ = try? driver.killAll(PodCgroup(pod: hostName(record.key)))
+            _ = try? driver.killAll(PodCgroup(pod: podCgroup(record)))
         } else if let pause = record.sandbox.pausePID {
             kill(pause, SIGKILL)
         }
@@ -146,12 +163,12 @@ public final class LinuxPodRuntime: PodRuntime {
         waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(hostName(record.key)))
         try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
         umount2("\(dir)/shm", Int32(MNT_DETACH))
-        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: hostName(record.key))) }
+        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: podCgroup(record))) }
     }
 
     /// Kills every process of the pod (used by forced removal, when the supervisor is gone).
     public func killPod(_ record: PodRecord) {
-        if let driver = try? cgroups() { try? driver.killAll(PodCgroup(pod: hostName(record.key))) }
+        if let driver = try? cgroups() { try? driver.killAll(PodCgroup(pod: podCgroup(record))) }
     }
 
     /// Removes whatever a pod directory without a readable record left (crash before the first save).
@@ -160,8 +177,12 @@ public final class LinuxPodRuntime: PodRuntime {
         let dir = store.directory(for: key)
         do {
             let driver = try cgroups()
-            try driver.killAll(PodCgroup(pod: hostName(key)))
-            try driver.remove(PodCgroup(pod: hostName(key)))
+            // Without the record the QoS class is unknown: every QoS parent may hold it.
+            for qos in QoSClass.allCases {
+                let cgroup = PodCgroup(pod: KubepodsTree.podPath(hostName(key), qos: qos))
+                try driver.killAll(cgroup)
+                try driver.remove(cgroup)
+            }
         } catch { problems.append("cgroup \(key): \(error)") }
         tearDownNetwork(key: key)
         for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
@@ -268,17 +289,24 @@ public final class LinuxPodRuntime: PodRuntime {
         guard chmod(messageFile, 0o666) == 0 else { throw PodlabError.syscall("chmod(\(messageFile), 0666)", Errno(rawValue: errno)) }
         let messageMount = ContainerFilesystem.Volume(hostPath: messageFile, containerPath: spec.effectiveTerminationMessagePath,
                                                       readOnly: false, isFile: true, subPath: nil)
-        let filesystem = ContainerFilesystem(
-            imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
-            podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
-            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts + [messageMount])
-        let plan = try ContainerMountPlan.make(for: filesystem)
-
         let driver = try cgroups()
         let podResources = record.spec.resourceSpec
         let containerResources = spec.resourceSpec(isSidecar: spec.restartPolicy == .always)
-        let cgroup = try driver.createChild(pod: hostName(record.key), name: status.id,
+        let cgroup = try driver.createChild(pod: podCgroup(record), name: status.id,
                                             resources: KubernetesResources.containerCgroupResources(for: containerResources))
+        let filesystem = ContainerFilesystem(
+            imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
+            podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
+            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts + [messageMount],
+            cgroupView: ContainerCgroupView.view(of: cgroup, driver: driver),
+            linkDevCore: FileManager.default.fileExists(atPath: "/proc/kcore"))
+        let plan: ContainerMountPlan
+        do {
+            plan = try ContainerMountPlan.make(for: filesystem)
+        } catch {
+            try? driver.remove(cgroup)
+            throw error
+        }
         let capacity = (try? MemoryCapacity.host()) ?? 0
         let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
 
@@ -293,6 +321,9 @@ public final class LinuxPodRuntime: PodRuntime {
         var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: process.command, args: process.args))
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
+        // containerd on cgroup v2: a cgroup namespace per container, so its /sys/fs/cgroup
+        // shows its own cgroup as the root (docs/FIDELITY.md #82).
+        if driver.version == .v2 { request.newNamespaces.insert(.cgroup) }
         request.rootfs = filesystem.rootfs
         request.mounts = plan.mounts
         request.devices = plan.devices
@@ -303,7 +334,7 @@ public final class LinuxPodRuntime: PodRuntime {
         request.oomScoreAdj = oomScore.flatMap { Self.allowedOOMScoreAdj(Int32($0)) }
         process.security.apply(to: &request)
         request.workingDirectory = spec.workingDir
-        request.environment = process.environment
+        request.environment = ImagePasswd.addingHome(to: process.environment, uid: process.security.uid, imageRoot: image)
         let log = try openLog(status.logPath)
         defer { try? log.close() }
         request.stdout = log
@@ -313,6 +344,11 @@ public final class LinuxPodRuntime: PodRuntime {
             return StartedContainer(pid: started.pid, cgroupPath: driver.directories(of: cgroup).first)
         } catch {
             try? driver.remove(cgroup)
+            // The status message names the program as runc does; the log stays the
+            // container's own output (#86).
+            if let message = ExecFailure.runcMessage(for: error, program: request.arguments.first ?? "") {
+                throw PodlabError(.syscall, "failed to start container process: \(message)")
+            }
             throw error
         }
     }
@@ -331,7 +367,7 @@ public final class LinuxPodRuntime: PodRuntime {
         umount2("\(attempt)/rootfs", Int32(MNT_DETACH))
         try? FileManager.default.removeItem(atPath: attempt)
         if let driver = try? cgroups() {
-            let cgroup = ContainerCgroup(pod: hostName(record.key), name: status.id)
+            let cgroup = ContainerCgroup(pod: podCgroup(record), name: status.id)
             try? driver.killAll(cgroup)
             try? driver.remove(cgroup)
         }
@@ -339,7 +375,7 @@ public final class LinuxPodRuntime: PodRuntime {
 
     public func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool {
         guard let driver = try? cgroups() else { return false }
-        return driver.oomKilled(ContainerCgroup(pod: hostName(record.key), name: status.id))
+        return driver.oomKilled(ContainerCgroup(pod: podCgroup(record), name: status.id))
     }
 
     static func terminationMessageFile(attempt: String) -> String { "\(attempt)/termination-log" }

@@ -74,6 +74,9 @@ public struct PodVolumes {
                 // emptyDir is 0777 (kubelet `perm`, #28); chmod because of the umask.
                 try checkedSyscall("chmod(\(dir), 0777)") { chmod(dir, 0o777) }
             case .configMap(let name, let items, let defaultMode, _):
+                // The configMap plugin sets up a wrapped emptyDir first (configmap.go SetUpAt,
+                // `wrappedVolumeSpec`), so its root is the emptyDir's 0777 (docs/FIDELITY.md #92).
+                try checkedSyscall("chmod(\(dir), 0777)") { chmod(dir, 0o777) }
                 try writeConfigMap(spec.configMaps[name] ?? [:], items: items, defaultMode: defaultMode, into: dir)
             }
             // fsGroup: emptyDir and configMap volumes (docs/FIDELITY.md #72).

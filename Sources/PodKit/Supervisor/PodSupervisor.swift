@@ -160,8 +160,9 @@ public final class PodSupervisor {
             record.containers[i].finishedAt = Date()
             record.containers[i].exitCode = 128
             record.containers[i].reason = "StartError"
+            // The message goes to the status, not the log: kubelet shows it as the terminated
+            // state's message; the log holds only the container's output (#86).
             record.containers[i].waitingMessage = "\(error)"
-            appendLog(record.containers[i].logPath, "podlab: failed to start container \(spec.name): \(error)\n")
             runtime.cleanupContainer(record.containers[i], record: record)
             scheduleRestart(i, now: Date())
         }

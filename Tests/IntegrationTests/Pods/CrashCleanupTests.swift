@@ -87,7 +87,7 @@ extension PodTests {
             #expect(try bystander.inspectPod("victim")["status"]["state"].string == "SANDBOX_READY")
         }
 
-        @Test("pause cannot start (its binary is missing) while the network is being built: apply names execve and the path, exits 1, and leaves nothing")
+        @Test("pause cannot start (its binary is missing) while the network is being built: apply names the bind of the binary into pause's root and the path, exits 1, and leaves nothing")
         func pauseFailsWhileTheNetworkIsBuilt() throws {
             let cli = try PodlabCLI("pauseFails")
             defer { cli.tearDown() }
@@ -97,7 +97,8 @@ extension PodTests {
             let missing = "\(cli.directory)/no-such-pause"
             let result = try cli.run(["apply", "-f", manifest, "-n", cli.namespace], environment: ["PODLAB_PAUSE": missing])
             #expect(result.status == 1, "\(result.description)")
-            #expect(result.stderr.contains("could not start") && result.stderr.contains("execve(\(missing))"), "\(result.stderr)")
+            // pause is bound into its own root before it execs (docs/FIDELITY.md #88).
+            #expect(result.stderr.contains("could not start") && result.stderr.contains("mount(\(missing),"), "\(result.stderr)")
             let leftovers = PodlabTestEnvironment.leftovers(keys: [cli.key("victim")], under: cli.directory, dataDir: cli.environment.dataDir)
             #expect(leftovers.isEmpty, "after the failed apply: \(leftovers)")
             #expect(!FileManager.default.fileExists(atPath: cli.podDirectory("victim")))

@@ -18,6 +18,7 @@ struct LabClaimTests {
         ("sidecar-shared-logs", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
         ("memory-limits", "stdout: \"104857600\"", "stdout: \"52428800\"", "limit-in-cgroup"),
         ("security-context", "stdout: uid=1000 gid=3000 groups=2000,3000", "stdout: uid=0 gid=3000 groups=2000,3000", "who-am-i"),
+        ("container-view", #"matches: '^67108864\s*$'"#, #"matches: '^134217728\s*$'"#, "own-cgroup"),
     ]
 
     static let labsDirectory: String = {

@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import PodKit
 import PodNetwork
@@ -78,11 +79,17 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         return found
     }
 
-    /// `/sys/fs/cgroup/<controller>/podlab/<key>` (v1) or `/sys/fs/cgroup/podlab/<key>` (v2).
-    static func cgroupDirectories(named key: String) -> [String] {
+    /// The pod cgroup parents: `/sys/fs/cgroup/<controller>/podlab/<kubepods QoS dir>` (v1) or
+    /// `/sys/fs/cgroup/podlab/<kubepods QoS dir>` (v2), docs/FIDELITY.md #90.
+    static var podCgroupParents: [String] {
         let controllers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
-        return (controllers.map { "/sys/fs/cgroup/\($0)/podlab/\(key)" } + ["/sys/fs/cgroup/podlab/\(key)"])
-            .filter { FileManager.default.fileExists(atPath: $0) }
+        let roots = controllers.map { "/sys/fs/cgroup/\($0)/podlab" } + ["/sys/fs/cgroup/podlab"]
+        return roots.flatMap { root in KubepodsTree.qosDirectories.map { "\(root)/\($0)" } }
+    }
+
+    /// The pod cgroup of the host name `key` (`.../kubepods/<qos>/pod<key>`), wherever it exists.
+    static func cgroupDirectories(named key: String) -> [String] {
+        podCgroupParents.map { "\($0)/\(KubepodsTree.podPrefix)\(key)" }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// IPAM lease files (`<dataDir>/ipam/<bridge>/<ip>`, content = the pod key).
@@ -135,10 +142,9 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         found += pins.filter { $0.hasPrefix("\(PodNetwork.pinPrefix)\(runTag)-") }.map { "netns pin /run/netns/\($0)" }
         let bridgePorts = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net/\(Self.bridge)/brif")) ?? []
         found += bridgePorts.map { "veth \($0) on \(Self.bridge)" }
-        let controllers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
-        for parent in controllers.map({ "/sys/fs/cgroup/\($0)/podlab" }) + ["/sys/fs/cgroup/podlab"] {
+        for parent in Self.podCgroupParents {
             let pods = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
-            found += pods.filter { $0.hasPrefix("\(runTag)-") }.map { "cgroup \(parent)/\($0)" }
+            found += pods.filter { $0.hasPrefix("\(KubepodsTree.podPrefix)\(runTag)-") }.map { "cgroup \(parent)/\($0)" }
         }
         found += Self.leases(in: dataDir).map { "lease \($0.address) of \($0.owner)" }
         found += Self.mounts(under: root).filter { !$0.hasPrefix(dataDir + "/images") }.map { "mount \($0)" }
