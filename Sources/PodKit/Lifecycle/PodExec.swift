@@ -31,8 +31,10 @@ public struct PodExec {
         request.join = SpawnRequest.JoinedNamespaces(network: ns + "net", ipc: ns + "ipc", uts: ns + "uts", pid: ns + "pid", mount: ns + "mnt")
         request.capabilities = ContainerDefaults.capabilities
         request.noNewPrivileges = true
-        request.workingDirectory = spec?.workingDir
-        request.environment = spec.map { LinuxPodRuntime.environment(for: $0, hostname: record.spec.effectiveHostname) } ?? [ContainerDefaults.pathEnvironment]
+        // exec gets the container process' cwd and env, image defaults included (#96, #97).
+        let image = record.imageConfigs?[container.name]
+        request.workingDirectory = spec?.workingDir ?? image?.workingDir.flatMap { $0.isEmpty ? nil : $0 }
+        request.environment = spec.map { LinuxPodRuntime.environment(for: $0, hostname: record.spec.effectiveHostname, image: image?.env ?? []) } ?? [ContainerDefaults.pathEnvironment]
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: paths.hostName(forPod: record.key), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }

@@ -273,7 +273,10 @@ public final class LinuxPodRuntime: PodRuntime {
         let capacity = (try? MemoryCapacity.host()) ?? 0
         let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
 
-        var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: spec.command, args: spec.args))
+        // command/args/workingDir over the image's Entrypoint/Cmd/WorkingDir (#95, #97).
+        let process = try ImageProcessDefaults.resolve(command: spec.command, args: spec.args, workingDir: spec.workingDir,
+                                                       image: record.imageConfigs?[spec.name], container: spec.name)
+        var request = SpawnRequest(arguments: process.arguments)
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
         request.rootfs = filesystem.rootfs
@@ -286,8 +289,8 @@ public final class LinuxPodRuntime: PodRuntime {
         request.oomScoreAdj = oomScore.flatMap { Self.allowedOOMScoreAdj(Int32($0)) }
         request.capabilities = ContainerDefaults.capabilities
         request.noNewPrivileges = true
-        request.workingDirectory = spec.workingDir
-        request.environment = Self.environment(for: spec, hostname: record.spec.effectiveHostname)
+        request.workingDirectory = process.workingDirectory
+        request.environment = Self.environment(for: spec, hostname: record.spec.effectiveHostname, image: process.imageEnvironment)
         let log = try openLog(status.logPath)
         defer { try? log.close() }
         request.stdout = log
@@ -301,14 +304,11 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    /// The container's environment: PATH, HOSTNAME (containerd), then the manifest's `env`.
-    static func environment(for spec: ContainerSpec, hostname: String) -> [String] {
-        var env = [ContainerDefaults.pathEnvironment, "HOSTNAME=\(hostname)"]
-        for variable in spec.env {
-            env.removeAll { $0.hasPrefix("\(variable.name)=") }
-            env.append("\(variable.name)=\(variable.value)")
-        }
-        return env
+    /// The container's environment: PATH, HOSTNAME (containerd), the image's `Env`, then the
+    /// manifest's `env` (#96, `ImageProcessDefaults.environment`).
+    static func environment(for spec: ContainerSpec, hostname: String, image: [String] = []) -> [String] {
+        ImageProcessDefaults.environment(defaults: [ContainerDefaults.pathEnvironment, "HOSTNAME=\(hostname)"], image: image,
+                                         pod: spec.env.map { "\($0.name)=\($0.value)" })
     }
 
     /// Negative oom_score_adj needs CAP_SYS_RESOURCE; without it (some VMs) keep the inherited value
