@@ -1,3 +1,4 @@
+import Foundation
 import PodlabCore
 import RootfsKit
 import Testing
@@ -86,6 +87,16 @@ struct ImageProcessDefaultsTests {
             pod: ["MODE=pod", "EXTRA=1"])
         // Replaced in place: order is defaults, then new image names, then new pod names.
         #expect(env == ["PATH=/opt/bin:/usr/bin", "HOSTNAME=web", "NGINX_VERSION=1.22.1", "MODE=pod", "EXTRA=1"])
+    }
+
+    @Test func stopSignalComesFromTheImage() {
+        #expect(ImageProcessDefaults.stopSignal(nil) == SIGTERM)
+        #expect(ImageProcessDefaults.stopSignal("SIGQUIT") == SIGQUIT)
+        #expect(ImageProcessDefaults.stopSignal("quit") == SIGQUIT)
+        #expect(ImageProcessDefaults.stopSignal("3") == 3)
+        #expect(ImageProcessDefaults.stopSignal("SIGRTMAX+99") == SIGTERM)
+        #expect(ImageProcessDefaults.stopSignal("999999999999") == SIGTERM)
+        #expect(ImageProcessDefaults.stopSignal(DebianImageRecipe.nginxConfig.stopSignal) == SIGQUIT)
     }
 
     @Test func runtimeEnvironmentUsesTheImageEnv() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import PodlabCore
 import RootfsKit
 
@@ -49,6 +50,20 @@ public struct ImageProcessDefaults: Sendable, Equatable {
         let cwd = workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? image?.workingDir.flatMap { $0.isEmpty ? nil : $0 }
         let user = image?.user.flatMap { $0.isEmpty ? nil : $0 }
         return ImageProcessDefaults(arguments: argv, workingDirectory: cwd, imageUser: user, imageEnvironment: image?.env ?? [])
+    }
+
+    /// The signal that stops the container gracefully (#104): the image's `StopSignal` (`SIGQUIT`,
+    /// `QUIT` or a number, as containerd's `signal.ParseSignal` reads it), else SIGTERM. An unknown
+    /// name falls back to SIGTERM rather than failing a delete.
+    public static func stopSignal(_ name: String?) -> Int32 {
+        guard var text = name?.trimmingCharacters(in: .whitespaces).uppercased(), !text.isEmpty else { return SIGTERM }
+        if let number = Int32(text) { return (1...64).contains(number) ? number : SIGTERM }
+        if text.hasPrefix("SIG") { text.removeFirst(3) }
+        let names: [String: Int32] = [
+            "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1, "USR2": SIGUSR2,
+            "TERM": SIGTERM, "WINCH": SIGWINCH, "PWR": SIGPWR, "STOP": SIGSTOP, "CONT": SIGCONT,
+        ]
+        return names[text] ?? SIGTERM
     }
 
     /// The container's environment (#96): containerd's defaults (`PATH`, then `HOSTNAME`), then

@@ -342,7 +342,12 @@ public final class PodSupervisor {
     /// SIGTERM to `group`, then reap until all of them exited; SIGKILL once `deadline` passes.
     /// Any other child that exits meanwhile (a sidecar, pause) is recorded too, so no exit is lost.
     func terminate(_ group: [Int], deadline: Date) {
-        for i in group { if let pid = record.containers[i].pid { runtime.signal(pid, SIGTERM) } }
+        for i in group {
+            guard let pid = record.containers[i].pid else { continue }
+            // The image's StopSignal (nginx: SIGQUIT, a graceful stop), else SIGTERM (#104).
+            let name = record.containers[i].name
+            runtime.signal(pid, ImageProcessDefaults.stopSignal(record.imageConfigs?[name]?.stopSignal))
+        }
         var killed = false
         while group.contains(where: { record.containers[$0].state == .running }) {
             let reaped = runtime.reapExitedChild()
