@@ -77,7 +77,7 @@ public struct DebianRootfsBuilder {
             let network = ["Failed to fetch", "Temporary failure resolving", "Could not resolve", "Unable to connect", "Release file", "Network is unreachable"]
                 .contains { tail.contains($0) }
             let hint = network
-                ? "mmdebstrap could not reach the Debian mirror \(recipe.mirror ?? "http://deb.debian.org/debian") (apt access is needed to build this image)"
+                ? "mmdebstrap could not reach the Debian mirror \(recipe.mirror ?? "http://deb.debian.org/debian") (apt access is needed to build this image; without it use busybox images, e.g. the sidecar-busybox lab)"
                 : "mmdebstrap failed"
             throw PodlabError(.invalidState, "build Debian rootfs (\(recipe.suite), \(recipe.packages.joined(separator: " "))): \(hint), exit status \(status); full log: \(log)\n  \(tail)")
         }
