@@ -57,8 +57,8 @@ public struct DebianImageRecipe: Sendable, Equatable {
     /// at least two characters, starting alphanumeric), optionally `=version` or `/suite`: checked
     /// before it reaches mmdebstrap's command line.
     public static func validatePackage(_ name: String) throws {
-        let parts = name.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        let package = parts[0].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let package = name.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first?
+            .split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789+-.")
         guard package.count >= 2, package.allSatisfy({ allowed.contains($0) }), let first = package.first, first.isLetter || first.isNumber,
               name.allSatisfy({ !$0.isWhitespace && $0 != "," && $0 != "'" && $0 != "\"" }) else {

@@ -125,7 +125,7 @@ public struct DebianRootfsBuilder {
         guard let text = try? String(contentsOfFile: statusPath, encoding: .utf8) else {
             throw PodlabError(.notFound, "read(\(statusPath)): the built rootfs has no dpkg status")
         }
-        let wanted = Set(packages.map { String($0.split(separator: "=")[0].split(separator: "/")[0]) })
+        let wanted = Set(packages.compactMap { $0.split(separator: "=").first?.split(separator: "/").first.map(String.init) })
         var versions: [String: String] = [:]
         for paragraph in text.components(separatedBy: "\n\n") {
             var fields: [String: String] = [:]
