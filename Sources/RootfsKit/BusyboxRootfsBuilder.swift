@@ -23,6 +23,11 @@ public struct BusyboxRootfsBuilder {
         public var version: String
     }
 
+    /// The official `busybox` image's config (docker-library/busybox Dockerfile: `CMD ["sh"]`,
+    /// and the PATH every docker image gets): a container with neither `command` nor `args` runs
+    /// `sh` (docs/FIDELITY.md #99).
+    public static let imageConfig = ImageConfig(cmd: ["sh"], env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+
     public init(busyboxPath: String = "/bin/busybox", sourceDateEpoch: Int? = nil) {
         self.busyboxPath = busyboxPath
         self.sourceDateEpoch = sourceDateEpoch

@@ -10,10 +10,13 @@ import SystemPackage
 /// owners, modes, mtimes, xattrs and hard links as they are on disk. Used to flatten image layers.
 struct DirectoryTarWriter {
     /// Writes every entry below `root` (not `root` itself) to `writer`; returns the entry count.
-    static func write(root: String, to writer: ArchiveWriter, cancellation: Cancellation = .signals) throws -> Int {
+    /// - Parameter clampMtime: when set, later mtimes are written as this time (tar's
+    ///   `--clamp-mtime`, for reproducible builds with `SOURCE_DATE_EPOCH`).
+    static func write(root: String, to writer: ArchiveWriter, cancellation: Cancellation = .signals, clampMtime: Int? = nil) throws -> Int {
         let fd = try checkedSyscall("open(\(root))") { Glibc.open(root, AnchoredDirectory.directoryFlags) }
         defer { close(fd) }
         var state = State(writer: writer, cancellation: cancellation)
+        state.clampMtime = clampMtime
         try state.walk(fd, prefix: "", display: root)
         return state.count
     }
@@ -22,6 +25,7 @@ struct DirectoryTarWriter {
         let writer: ArchiveWriter
         let cancellation: Cancellation
         var count = 0
+        var clampMtime: Int?
         /// (device, inode) of files with more than one link → the first archive path written.
         var seen: [String: String] = [:]
 
@@ -41,6 +45,10 @@ struct DirectoryTarWriter {
                 header.gid = st.st_gid
                 header.mtime = st.st_mtim.tv_sec
                 header.mtimeNanoseconds = st.st_mtim.tv_nsec
+                if let clamp = clampMtime, header.mtime >= clamp {
+                    header.mtime = clamp
+                    header.mtimeNanoseconds = 0
+                }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR:
                     let child = try checkedSyscall("openat(\(display)/\(name))") { openat(dir, name, AnchoredDirectory.directoryFlags) }

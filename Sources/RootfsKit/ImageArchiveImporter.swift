@@ -37,6 +37,9 @@ struct ImageArchiveImporter {
         var unpackedBytes: Int64
         /// sha256 and size of `output` when already known (a rootfs tarball is hashed as it is copied).
         var digest: (digest: String, size: Int64)?
+        /// The image config's runtime part (Entrypoint, Cmd, Env…) from a docker-save or OCI
+        /// archive; nil for a plain rootfs tarball or an image whose config sets none (#100).
+        var config: ImageConfig? = nil
     }
 
     /// A scratch directory (on the same filesystem as the catalog), removed by the caller.
@@ -68,7 +71,7 @@ struct ImageArchiveImporter {
             unlink(input)  // the unpacked copy is what is read from now on
             let rootfs = scratch + "/rootfs"
             try checkedSyscall("mkdir(\(rootfs))") { mkdir(rootfs, 0o755) }
-            let (layers, reference) = layout == .ociLayout
+            let (layers, reference, config) = layout == .ociLayout
                 ? try ociLayers(in: unpacked, archive: path) : try dockerLayers(in: unpacked, archive: path)
             let budget = ExtractionBudget(limits)
             let layerExtractor = extractor(applyWhiteouts: true)
@@ -82,7 +85,7 @@ struct ImageArchiveImporter {
             try writer.finish()
             return Imported(
                 layout: layout, entryCount: count, embeddedReference: reference, fileExtension: ".tar.gz", layerCount: layers.count,
-                unpackedBytes: budget.bytes)
+                unpackedBytes: budget.bytes, config: config)
         }
     }
 
@@ -115,7 +118,7 @@ struct ImageArchiveImporter {
         var path: String
     }
 
-    private func dockerLayers(in dir: String, archive: String) throws -> ([Layer], String?) {
+    private func dockerLayers(in dir: String, archive: String) throws -> ([Layer], String?, ImageConfig?) {
         let data = try readJSON(dir, "manifest.json", archive: archive)
         let manifests: [DockerManifestEntry]
         do { manifests = try JSONDecoder().decode([DockerManifestEntry].self, from: data) } catch {
@@ -125,9 +128,13 @@ struct ImageArchiveImporter {
         if manifests.count > 1 {
             StandardStreams.error("podlab: \(archive) holds \(manifests.count) images; importing the first\n")
         }
-        if let config = manifest.Config { _ = try regularFile(dir, config, archive: archive, what: "config") }
+        var config: ImageConfig?
+        if let name = manifest.Config {
+            let file = try regularFile(dir, name, archive: archive, what: "config")
+            config = try imageConfig(try readSmall(file, name: name, archive: archive), name, archive: archive)
+        }
         let layers = try manifest.Layers.map { Layer(name: $0, path: try regularFile(dir, $0, archive: archive, what: "layer")) }
-        return (layers, manifest.RepoTags?.first)
+        return (layers, manifest.RepoTags?.first, config)
     }
 
     // MARK: OCI image layout
@@ -140,13 +147,22 @@ struct ImageArchiveImporter {
         var platform: Platform?
     }
     private struct OCIIndex: Decodable { var manifests: [OCIDescriptor] }
-    private struct OCIManifest: Decodable { var mediaType: String?; var layers: [OCIDescriptor] }
+    private struct OCIManifest: Decodable { var mediaType: String?; var config: OCIDescriptor?; var layers: [OCIDescriptor] }
+    /// An image config blob (docker `Config` file or OCI `config` descriptor): only its runtime part.
+    private struct ConfigBlob: Decodable { var config: ImageConfig? }
+
+    /// The runtime config from a config blob (OCI image-spec config.md, `config` object).
+    /// An all-empty config is nil, like a tarball without one.
+    private func imageConfig(_ data: Data, _ name: String, archive: String) throws -> ImageConfig? {
+        let blob: ConfigBlob = try decode(data, "config \(name)", archive: archive)
+        return blob.config == ImageConfig() ? nil : blob.config
+    }
 
     private static let indexTypes: Set<String> = [
         "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
     ]
 
-    private func ociLayers(in dir: String, archive: String) throws -> ([Layer], String?) {
+    private func ociLayers(in dir: String, archive: String) throws -> ([Layer], String?, ImageConfig?) {
         var index: OCIIndex = try decode(try readJSON(dir, "index.json", archive: archive), "index.json", archive: archive)
         var reference: String?
         for _ in 0..<4 {  // an index may point to an index (multi-platform images); bounded.
@@ -169,9 +185,10 @@ struct ImageArchiveImporter {
                 }
                 return Layer(name: layer.digest, path: path)
             }
+            let config = try manifest.config.map { try imageConfig(try readBlob(dir, $0.digest, archive: archive), $0.digest, archive: archive) } ?? nil
             // `org.opencontainers.image.ref.name` is often just the tag; it is not a full name then.
             if let ref = reference, !ref.contains(":") && !ref.contains("/") { reference = nil }
-            return (layers, reference)
+            return (layers, reference, config)
         }
         throw PodlabError(.archive, "import(\(archive)): index.json nests indexes too deeply")
     }

@@ -49,18 +49,20 @@ public struct ImageCatalog {
         return try buildBusybox()
     }
 
-    /// Builds `busybox:latest` (reproducibly) and records it.
+    /// Builds `busybox:latest` (reproducibly) and records it with the official image's config
+    /// (`CMD ["sh"]`, #99), or another name and config for images that differ only in config.
     @discardableResult
-    public func buildBusybox(busyboxPath: String = "/bin/busybox") throws -> ImageRecord {
+    public func buildBusybox(busyboxPath: String = "/bin/busybox", reference: ImageReference = ImageReference(name: "busybox"),
+                             config: ImageConfig = BusyboxRootfsBuilder.imageConfig) throws -> ImageRecord {
         try makeDirectories(paths.rootfsDir)
-        let reference = ImageReference(name: "busybox")
         let path = paths.rootfsDir + "/" + reference.fileStem + ".tar.gz"
         return try FileLock.withExclusiveLock(paths.rootfsDir + "/.catalog.lock") {
             let result = try BusyboxRootfsBuilder(busyboxPath: busyboxPath).build(to: path)
             let (digest, size) = try FileDigest.sha256(ofFile: path)
-            let record = ImageRecord(
+            var record = ImageRecord(
                 name: reference.name, tag: reference.tag, digest: digest, tarballPath: path, size: size,
                 fileCount: result.entryCount, source: "built from \(busyboxPath) (\(result.version))")
+            record.config = config
             try save(replacing: record, in: try load())
             return record
         }
@@ -114,6 +116,7 @@ public struct ImageCatalog {
                 name: parsed.name, tag: parsed.tag, digest: digest, tarballPath: destination, size: size,
                 fileCount: imported.entryCount, source: "imported from \(absolute) (\(layout)\(layers))")
             record.unpackedBytes = imported.unpackedBytes
+            record.config = imported.config
             let previous = try load()
             // A re-import with another compression leaves the old file unreferenced: remove it.
             for old in previous where old.reference == record.reference && old.tarballPath != destination
@@ -133,7 +136,7 @@ public struct ImageCatalog {
         var images: [ImageRecord]
     }
 
-    private func load() throws -> [ImageRecord] {
+    func load() throws -> [ImageRecord] {
         guard let data = FileManager.default.contents(atPath: catalogPath) else { return [] }
         let file: CatalogFile
         do { file = try JSONDecoder().decode(CatalogFile.self, from: data) } catch {
@@ -142,11 +145,15 @@ public struct ImageCatalog {
         return file.images.map { record in
             var record = record
             if !record.tarballPath.hasPrefix("/") { record.tarballPath = paths.rootfsDir + "/" + record.tarballPath }
+            // busybox:latest built before podlab kept configs: the tarball is the same, the config is the image's.
+            if record.config == nil, record.reference == "busybox:latest", record.source.hasPrefix("built from") {
+                record.config = BusyboxRootfsBuilder.imageConfig
+            }
             return record
         }
     }
 
-    private func save(replacing record: ImageRecord, in records: [ImageRecord]) throws {
+    func save(replacing record: ImageRecord, in records: [ImageRecord]) throws {
         var all = records.filter { $0.reference != record.reference }
         all.append(record)
         all.sort { $0.reference < $1.reference }

@@ -14,7 +14,8 @@ struct LabFileLintTests {
         let files = try LabCatalog(labsDirectory: Self.labsDirectory).allFiles()
         let names = files.map { ($0 as NSString).lastPathComponent }
         #expect(Set(names).isSuperset(of: ["pause-namespaces.lab.yaml", "pause-process-tree.lab.yaml", "pause-persistence.lab.yaml",
-                                           "sidecar-shared-logs.lab.yaml", "memory-limits.lab.yaml"]))
+                                           "sidecar-shared-logs.lab.yaml", "memory-limits.lab.yaml",
+                                           "sidecar-busybox.lab.yaml", "command-and-args.lab.yaml"]))
         for file in files {
             do {
                 let lab = try LabParser.parse(file: file)

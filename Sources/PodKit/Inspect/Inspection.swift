@@ -1,5 +1,6 @@
 import Foundation
 import PodlabCore
+import RootfsKit
 
 /// One namespace in an OCI runtime spec: `{"type": "network", "path": "/proc/42/ns/net"}`.
 public struct OCINamespace: Codable, Sendable, Equatable {
@@ -162,31 +163,14 @@ public enum ContainerInspection {
 
     public static func document(_ container: ContainerStatus, pod: PodRecord) -> Document {
         let spec = (pod.spec.initContainers + pod.spec.containers).first { $0.name == container.name }
-        let args = spec.map { ContainerCommandLine.argv(command: $0.command, args: $0.args) } ?? []
+        let image = pod.imageConfigs?[container.name]
+        let process = spec.flatMap { try? ImageProcessDefaults.resolve(command: $0.command, args: $0.args, workingDir: $0.workingDir, image: image) }
+        let args = process?.arguments ?? []
         return Document(
             status: status(container, pod: pod),
             info: Info(
                 sandboxID: pod.id, pid: container.pid ?? 0, removing: pod.terminating, snapshotter: "overlayfs", runtimeType: "podlab",
-                runtimeSpec: .init(process: .init(args: args, cwd: spec?.workingDir ?? "/"),
+                runtimeSpec: .init(process: .init(args: args, cwd: process?.workingDirectory ?? "/"),
                                    linux: .init(namespaces: namespaces(pod: pod), cgroupsPath: container.cgroupPath))))
-    }
-}
-
-/// Kubernetes' `command`/`args` semantics against an image with no ENTRYPOINT/CMD metadata
-/// (podlab's rootfs tarballs carry none, so the image default is busybox's `sh`, as the
-/// busybox image's `CMD ["sh"]`).
-public enum ContainerCommandLine {
-    public static let imageDefault = ["sh"]
-
-    /// `command` replaces the entrypoint, `args` replaces the cmd (kubelet `kuberuntime_container.go`
-    /// + the pod docs' table): command+args, command only, args only (appended to the image
-    /// entrypoint, which is empty here), or the image default.
-    public static func argv(command: [String]?, args: [String]?) -> [String] {
-        switch (command, args) {
-        case let (command?, args?): return command + args
-        case let (command?, nil): return command
-        case let (nil, args?): return args
-        case (nil, nil): return imageDefault
-        }
     }
 }

@@ -52,6 +52,8 @@ public struct PodExec {
             let process = try ContainerProcess.make(for: spec, record: record)
             process.security.apply(to: &request)
             request.environment = process.environment
+            // exec gets the container process's cwd, image defaults included (#97).
+            request.workingDirectory = process.workingDirectory
             // runc exec sets HOME the same way as for the container's process (#84).
             if let image = record.imageRoots[container.name] {
                 request.environment = ImagePasswd.addingHome(to: request.environment, uid: process.security.uid, imageRoot: image)
@@ -60,7 +62,6 @@ public struct PodExec {
             request.capabilities = ContainerDefaults.capabilities
             request.environment = [ContainerDefaults.pathEnvironment]
         }
-        request.workingDirectory = spec?.workingDir
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: LinuxPodRuntime.podCgroupPath(for: record, paths: paths), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }

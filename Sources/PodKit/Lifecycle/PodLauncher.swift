@@ -34,8 +34,8 @@ public struct PodLauncher {
         return map
     }
 
-    /// Resolves every container's image through the catalog (building the default busybox image
-    /// on first use), unpacks it into the cache, and returns lower dirs by container name.
+    /// Resolves every container's image through the catalog (building busybox, nginx and the
+    /// entrypoint demo on first use, `ImageCatalog.BuiltImage`), unpacks it into the cache, and returns lower dirs by container name.
     func resolveImages(_ pod: PodSpec, imageMap: [String: String]) throws -> (roots: [String: String], records: [String: ImageRecord]) {
         let catalog = ImageCatalog(paths: paths)
         let cache = ImageCache(paths: paths)
@@ -46,9 +46,12 @@ public struct PodLauncher {
             let record: ImageRecord
             do {
                 record = try catalog.resolve(name)
-            } catch let error as PodlabError where error.code == .notFound && (name == "busybox" || name == "busybox:latest") {
-                _ = error
-                record = try catalog.ensureDefaultImage()
+            } catch let error as PodlabError where error.code == .notFound && ImageCatalog.BuiltImage(reference: name) != nil {
+                // Images podlab makes itself (busybox, nginx, the entrypoint demo) are built on first use.
+                guard let image = ImageCatalog.BuiltImage(reference: name) else { throw error }
+                do { record = try catalog.build(image) } catch {
+                    throw PodlabError(.notFound, "\(container.imageLocation): image \"\(container.image)\": \(error)")
+                }
             } catch {
                 let field = "\(container.imageLocation): image \"\(container.image)\""
                 let mapped = name == container.image ? "" : " (mapped to \"\(name)\")"
@@ -78,7 +81,8 @@ public struct PodLauncher {
                     key: PodRecord.key(name: pod.name, namespace: pod.namespace), id: generateID(),
                     uid: UUID().uuidString.lowercased(), spec: pod, createdAt: Date(), phase: .pending, supervisorPID: nil,
                     sandbox: SandboxStatus(ready: false, attempt: 0), containers: statuses, failure: nil, started: false,
-                    terminating: false, imageRoots: images.roots)
+                    terminating: false, imageRoots: images.roots,
+                    imageConfigs: images.records.compactMapValues(\.config))
                 // Record and supervisor are made under the launch gate, so an interrupt either
                 // sees this pod (and deletes it) or stops it from being made.
                 var supervisor: SupervisorProcess.Launched?

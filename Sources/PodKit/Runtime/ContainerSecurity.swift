@@ -7,8 +7,9 @@ import PodlabCore
 /// carry a config, every image runs as root, as an image without `User` does under containerd.
 public enum ImageUser {
     /// `User` of the container's image: `name`, `uid`, `name:group` or `uid:gid`; nil or empty is root.
+    /// securityContext's `runAsUser`/`runAsGroup` override it (docs/FIDELITY.md #98).
     public static func configured(for container: ContainerSpec, record: PodRecord) -> String? {
-        nil
+        record.imageConfigs?[container.name]?.user.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

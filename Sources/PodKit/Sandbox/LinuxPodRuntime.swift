@@ -318,7 +318,7 @@ public final class LinuxPodRuntime: PodRuntime {
             try? driver.remove(cgroup)
             throw error
         }
-        var request = SpawnRequest(arguments: ContainerCommandLine.argv(command: process.command, args: process.args))
+        var request = SpawnRequest(arguments: process.arguments)
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
         // containerd on cgroup v2: a cgroup namespace per container, so its /sys/fs/cgroup
@@ -333,7 +333,7 @@ public final class LinuxPodRuntime: PodRuntime {
         request.cgroupProcsFiles = driver.procsFiles(for: cgroup)
         request.oomScoreAdj = oomScore.flatMap { Self.allowedOOMScoreAdj(Int32($0)) }
         process.security.apply(to: &request)
-        request.workingDirectory = spec.workingDir
+        request.workingDirectory = process.workingDirectory
         request.environment = ImagePasswd.addingHome(to: process.environment, uid: process.security.uid, imageRoot: image)
         let log = try openLog(status.logPath)
         defer { try? log.close() }

@@ -1,4 +1,5 @@
 import Foundation
+import RootfsKit
 import PodlabCore
 
 /// CRI container states (`runtime/v1` ContainerState), as crictl prints them.
@@ -140,6 +141,10 @@ public struct PodRecord: Codable, Sendable {
     public var terminating: Bool
     /// Resolved image lower directories by container name (the read-only cache).
     public var imageRoots: [String: String]
+    /// The image config of each container's image, by container name (docs/FIDELITY.md #95);
+    /// nil in records written before podlab kept image configs, and no entry for an image that
+    /// carries none.
+    public var imageConfigs: [String: ImageConfig]? = nil
 
     /// The pinned netns's name for `ip netns` (`podlab-<pod>`, qualified by the state directory
     /// outside the default one): the pin the sandbox made, else the name it would have.

@@ -242,7 +242,8 @@ extension PodSupervisor {
                 log("container \(name) preStop hook failed: \(why)")
             }
             kill.preStop = nil
-            runtime.signal(pid, SIGTERM)
+            // The image's StopSignal (nginx: SIGQUIT, a graceful stop), else SIGTERM (#104).
+            runtime.signal(pid, ImageProcessDefaults.stopSignal(record.imageConfigs?[name]?.stopSignal))
             kill.sigkillAt = max(kill.graceEnd, now.addingTimeInterval(kill.minimumWindow))
         }
         if !kill.killed, let at = kill.sigkillAt, now >= at {

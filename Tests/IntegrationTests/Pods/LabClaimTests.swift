@@ -16,6 +16,8 @@ struct LabClaimTests {
         ("pause-process-tree", #"NSpid:\s+[0-9]+\s+1$"#, #"NSpid:\s+[0-9]+\s+2$"#, "pause-is-pause"),
         ("pause-persistence", "ip: $IP_BEFORE", "ip: {notEquals: $IP_BEFORE}", "ip-survived"),
         ("sidecar-shared-logs", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
+        ("sidecar-busybox", "ready: 2/2", "ready: 3/3", "ready-two-of-two"),
+        ("command-and-args", "logs: entry from-args", "logs: from-args", "args-only"),
         ("memory-limits", "stdout: \"104857600\"", "stdout: \"52428800\"", "limit-in-cgroup"),
         ("security-context", "stdout: uid=1000 gid=3000 groups=2000,3000", "stdout: uid=0 gid=3000 groups=2000,3000", "who-am-i"),
         ("container-view", #"matches: '^67108864\s*$'"#, #"matches: '^134217728\s*$'"#, "own-cgroup"),
@@ -41,7 +43,7 @@ struct LabClaimTests {
                 .write(toFile: "\(labs)/\(claim.lab).lab.yaml", atomically: true, encoding: .utf8)
         }
         let result = try cli.run(["run", "--all", "--parallel", "2", "--report-dir", reports, "--report-format", "junit"],
-                                 environment: ["PODLAB_LABS_DIR": labs], timeout: 300)
+                                 environment: ["PODLAB_LABS_DIR": labs], timeout: 1500)
         #expect(result.status == 1, "\(result.description)")
         for claim in Self.brokenClaims {
             let markdown = try String(contentsOfFile: "\(reports)/\(claim.lab).md", encoding: .utf8)

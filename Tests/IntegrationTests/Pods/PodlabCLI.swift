@@ -59,6 +59,8 @@ final class PodlabCLI {
         env["PODLAB_ROOTFS_DIR"] = environment.rootfsDir
         env["PODLAB_BRIDGE"] = PodlabTestEnvironment.bridge
         env["PODLAB_SUBNET"] = PodlabTestEnvironment.subnet
+        // Debian-built images (nginx) are cached by their inputs under .build: built once per checkout.
+        env["PODLAB_BUILD_CACHE_DIR"] = "\(repositoryRoot)/.build/podlab-build-cache"
         return env
     }
 

@@ -83,7 +83,7 @@ extension PodTests {
         func seedSidecar() throws {
             let cli = try PodlabCLI("seedSidecar")
             defer { cli.tearDown() }
-            let pods = try cli.applyFile("\(repositoryRoot)/Labs/manifests/nginx-sidecar.yaml", extra: ["--image", "nginx:latest=busybox"])
+            let pods = try cli.applyFile("\(repositoryRoot)/Labs/manifests/nginx-sidecar-busybox.yaml", extra: ["--image", "nginx:latest=busybox"])
             let pod = try #require(pods.first)
             try waitUntil("both containers run") {
                 try ["nginx", "nginx-sidecar-container"].allSatisfy { try cli.inspect($0, pod: pod)["status"]["kubeState"].string == "running" }
