@@ -52,7 +52,7 @@ public struct ImageCatalog {
     /// Builds `busybox:latest` (reproducibly) and records it.
     @discardableResult
     public func buildBusybox(busyboxPath: String = "/bin/busybox") throws -> ImageRecord {
-        try makeDirectories(paths.rootfsDir)
+        try FileSystem.makeDirectories(paths.rootfsDir)
         let reference = ImageReference(name: "busybox")
         let path = paths.rootfsDir + "/" + reference.fileStem + ".tar.gz"
         return try FileLock.withExclusiveLock(paths.rootfsDir + "/.catalog.lock") {
@@ -86,7 +86,7 @@ public struct ImageCatalog {
         let limits = try limits ?? ExtractionLimits.fromEnvironment()
         // Before any scratch exists: a bad name costs nothing.
         let parsedReference = try reference.map { try ImageReference(parsing: $0) }
-        try makeDirectories(paths.rootfsDir)
+        try FileSystem.makeDirectories(paths.rootfsDir)
         let lease = try ScratchLeftovers.ImportLease(rootfsDir: paths.rootfsDir)
         defer { lease.release() }
         let scratch = paths.rootfsDir + "/" + ScratchLeftovers.newImportScratchName()

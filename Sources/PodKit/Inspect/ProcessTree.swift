@@ -42,17 +42,4 @@ public enum ProcessTree {
         return "[\(comm ?? "?")]"
     }
 
-    /// pstree-style text: `podlab supervise web(41)` then `├─pause(42)` lines.
-    public static func render(_ node: ProcessTreeNode) -> String {
-        var lines: [String] = ["\(node.command)(\(node.pid))"]
-        func walk(_ children: [ProcessTreeNode], prefix: String) {
-            for (i, child) in children.enumerated() {
-                let last = i == children.count - 1
-                lines.append("\(prefix)\(last ? "└─" : "├─")\(child.command)(\(child.pid))")
-                walk(child.children, prefix: prefix + (last ? "  " : "│ "))
-            }
-        }
-        walk(node.children, prefix: "")
-        return lines.joined(separator: "\n") + "\n"
-    }
 }
