@@ -100,5 +100,13 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
+
+// Swift 6 language mode (strict concurrency) everywhere except where a Thread or Dispatch
+// closure still captures a non-Sendable value (2 errors in Sources, 3 in Tests, at the
+// time of writing); those targets stay on Swift 5 mode until the captures are fixed.
+let swift5Targets: Set<String> = ["LabKit", "PodlabCLI", "NetlinkTests", "RootfsKitTests", "LabKitTests"]
+for target in package.targets where swift5Targets.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v5)]
+}

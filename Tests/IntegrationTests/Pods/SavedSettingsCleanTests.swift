@@ -28,6 +28,9 @@ extension PodTests {
             defer { interrupted.tearDown() }
             let bystander = try PodlabCLI("savedSettings-bystander")
             defer { bystander.tearDown() }
+            // `clean` always cleans its own state dir too: the cleaner has no pods of its own.
+            let cleaner = try PodlabCLI("savedSettings-cleaner")
+            defer { cleaner.tearDown() }
             let tag = String(format: "%04x", UInt16.random(in: 0...UInt16.max))
             let bridge = "plb\(tag)"
             let parent = "podlab-it-\(tag)"
@@ -52,9 +55,9 @@ extension PodTests {
             #expect(kill(supervisor, SIGKILL) == 0 && kill(pause, SIGKILL) == 0)
             try waitUntil("the supervisor and pause are gone") { !isAlive(supervisor) && !isAlive(pause) }
 
-            // Cleaned from the bystander's shell: its environment names the test bridge and the
-            // default cgroup parent, not the interrupted run's.
-            let clean = try bystander.succeed(["clean", "--state-dir", interrupted.stateDir])
+            // Cleaned from another shell: its environment names the test bridge and the default
+            // cgroup parent, not the interrupted run's.
+            let clean = try cleaner.succeed(["clean", "--state-dir", interrupted.stateDir])
             #expect(clean.stdout.contains("\(interrupted.stateDir): removed pod \(interrupted.key("victim"))"), "\(clean.stdout)")
             #expect(clean.stdout.contains("\(interrupted.stateDir): removed bridge \(bridge)"), "\(clean.stdout)")
             try waitUntil("the app is gone", timeout: 5) { !isAlive(app) }
