@@ -14,11 +14,11 @@ import Testing
         #expect(standard.instanceTag == nil)
         #expect(standard.hostName(forPod: "web") == "web")
         let other = Self.paths("/tmp/podlab-paths-test-state")
-        let tag = try? #require(other.instanceTag)
-        #expect(tag?.count == 8 && tag?.allSatisfy(\.isHexDigit) == true)
-        #expect(other.hostName(forPod: "web") == "web.\(tag ?? "")")
-        #expect(other.ownsHostName("web.\(tag ?? "")") && !other.ownsHostName("web") && !standard.ownsHostName("web.\(tag ?? "")"))
-        #expect(other.podKey(fromHostName: "ns-web.\(tag ?? "")") == "ns-web")
+        let tag = other.instanceTag ?? ""
+        #expect(tag.count == 8 && tag.allSatisfy(\.isHexDigit), "\(String(describing: other.instanceTag))")
+        #expect(other.hostName(forPod: "web") == "web.\(tag)")
+        #expect(other.ownsHostName("web.\(tag)") && !other.ownsHostName("web") && !standard.ownsHostName("web.\(tag)"))
+        #expect(other.podKey(fromHostName: "ns-web.\(tag)") == "ns-web")
         #expect(Self.paths("/tmp/podlab-paths-test-state/").instanceTag == tag, "a trailing slash made another instance")
     }
 
