@@ -1,4 +1,5 @@
 import PodlabCore
+import PodlabSyscalls
 
 /// One problem found in a lab file.
 public struct LabDiagnostic: Hashable, Sendable, CustomStringConvertible, Codable {

@@ -107,7 +107,7 @@ public struct IPAM: Sendable {
 
     private func locked<T>(_ body: () throws -> T) throws -> T {
         try FileSystem.makeDirectories(directory)
-        return try FileLock.withExclusiveLock(path: lockPath, body)
+        return try FileLock.withExclusiveLock(lockPath, body)
     }
 
     private func readLeases() throws -> [IPAMLease] {

@@ -1,6 +1,7 @@
 import CPodlab
 import Glibc
 import PodlabCore
+import PodlabSyscalls
 import SystemPackage
 
 /// A network namespace pinned by a bind mount at a path, like `ip netns add` does under

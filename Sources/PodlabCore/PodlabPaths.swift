@@ -100,13 +100,20 @@ public struct PodlabPaths: Sendable, Equatable {
     /// 8 hex digits of FNV-1a over the state directory's absolute, symlink-free path (stable
     /// across processes, unlike Swift's seeded `Hasher`); nil for the default state directory.
     static func instanceTag(forStateDirectory stateDir: String) -> String? {
-        var resolved = URL(fileURLWithPath: stateDir).standardizedFileURL.path
+        let resolved = canonicalPath(stateDir)
+        if resolved == defaultStateDir { return nil }
+        return StableHash.fnv1a32Hex(resolved)
+    }
+
+    /// `path` absolute, without `.`/`..`/trailing slash, and with symlinks resolved where it
+    /// exists (`realpath`): two spellings of one directory give one string.
+    public static func canonicalPath(_ path: String) -> String {
+        var resolved = URL(fileURLWithPath: path).standardizedFileURL.path
         if let real = realpath(resolved, nil) {
             resolved = String(cString: real)
             free(real)
         }
-        if resolved == defaultStateDir { return nil }
-        return StableHash.fnv1a32Hex(resolved)
+        return resolved
     }
 
     // MARK: refusing dangerous locations
@@ -127,11 +134,7 @@ public struct PodlabPaths: Sendable, Equatable {
             guard path.hasPrefix("/") else {
                 throw PodlabError(.invalidArgument, "\(variable)=\(path): must be an absolute path")
             }
-            var resolved = URL(fileURLWithPath: path).standardizedFileURL.path
-            if let real = realpath(resolved, nil) {
-                resolved = String(cString: real)
-                free(real)
-            }
+            let resolved = Self.canonicalPath(path)
             if Self.systemDirectories.contains(resolved) {
                 throw PodlabError(.invalidArgument,
                                   "\(variable)=\(path) is a system directory; podlab needs a directory of its own there (e.g. \(resolved == "/" ? "" : resolved)/podlab)")

@@ -52,7 +52,7 @@ public struct ImageCache {
         var st = stat()
         if stat(marker, &st) == 0 { return (entry + "/rootfs", nil) }
 
-        try makeDirectories(paths.imageCacheDir, mode: 0o700)
+        try FileSystem.makeDirectories(paths.imageCacheDir, mode: 0o700)
         return try FileLock.withExclusiveLock(paths.imageCacheDir + "/\(digest).lock") {
             // Another thread or process may have finished while we waited for the lock.
             if stat(marker, &st) == 0 { return (entry + "/rootfs", nil) }

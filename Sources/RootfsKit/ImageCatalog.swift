@@ -54,7 +54,7 @@ public struct ImageCatalog {
     @discardableResult
     public func buildBusybox(busyboxPath: String = "/bin/busybox", reference: ImageReference = ImageReference(name: "busybox"),
                              config: ImageConfig = BusyboxRootfsBuilder.imageConfig) throws -> ImageRecord {
-        try makeDirectories(paths.rootfsDir)
+        try FileSystem.makeDirectories(paths.rootfsDir)
         let path = paths.rootfsDir + "/" + reference.fileStem + ".tar.gz"
         return try FileLock.withExclusiveLock(paths.rootfsDir + "/.catalog.lock") {
             let result = try BusyboxRootfsBuilder(busyboxPath: busyboxPath).build(to: path)
@@ -88,7 +88,7 @@ public struct ImageCatalog {
         let limits = try limits ?? ExtractionLimits.fromEnvironment()
         // Before any scratch exists: a bad name costs nothing.
         let parsedReference = try reference.map { try ImageReference(parsing: $0) }
-        try makeDirectories(paths.rootfsDir)
+        try FileSystem.makeDirectories(paths.rootfsDir)
         let lease = try ScratchLeftovers.ImportLease(rootfsDir: paths.rootfsDir)
         defer { lease.release() }
         let scratch = paths.rootfsDir + "/" + ScratchLeftovers.newImportScratchName()

@@ -1,6 +1,7 @@
 import Foundation
 import PodObservations
 import PodlabCore
+import PodlabSyscalls
 import SystemPackage
 
 #if canImport(Glibc)
@@ -94,8 +95,9 @@ public struct PodAPI {
         let watched = try? WatchedProcess(pid: started.pid)
         let finished = DispatchSemaphore(value: 0)
         let box = ExitBox()
+        let handle = SpawnHandle(started)
         let thread = Thread {
-            box.result = Result { try started.finish() }
+            box.result = Result { try handle.started.finish() }
             finished.signal()
         }
         thread.start()
@@ -186,4 +188,11 @@ final class PipeDrain: @unchecked Sendable {
 
 private final class ExitBox: @unchecked Sendable {
     var result: Result<SpawnResult, Error>?
+}
+
+/// Hands a started process to the thread that waits for it; after `start` only that thread
+/// touches it, so the unchecked conformance holds.
+private final class SpawnHandle: @unchecked Sendable {
+    let started: StartedSpawn
+    init(_ started: StartedSpawn) { self.started = started }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 
 #if canImport(Glibc)
 import Glibc

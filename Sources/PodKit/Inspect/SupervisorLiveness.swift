@@ -11,9 +11,7 @@ extension PodRecord {
 
     /// Whether `pid` is `podlab supervise <key>`.
     public static func isSupervisor(_ pid: Int32, key: String) -> Bool {
-        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return args.count >= 3 && args[1] == "supervise" && args[2] == key
+        SupervisorCommandLine.key(ofProcess: pid) == key
     }
 
     /// The CRI sandbox state as crictl means it (`SANDBOX_READY`): pause runs and someone is

@@ -1,6 +1,7 @@
 import Cgroups
 import Foundation
 import PodlabCore
+import SystemPackage
 
 /// `podlab clean`: removes everything podlab left, also after a crash or `kill -9` of any podlab
 /// process: supervisors, pause and container processes, mounts, netns pins, veths, IPAM leases,
@@ -10,19 +11,35 @@ import PodlabCore
 /// sweeps pieces no pod directory names any more (cgroups, pins, veths, leases) — only names
 /// this state directory owns (`PodlabPaths.ownsHostName`: every host-wide name carries the
 /// instance's tag), so one run's clean never touches another run's pods ("concurrent labs never
-/// collide"), whatever bridge, data dir or cgroup parent they share.
+/// collide"), whatever bridge, data dir or cgroup parent they share. Last, the shared pieces
+/// once unused: the bridge, the parent cgroups and the saved settings.
+///
+/// Bridge, subnet, netns dir, cgroup parent and data dir are the state directory's saved
+/// `RuntimeConfiguration` (docs/FIDELITY.md #145), so cleaning another run's state directory
+/// finds that run's pieces, whatever the cleaning shell's environment says.
 public struct PodCleaner {
     public let paths: PodlabPaths
-    /// Whether this clean sweeps leftovers machine-wide (by default only with the default state
-    /// dir) or only removes the pods of its own state dir.
-    public let sweepsMachine: Bool
+    /// The settings the pods being removed were made with.
+    public let configuration: RuntimeConfiguration
 
-    /// - Parameter sweepMachine: nil sweeps only with the default state dir; `clean --all` sweeps
-    ///   with every other state dir's settings (bridge, cgroup parent) once no supervisor is left.
-    public init(paths: PodlabPaths, sweepMachine: Bool? = nil) {
+    /// A cleaner for `paths`' state directory with its saved settings (else the environment's).
+    public init(paths: PodlabPaths) {
         self.paths = paths
-        self.sweepsMachine = sweepMachine ?? true
+        self.configuration = RuntimeConfiguration.current(paths: paths)
     }
+
+    /// A cleaner for another state directory `stateDir` (`clean --state-dir`, `clean --all`):
+    /// its saved settings, data dir included; where none were saved (a run older than saved
+    /// settings), `fallback`'s data dir and this process's environment.
+    public init(stateDirectory stateDir: String, fallback: PodlabPaths) {
+        let saved = (try? RuntimeConfiguration.load(stateDir: stateDir)) ?? nil
+        let paths = PodlabPaths(stateDir: stateDir, dataDir: saved?.dataDir ?? fallback.dataDir, rootfsDir: fallback.rootfsDir,
+                                labsDir: fallback.labsDir, reportsDir: fallback.reportsDir)
+        self.paths = paths
+        self.configuration = saved ?? RuntimeConfiguration.fromEnvironment(paths: paths)
+    }
+
+    static func canonical(_ path: String) -> String { PodlabPaths.canonicalPath(path) }
 
     /// A running `podlab supervise KEY` process and the state directory it serves.
     struct Supervisor {
@@ -34,31 +51,40 @@ public struct PodCleaner {
     /// Returns one line per thing removed (or that could not be removed, prefixed "failed:").
     public func cleanAll() -> [String] {
         var report: [String] = []
-        let deleter = PodDeleter(paths: paths)
+        let deleter = PodDeleter(paths: paths, configuration: configuration)
         let supervisors = Self.supervisors()
+        let ours = Self.canonical(paths.stateDir)
         // 1. Our supervisors first, so nothing restarts what we remove.
-        for supervisor in supervisors where supervisor.stateDir == paths.stateDir {
+        for supervisor in supervisors where Self.canonical(supervisor.stateDir) == ours {
             kill(supervisor.pid, SIGKILL)
             report.append("killed supervisor \(supervisor.pid) (pod \(supervisor.key))")
         }
         // 2. Every pod directory, with or without a readable record.
-        let keys = (try? FileManager.default.contentsOfDirectory(atPath: paths.podsDir)) ?? []
+        var keys: [String] = []
+        do { keys = try FileSystem.list(paths.podsDir) } catch { report.append("failed: \(error)") }
         for key in keys.sorted() {
             let problems = deleter.forceRemove(key: key)
             report.append("removed pod \(key)")
             report += problems.map { "failed: \($0)" }
         }
-        if sweepsMachine {
-            let others = Set(supervisors.filter { $0.stateDir != paths.stateDir }.map(\.key))
-            report += sweepMachine(keeping: others)
-        }
+        let others = Set(supervisors.filter { Self.canonical($0.stateDir) != ours }.map(\.key))
+        report += sweepMachine(keeping: others)
         // Any mount left in a pod directory (shm, memory-backed volumes, container roots): only
         // below `pods/`, podlab's own layout. A mount at or elsewhere under the state directory
         // is not podlab's to remove (someone may have put the state dir on a tmpfs).
         for mount in MountTable.mountPoints(under: paths.podsDir).reversed() where mount != paths.podsDir {
-            if umount2(mount, Int32(MNT_DETACH)) == 0 { report.append("unmounted \(mount)") }
+            if umount2(mount, Int32(MNT_DETACH)) == 0 {
+                report.append("unmounted \(mount)")
+            } else {
+                report.append("failed: umount2(\(mount), MNT_DETACH): \(Errno(rawValue: errno))")
+            }
         }
-        try? FileManager.default.removeItem(atPath: paths.podsDir)
+        do { try FileSystem.removeTree(paths.podsDir) } catch { report.append("failed: \(error)") }
+        // The settings go last, and only when everything they name is gone: a failed clean
+        // can be run again and still finds the bridge and cgroup parent.
+        if !report.contains(where: { $0.hasPrefix("failed:") }) {
+            do { try RuntimeConfiguration.remove(stateDir: paths.stateDir) } catch { report.append("failed: \(error)") }
+        }
         return report
     }
 
@@ -66,7 +92,7 @@ public struct PodCleaner {
     /// and leases, except those of `live` pods (run by supervisors of other state directories).
     func sweepMachine(keeping live: Set<String>) -> [String] {
         var report: [String] = []
-        let runtime = LinuxPodRuntime(paths: paths)
+        let runtime = LinuxPodRuntime(paths: paths, configuration: configuration)
         if let driver = try? runtime.cgroups() {
             let liveNames = Set(live.map(paths.hostName(forPod:)))
             // Only this state directory's cgroups: another instance's pods are not ours to kill.
@@ -94,8 +120,13 @@ public struct PodCleaner {
         if let driver = try? runtime.cgroups() {
             // The QoS parents first (deepest first), then `podlab` itself.
             for parent in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent }) {
-                for dir in KubepodsTree.qosDirectories.map({ parent + "/" + $0 }) + [parent] where rmdir(dir) == 0 {
-                    report.append("removed cgroup \(dir)")
+                for dir in KubepodsTree.qosDirectories.map({ parent + "/" + $0 }) + [parent] {
+                    if rmdir(dir) == 0 {
+                        report.append("removed cgroup \(dir)")
+                    } else if errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY {
+                        // EBUSY/ENOTEMPTY: another instance's pods still live under the parent.
+                        report.append("failed: rmdir(\(dir)): \(Errno(rawValue: errno))")
+                    }
                 }
             }
         }
@@ -106,36 +137,23 @@ public struct PodCleaner {
     public static var liveSupervisorCount: Int { supervisors().count }
 
     /// Every `podlab supervise KEY` process on the machine, with the state directory from its
-    /// environment (the launcher always passes `PODLAB_STATE_DIR` explicitly).
+    /// environment (the launcher always passes `PODLAB_STATE_DIR` explicitly). Only the state
+    /// directory is taken from there: its settings are in its `runtime.json`.
     static func supervisors() -> [Supervisor] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let entries = (try? FileSystem.list("/proc")) ?? []
         return entries.compactMap(Int32.init).compactMap { pid -> Supervisor? in
-            guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard args.count >= 3, (args[0] as NSString).lastPathComponent == "podlab", args[1] == "supervise" else { return nil }
-            let stateDir = environment(of: pid)["PODLAB_STATE_DIR"] ?? PodlabPaths.fromEnvironment([:]).stateDir
-            return Supervisor(pid: pid, key: args[2], stateDir: stateDir)
+            guard pid != getpid(), let key = SupervisorCommandLine.key(ofProcess: pid, executableName: "podlab") else { return nil }
+            let stateDir = environment(of: pid)["PODLAB_STATE_DIR"] ?? PodlabPaths.defaultStateDir
+            return Supervisor(pid: pid, key: key, stateDir: stateDir)
         }
     }
 
-    /// The state directories other than ours that live supervisors serve, each with the
-    /// `PODLAB_*` settings (bridge, subnet, cgroup parent, data dir) its supervisor runs with:
-    /// what `podlab clean --all` cleans after an interrupted test run or another job's labs.
-    public func otherStateDirectories() -> [String: [String: String]] {
-        var result: [String: [String: String]] = [:]
-        for supervisor in Self.supervisors() where supervisor.stateDir != paths.stateDir && result[supervisor.stateDir] == nil {
-            result[supervisor.stateDir] = Self.environment(of: supervisor.pid).filter { $0.key.hasPrefix("PODLAB_") }
-        }
-        return result
-    }
-
-    /// The `PODLAB_*` settings to clean `stateDir` with: those of a live supervisor serving it,
-    /// else `fallback` (the caller's) with `PODLAB_STATE_DIR` pointing there.
-    public func settings(forStateDirectory stateDir: String, fallback: [String: String]) -> [String: String] {
-        if let live = otherStateDirectories()[stateDir] { return live }
-        var settings = fallback.filter { $0.key.hasPrefix("PODLAB_") }
-        settings["PODLAB_STATE_DIR"] = stateDir
-        return settings
+    /// The state directories other than ours that live supervisors serve: what `podlab clean
+    /// --all` cleans after an interrupted test run or another job's labs.
+    public func otherStateDirectories() -> [String] {
+        let ours = Self.canonical(paths.stateDir)
+        var seen: Set<String> = [ours]
+        return Self.supervisors().map(\.stateDir).filter { seen.insert(Self.canonical($0)).inserted }.sorted()
     }
 
     /// A process's environment (`/proc/<pid>/environ`).

@@ -1,15 +1,20 @@
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 
 /// `podlab delete`: asks the pod's supervisor to stop it gracefully (SIGTERM, grace period,
 /// SIGKILL, then the sandbox), and removes what is left itself if the supervisor is gone.
 public struct PodDeleter {
     public let paths: PodlabPaths
     public let store: PodStore
+    /// The state directory's settings (bridge, cgroup parent, …) for forced removal.
+    public let configuration: RuntimeConfiguration
 
-    public init(paths: PodlabPaths) {
+    /// - Parameter configuration: nil reads the state directory's saved settings.
+    public init(paths: PodlabPaths, configuration: RuntimeConfiguration? = nil) {
         self.paths = paths
         self.store = PodStore(paths: paths)
+        self.configuration = configuration ?? RuntimeConfiguration.current(paths: paths)
     }
 
     /// Deletes one pod; never throws (what cannot be removed is left for `podlab clean`, and
@@ -24,13 +29,18 @@ public struct PodDeleter {
            PodRecord.isSupervisor(pid, key: record.key) {
             // Only an explicit --grace-period is passed on: it overrides the spec and 0 is the
             // force kill, while the spec's own value gets kubelet's 2 s minimum (docs/FIDELITY.md #54).
+            // Without the file the supervisor uses the pod's own grace period: worth a line, not a stop.
             if let grace {
-                try? "\(grace)".write(toFile: SupervisorLoop.gracePath(store, key: record.key), atomically: true, encoding: .utf8)
+                var problems = TeardownLog()
+                problems.attempt("grace period for the supervisor") {
+                    try StateFile.replace(SupervisorLoop.gracePath(store, key: record.key), with: Data("\(grace)".utf8))
+                }
+                problems.failures.forEach { StandardStreams.error("podlab: delete \(record.spec.name): \($0)\n") }
             }
             supervisor.send(SIGTERM)
             // Removing the pod directory is the supervisor's last act before it exits: once it
             // has exited with the directory gone, "deleted" means no podlab process of the pod is left.
-            if supervisor.waitForExit(timeout: effectiveGrace + 15), !FileManager.default.fileExists(atPath: store.directory(for: record.key)) {
+            if supervisor.waitForExit(timeout: effectiveGrace + 15), !FileSystem.exists(store.directory(for: record.key)) {
                 return []
             }
             supervisor.send(SIGKILL)
@@ -42,8 +52,8 @@ public struct PodDeleter {
     /// sandbox, remove volumes and state. Used after a crash or `kill -9` of the supervisor.
     @discardableResult
     public func forceRemove(key: String) -> [String] {
-        var problems: [String] = []
-        let runtime = LinuxPodRuntime(paths: paths)
+        var problems = TeardownLog()
+        let runtime = LinuxPodRuntime(paths: paths, configuration: configuration)
         // Stop the supervisor first (whether or not the record names it), or it could go on
         // building the sandbox we are removing.
         if let pid = supervisorPID(key: key), let supervisor = try? WatchedProcess(pid: pid), PodRecord.isSupervisor(pid, key: key) {
@@ -52,17 +62,21 @@ public struct PodDeleter {
         }
         if let record = try? store.load(key: key) {
             runtime.killPod(record)
-            runtime.destroySandbox(record)
-            runtime.removeVolumes(record)
+            problems.append(runtime.tearDownSandbox(record))
+            PodVolumes(podDirectory: store.directory(for: key)).removeAll().forEach { problems.record($0) }
         } else {
-            problems.append(contentsOf: runtime.forceRemoveUnknown(key: key))
+            runtime.forceRemoveUnknown(key: key).forEach { problems.record($0) }
         }
-        do { try store.remove(key: key) } catch { problems.append("\(error)") }
-        return problems
+        // Anything still mounted below the pod directory (a container root left mounted in
+        // this namespace by an interrupted start) would make the removal fail with EBUSY.
+        problems.append(runtime.unmountAll(under: store.directory(for: key)))
+        problems.attempt("pod directory") { try store.remove(key: key) }
+        return problems.failures
     }
 
     /// The live `podlab supervise <key>` process of this state directory, if any.
     func supervisorPID(key: String) -> Int32? {
-        PodCleaner.supervisors().first { $0.key == key && $0.stateDir == paths.stateDir }?.pid
+        let ours = PodCleaner.canonical(paths.stateDir)
+        return PodCleaner.supervisors().first { $0.key == key && PodCleaner.canonical($0.stateDir) == ours }?.pid
     }
 }

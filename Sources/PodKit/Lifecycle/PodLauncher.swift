@@ -68,6 +68,10 @@ public struct PodLauncher {
     ///   - namespace: overrides the manifest's namespace (labs use one per run so they never collide).
     ///   - timeout: how long to wait for the supervisor to report the pod started.
     public func apply(_ manifest: ParsedManifest, imageMap: [String: String], namespace: String? = nil, timeout: TimeInterval = 60) throws -> [PodRecord] {
+        // The settings this state directory's pods run with, saved for every later podlab
+        // process (supervisors, delete, clean, doctor) before the first pod exists.
+        let podsDir = paths.podsDir
+        try RuntimeConfiguration.fromEnvironment(paths: paths).adopt(hasPods: { !((try? FileSystem.list(podsDir)) ?? []).isEmpty })
         var created: [PodRecord] = []
         var startReports: [FileDescriptor] = []
         defer { for report in startReports { try? report.close() } }
@@ -116,14 +120,14 @@ public struct PodLauncher {
     }
 
     func launchSupervisor(_ record: PodRecord) throws -> SupervisorProcess.Launched {
-        let log = "\(store.directory(for: record.key))/supervisor.log"
+        let log = store.podDirectory(for: record.key).supervisorLog
         return try SupervisorProcess.launch(executable: executable, key: record.key, logPath: log, paths: paths)
     }
 
     /// Waits for the supervisor's start report (its stdout pipe), then reads the record once:
     /// the pod as started, or the failure the supervisor recorded before it exited.
     func waitStarted(_ record: PodRecord, startReport: FileDescriptor, timeout: TimeInterval) throws -> PodRecord {
-        let log = "\(store.directory(for: record.key))/supervisor.log"
+        let log = store.podDirectory(for: record.key).supervisorLog
         guard let reported = SupervisorProcess.awaitStart(startReport, timeout: timeout) else {
             throw PodlabError(.timeout, "pod \(record.spec.name) did not start within \(Int(timeout)) s (see \(log))")
         }

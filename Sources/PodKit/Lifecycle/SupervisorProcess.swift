@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import PodlabCore
+import PodlabSyscalls
 import SystemPackage
 
 /// Starts `podlab supervise <key>` as a daemon: its own session (so Ctrl-C in the terminal
@@ -34,7 +35,7 @@ enum SupervisorProcess {
         var variables = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("PODLAB_") }
         variables.merge(paths.environment) { _, explicit in explicit }
         variables["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        var request = SpawnRequest(arguments: [executable, "supervise", key])
+        var request = SpawnRequest(arguments: SupervisorCommandLine.arguments(executable: executable, key: key))
         request.environment = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let report = try makeCloseOnExecPipe("supervisor start report")
         defer { try? report.writeEnd.close() }

@@ -1,5 +1,6 @@
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 
 /// The user an image runs as when the pod does not say (OCI config `User`).
 ///

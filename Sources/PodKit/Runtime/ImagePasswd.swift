@@ -1,6 +1,7 @@
 import CPodlab
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 
 /// The image's `/etc/passwd`, read the way runc's `user.GetExecUserPath` reads the container's
 /// (libcontainer/user/user.go), for the one thing the runtime needs from it before the process

@@ -1,5 +1,6 @@
 import CPodlab
 import PodlabCore
+import PodlabSyscalls
 
 #if canImport(Glibc)
 import Glibc

@@ -16,27 +16,28 @@ public enum PodRuntimeFiles {
 
 /// The real `PodRuntime`: a pod as containerd + runc + pause build it, on this machine.
 ///
-/// Pod directory layout (`<stateDir>/pods/<key>/`): `pod.json`, `network.json` (the veth/IP
-/// attachment), `shm/` (the pod's 64 MiB /dev/shm tmpfs), `etc/{hosts,hostname,resolv.conf}`,
-/// `volumes/<name>`, `containers/<id>/{upper,work,rootfs}` (one per attempt), `logs/<ctr>/<n>.log`.
+/// Each pod's files live in its `PodDirectory`; bridge, subnet, netns dir, cgroup parent and
+/// pause binary come from the state directory's saved `RuntimeConfiguration`.
 public final class LinuxPodRuntime: PodRuntime {
     let paths: PodlabPaths
     let store: PodStore
+    /// The settings of this state directory (saved by `apply`, else the environment's).
+    public let configuration: RuntimeConfiguration
     let spawner = ProcessSpawner()
     private var cachedDriver: (any CgroupDriver)?
     private var cachedNetwork: PodNetwork?
 
-    public init(paths: PodlabPaths) {
+    /// - Parameter configuration: nil reads the state directory's saved settings (else the environment's).
+    public init(paths: PodlabPaths, configuration: RuntimeConfiguration? = nil) {
         self.paths = paths
         self.store = PodStore(paths: paths)
+        self.configuration = configuration ?? RuntimeConfiguration.current(paths: paths)
     }
 
-    /// The pod network from `PODLAB_BRIDGE` / `PODLAB_SUBNET` (default podlab0, 10.88.0.0/16).
+    /// The pod network: the configuration's bridge, subnet and netns dir (default podlab0, 10.88.0.0/16).
     public func network() throws -> PodNetwork {
         if let cachedNetwork { return cachedNetwork }
-        let env = ProcessInfo.processInfo.environment
-        let config = try PodNetworkConfig(bridgeName: env["PODLAB_BRIDGE"] ?? "podlab0", subnet: env["PODLAB_SUBNET"] ?? "10.88.0.0/16",
-                                          netnsDir: env["PODLAB_NETNS_DIR"] ?? "/run/netns")
+        let config = try PodNetworkConfig(bridgeName: configuration.bridge, subnet: configuration.subnet, netnsDir: configuration.netnsDir)
         let network = PodNetwork(config: config, paths: paths)
         cachedNetwork = network
         return network
@@ -45,13 +46,13 @@ public final class LinuxPodRuntime: PodRuntime {
     /// The cgroup driver for this machine's layout (v1/hybrid or v2), detected once.
     public func cgroups() throws -> any CgroupDriver {
         if let cachedDriver { return cachedDriver }
-        let parent = ProcessInfo.processInfo.environment["PODLAB_CGROUP_PARENT"] ?? CgroupDefaults.parentName
-        let driver = try CgroupLayout.detect().makeDriver(parent: parent)
+        let driver = try CgroupLayout.detect().makeDriver(parent: configuration.cgroupParent)
         cachedDriver = driver
         return driver
     }
 
     func directory(_ record: PodRecord) -> String { store.directory(for: record.key) }
+    func podDirectory(_ key: String) -> PodDirectory { PodDirectory(paths: paths, key: key) }
 
     /// The pod's machine-wide name (cgroup, pin, veth, lease): the key qualified by this state
     /// directory, so two podlab instances running the same pod never touch each other's.
@@ -68,7 +69,7 @@ public final class LinuxPodRuntime: PodRuntime {
     // MARK: sandbox
 
     public func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
-        let dir = directory(record)
+        let dir = podDirectory(record.key)
         var undo: [() -> Void] = []
         do {
             let driver = try cgroups()
@@ -90,8 +91,8 @@ public final class LinuxPodRuntime: PodRuntime {
             var request = SpawnRequest(arguments: [SandboxRootfs.pausePath])
             // pause runs in a read-only root of its own holding only pause and what its loader
             // needs, as containerd's sandbox container does (#88).
-            let pauseBinary = PodRuntimeFiles.pauseBinary()
-            let pauseRoot = "\(dir)/pause-root"
+            let pauseBinary = configuration.pauseBinary
+            let pauseRoot = dir.pauseRoot
             try FileManager.default.createDirectory(atPath: pauseRoot, withIntermediateDirectories: true)
             request.rootfs = pauseRoot
             request.mounts = SandboxRootfs.mounts(
@@ -103,7 +104,7 @@ public final class LinuxPodRuntime: PodRuntime {
             request.hostname = hostname
             request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
             request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
-            let log = try openLog("\(dir)/pause.log")
+            let log = try openLog(dir.pauseLog)
             let startedPause: StartedSpawn
             do {
                 defer { try? log.close() }
@@ -115,11 +116,11 @@ public final class LinuxPodRuntime: PodRuntime {
 
             let attachment = try network.attach(podName: record.key, pin: pin)
             undo.append { try? network.tearDown(attachment) }
-            try writeJSON(attachment, to: "\(dir)/network.json")
+            try writeJSON(attachment, to: dir.network)
 
             // /dev/shm: one tmpfs per sandbox, 64 MiB, 1777 (containerd `defaultShmSize`, #13).
-            let shm = "\(dir)/shm"
-            try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
+            let shm = dir.shm
+            try FileSystem.makeDirectories(shm)
             if !isMountPoint(shm) {
                 try checkedSyscall("mount(shm, \(shm), tmpfs, mode=1777,size=67108864)") {
                     mount("shm", shm, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "mode=1777,size=67108864")
@@ -128,11 +129,10 @@ public final class LinuxPodRuntime: PodRuntime {
             undo.append { umount2(shm, Int32(MNT_DETACH)) }
 
             // kubelet-managed /etc/hosts, containerd's hostname and resolv.conf (#10–#12).
-            let etc = "\(dir)/etc"
-            try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
-            try PodFiles.write(PodFiles.hosts(podIPs: [attachment.ip], hostname: hostname), to: "\(etc)/hosts")
-            try PodFiles.write(PodFiles.hostname(hostname), to: "\(etc)/hostname")
-            try PodFiles.write(PodFiles.resolvConf(), to: "\(etc)/resolv.conf")
+            try FileSystem.makeDirectories(dir.etc)
+            try PodFiles.write(PodFiles.hosts(podIPs: [attachment.ip], hostname: hostname), to: dir.hostsFile)
+            try PodFiles.write(PodFiles.hostname(hostname), to: dir.hostnameFile)
+            try PodFiles.write(PodFiles.resolvConf(), to: dir.resolvConfFile)
 
             let pause = try startedPause.finish()
             return SandboxStatus(ready: true, attempt: record.sandbox.attempt, pausePID: pause.pid, netnsPath: attachment.netnsPath,
@@ -144,26 +144,45 @@ public final class LinuxPodRuntime: PodRuntime {
     }
 
     public func destroySandbox(_ record: PodRecord) {
-        let dir = directory(record)
+        // The supervisor's stderr is the pod's supervisor.log: what could not be removed is
+        // written there, and left for `podlab clean`.
+        for failure in tearDownSandbox(record).failures {
+            StandardStreams.error("podlab: destroy sandbox of \(record.key): \(failure)\n")
+        }
+    }
+
+    /// `destroySandbox`, reporting each step that failed (forced removal prints them).
+    public func tearDownSandbox(_ record: PodRecord) -> TeardownLog {
+        var log = TeardownLog()
+        let dir = podDirectory(record.key)
+        let podCgroup = PodCgroup(pod: self.podCgroup(record))
         // pause is normally this supervisor's child, whose pid cannot be reused before it is
         // reaped: kill and reap it directly; the cgroup sweep below then only looks for strays.
         if let pause = record.sandbox.pausePID, isLiveChild(pause) {
             kill(pause, SIGKILL)
             reap(pause)
         }
-        if let driver = try? cgroups() {
+        var driver: (any CgroupDriver)?
+        log.attempt("cgroups") { driver = try cgroups() }
+        if let driver {
             // Everything left in the pod (pause, stray processes) dies; zombies are reaped by the
             // supervisor's loop (or by init after a forced removal).
-            _ = try? driver.killAll(PodCgroup(pod: podCgroup(record)))
+            log.attempt("kill cgroup \(podCgroup.pod)") { _ = try driver.killAll(podCgroup) }
         } else if let pause = record.sandbox.pausePID {
             kill(pause, SIGKILL)
         }
         if let pause = record.sandbox.pausePID { reap(pause) }
-        tearDownNetwork(key: record.key)
-        waitForLinkRemoval(record.sandbox.hostVeth ?? HostVethName.forPod(hostName(record.key)))
-        try? FileManager.default.removeItem(atPath: "\(dir)/network.json")
-        umount2("\(dir)/shm", Int32(MNT_DETACH))
-        if let driver = try? cgroups() { try? driver.remove(PodCgroup(pod: podCgroup(record))) }
+        log.append(tearDownNetwork(key: record.key))
+        let veth = record.sandbox.hostVeth ?? HostVethName.forPod(hostName(record.key))
+        if !waitForLinkRemoval(veth) { log.record("veth \(veth) still exists 3 s after its netns was unpinned") }
+        if FileSystem.exists(dir.network) {
+            log.attempt("remove network attachment") { try checkedSyscall("unlink(\(dir.network))") { unlink(dir.network) } }
+        }
+        if MountTable.isMountPoint(dir.shm) {
+            log.attempt("unmount shm") { try checkedSyscall("umount2(\(dir.shm), MNT_DETACH)") { umount2(dir.shm, Int32(MNT_DETACH)) } }
+        }
+        if let driver { log.attempt("remove cgroup \(podCgroup.pod)") { try driver.remove(podCgroup) } }
+        return log
     }
 
     /// Kills every process of the pod (used by forced removal, when the supervisor is gone).
@@ -173,9 +192,9 @@ public final class LinuxPodRuntime: PodRuntime {
 
     /// Removes whatever a pod directory without a readable record left (crash before the first save).
     public func forceRemoveUnknown(key: String) -> [String] {
-        var problems: [String] = []
+        var log = TeardownLog()
         let dir = store.directory(for: key)
-        do {
+        log.attempt("cgroup \(key)") {
             let driver = try cgroups()
             // Without the record the QoS class is unknown: every QoS parent may hold it.
             for qos in QoSClass.allCases {
@@ -183,33 +202,48 @@ public final class LinuxPodRuntime: PodRuntime {
                 try driver.killAll(cgroup)
                 try driver.remove(cgroup)
             }
-        } catch { problems.append("cgroup \(key): \(error)") }
-        tearDownNetwork(key: key)
-        for mount in MountTable.mountPoints(under: dir).reversed() { umount2(mount, Int32(MNT_DETACH)) }
-        return problems
+        }
+        log.append(tearDownNetwork(key: key))
+        log.append(unmountAll(under: dir))
+        return log.failures
+    }
+
+    /// Detaches every mount at or below `directory`, deepest (last mounted) first.
+    func unmountAll(under directory: String) -> TeardownLog {
+        var log = TeardownLog()
+        for mount in MountTable.mountPoints(under: directory).reversed() {
+            log.attempt("unmount") { try checkedSyscall("umount2(\(mount), MNT_DETACH)") { umount2(mount, Int32(MNT_DETACH)) } }
+        }
+        return log
     }
 
     /// Unpins the pod's netns (the kernel then destroys it and the veth pair) and releases its
     /// lease. Without `network.json` (the supervisor was killed between `setUp` and writing it)
     /// the pin is found by its name, `podlab-<host name>`.
-    func tearDownNetwork(key: String) {
-        guard let network = try? network() else { return }
-        if let attachment = try? readJSON(PodNetworkAttachment.self, from: "\(store.directory(for: key))/network.json") {
-            try? network.tearDown(attachment)
+    func tearDownNetwork(key: String) -> TeardownLog {
+        var log = TeardownLog()
+        let network: PodNetwork
+        do { network = try self.network() } catch {
+            log.record("network: \(error)")
+            return log
+        }
+        if let attachment = try? readJSON(PodNetworkAttachment.self, from: podDirectory(key).network) {
+            log.attempt("network of \(key)") { try network.tearDown(attachment) }
         } else {
             let pin = NetnsPin(path: network.netnsPath(for: key))
-            if pin.isMounted { try? pin.remove() }
+            if pin.isMounted { log.attempt("netns \(pin.path)") { try pin.remove() } }
         }
-        _ = try? network.ipam.release(pod: hostName(key))
+        log.attempt("IP lease of \(key)") { _ = try network.ipam.release(pod: hostName(key)) }
+        return log
     }
 
     /// The kernel destroys an unpinned netns (and with it the veth pair) asynchronously, in its
     /// netns cleanup work. Wait (up to 3 s) for the host end to go, so that `delete` returning
     /// means the veth is gone and re-creating a pod of the same name (same veth name) cannot hit
     /// EEXIST; CNI's bridge plugin gets the same effect by deleting the veth itself on DEL.
-    func waitForLinkRemoval(_ name: String) {
+    func waitForLinkRemoval(_ name: String) -> Bool {
         let path = "/sys/class/net/\(name)"
-        pollUntil(timeout: 3) { !FileManager.default.fileExists(atPath: path) }
+        return pollUntil(timeout: 3) { !FileSystem.exists(path) }
     }
 
     /// Whether `pid` is a child of this process that has not exited (WNOHANG; an exited child
@@ -252,10 +286,9 @@ public final class LinuxPodRuntime: PodRuntime {
         guard let pause = record.sandbox.pausePID else { throw PodlabError(.invalidState, "the sandbox of \(record.spec.name) has no pause process") }
         guard let image = record.imageRoots[spec.name] else { throw PodlabError(.invalidState, "no image resolved for container \(spec.name)") }
         let dir = directory(record)
-        let attempt = "\(dir)/containers/\(status.id)"
-        for sub in ["upper", "work", "rootfs"] {
-            try FileManager.default.createDirectory(atPath: "\(attempt)/\(sub)", withIntermediateDirectories: true)
-        }
+        let pod = podDirectory(record.key)
+        let attempt = pod.container(status.id)
+        for sub in [attempt.upper, attempt.work, attempt.rootfs] { try FileSystem.makeDirectories(sub) }
         let volumes = PodVolumes(podDirectory: dir)
         let mounts = try spec.volumeMounts.map { mount -> ContainerFilesystem.Volume in
             guard let volume = record.spec.volumes.first(where: { $0.name == mount.name }) else {
@@ -282,7 +315,7 @@ public final class LinuxPodRuntime: PodRuntime {
         }
         // kubelet's termination message file (makeMounts, docs/FIDELITY.md #55): an empty 0666
         // file per attempt, bind-mounted at terminationMessagePath, read when the attempt ends.
-        let messageFile = Self.terminationMessageFile(attempt: attempt)
+        let messageFile = Self.terminationMessageFile(attempt: attempt.path)
         guard FileManager.default.createFile(atPath: messageFile, contents: nil) else {
             throw PodlabError.syscall("open(\(messageFile), O_CREAT)", Errno(rawValue: errno))
         }
@@ -362,14 +395,20 @@ public final class LinuxPodRuntime: PodRuntime {
     }
 
     public func cleanupContainer(_ status: ContainerStatus, record: PodRecord) {
-        let attempt = "\(directory(record))/containers/\(status.id)"
-        // The overlay lived in the container's own mount namespace, gone with its last process.
-        umount2("\(attempt)/rootfs", Int32(MNT_DETACH))
-        try? FileManager.default.removeItem(atPath: attempt)
-        if let driver = try? cgroups() {
+        let attempt = podDirectory(record.key).container(status.id)
+        var log = TeardownLog()
+        // The overlay lived in the container's own mount namespace, gone with its last process;
+        // a mount left in ours (a failed start) is detached first.
+        log.append(unmountAll(under: attempt.rootfs))
+        log.attempt("remove") { try FileSystem.removeTree(attempt.path) }
+        log.attempt("cgroup") {
+            let driver = try cgroups()
             let cgroup = ContainerCgroup(pod: podCgroup(record), name: status.id)
-            try? driver.killAll(cgroup)
-            try? driver.remove(cgroup)
+            try driver.killAll(cgroup)
+            try driver.remove(cgroup)
+        }
+        for failure in log.failures {
+            StandardStreams.error("podlab: clean up container \(status.name) (\(status.id.prefix(13))) of \(record.key): \(failure)\n")
         }
     }
 
@@ -425,7 +464,7 @@ public final class LinuxPodRuntime: PodRuntime {
     // MARK: helpers
 
     func openLog(_ path: String) throws -> FileDescriptor {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
         do {
             return try FileDescriptor.open(path, .writeOnly, options: [.create, .append, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch let error as Errno {
@@ -433,7 +472,7 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    func isMountPoint(_ path: String) -> Bool { MountTable.mountPoints(under: path).contains(path) }
+    func isMountPoint(_ path: String) -> Bool { MountTable.isMountPoint(path) }
 }
 
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
@@ -441,21 +480,5 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
 }
 
 func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-    guard let data = FileManager.default.contents(atPath: path) else { throw PodlabError(.notFound, "\(path) not found") }
-    return try JSONDecoder().decode(type, from: data)
-}
-
-/// Mount points from `/proc/self/mountinfo`.
-public enum MountTable {
-    /// Every mount point at or below `directory`, in mount order.
-    public static func mountPoints(under directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { return nil }
-            // mountinfo escapes spaces etc. as \040; podlab's own paths have none.
-            let point = String(fields[4])
-            return point == directory || point.hasPrefix(directory + "/") ? point : nil
-        }
-    }
+    try JSONDecoder().decode(type, from: Data(try FileSystem.readFile(path)))
 }

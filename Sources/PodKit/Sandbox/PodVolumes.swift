@@ -1,6 +1,8 @@
 import CPodlab
 import Foundation
 import PodlabCore
+import PodlabSyscalls
+import SystemPackage
 
 /// The pod's volumes on the host: `<pod dir>/volumes/<name>`, created once per pod (they
 /// survive container restarts and sandbox recreation) and removed on delete.
@@ -19,7 +21,7 @@ public struct PodVolumes {
         guard !volume.isEmpty, !volume.contains("/"), volume != ".", volume != "..", !volume.utf8.contains(0) else {
             throw PodlabError(.invalidArgument, "volume name \(volume.debugDescription): must be a DNS-1123 label")
         }
-        return "\(podDirectory)/volumes/\(volume)"
+        return PodDirectory(podDirectory).volume(volume)
     }
 
     /// Prepares the `subPath` of a container's volume mount, as kubelet does before it starts
@@ -56,8 +58,8 @@ public struct PodVolumes {
     public func prepare(_ spec: PodSpec) throws {
         for volume in spec.volumes {
             let dir = try path(of: volume.name)
-            if FileManager.default.fileExists(atPath: dir) { continue }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if FileSystem.exists(dir) { continue }
+            try FileSystem.makeDirectories(dir)
             switch volume.source {
             case .emptyDir(let memory, let sizeLimit):
                 if memory {
@@ -126,12 +128,19 @@ public struct PodVolumes {
         }
     }
 
-    /// Removes every volume (unmounting memory-backed ones). Never throws: used on delete.
-    public func removeAll() {
-        let root = "\(podDirectory)/volumes"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
-            umount2("\(root)/\(name)", Int32(MNT_DETACH))
+    /// Removes every volume (unmounting memory-backed ones). Never throws: used on delete;
+    /// returns what could not be removed (`umount2(<volume>): EBUSY`, `rmdir(...)`).
+    @discardableResult
+    public func removeAll() -> [String] {
+        var log = TeardownLog()
+        let root = PodDirectory(podDirectory).volumes
+        for name in (try? FileSystem.list(root)) ?? [] {
+            // EINVAL: not a mount point (a disk-backed emptyDir).
+            if umount2("\(root)/\(name)", Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
+                log.record("umount2(\(root)/\(name), MNT_DETACH): \(Errno(rawValue: errno))")
+            }
         }
-        try? FileManager.default.removeItem(atPath: root)
+        log.attempt("volumes") { try FileSystem.removeTree(root) }
+        return log.failures
     }
 }

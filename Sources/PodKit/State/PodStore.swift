@@ -1,5 +1,6 @@
 import Foundation
 import PodlabCore
+import SystemPackage
 
 /// Reads and writes pod records under `<stateDir>/pods`.
 ///
@@ -12,8 +13,10 @@ public struct PodStore: Sendable {
         self.paths = paths
     }
 
-    public func directory(for key: String) -> String { "\(paths.podsDir)/\(key)" }
-    public func recordPath(for key: String) -> String { "\(directory(for: key))/pod.json" }
+    /// The paths of pod `key`'s directory.
+    public func podDirectory(for key: String) -> PodDirectory { PodDirectory(paths: paths, key: key) }
+    public func directory(for key: String) -> String { podDirectory(for: key).path }
+    public func recordPath(for key: String) -> String { podDirectory(for: key).record }
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -35,7 +38,7 @@ public struct PodStore: Sendable {
 
     /// Creates the pod's directory; fails if a pod with that key exists already.
     public func create(_ record: PodRecord) throws {
-        try FileManager.default.createDirectory(atPath: paths.podsDir, withIntermediateDirectories: true)
+        try FileSystem.makeDirectories(paths.podsDir)
         let dir = directory(for: record.key)
         guard mkdir(dir, 0o700) == 0 else {
             if errno == EEXIST {
@@ -47,7 +50,9 @@ public struct PodStore: Sendable {
             try save(record)
         } catch {
             // A failed apply leaves nothing (a full state filesystem, say).
-            try? FileManager.default.removeItem(atPath: dir)
+            do { try FileSystem.removeTree(dir) } catch let cleanup {
+                throw PodlabError(.invalidState, "\(error) (and \(dir) could not be removed again: \(cleanup))")
+            }
             throw error
         }
     }
@@ -59,11 +64,14 @@ public struct PodStore: Sendable {
 
     public func load(key: String) throws -> PodRecord {
         let path = recordPath(for: key)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: [UInt8]
+        do {
+            data = try FileSystem.readFile(path)
+        } catch let error as PodlabError where error.cause as? Errno == .noSuchFileOrDirectory {
             throw PodlabError(.notFound, "pod \"\(key)\" not found")
         }
         do {
-            return try Self.decoder.decode(PodRecord.self, from: data)
+            return try Self.decoder.decode(PodRecord.self, from: Data(data))
         } catch {
             throw PodlabError(.invalidState, "pod record \(path) is unreadable (\(error)); run podlab clean")
         }
@@ -71,7 +79,7 @@ public struct PodStore: Sendable {
 
     /// Every pod with a readable record, sorted by creation time.
     public func list() -> [PodRecord] {
-        let keys = (try? FileManager.default.contentsOfDirectory(atPath: paths.podsDir)) ?? []
+        let keys = (try? FileSystem.list(paths.podsDir)) ?? []
         return keys.compactMap { try? load(key: $0) }.sorted { $0.createdAt < $1.createdAt }
     }
 
@@ -100,11 +108,10 @@ public struct PodStore: Sendable {
         return matches
     }
 
+    /// Removes the pod's directory (what is left in it once its mounts are gone).
+    /// - Throws: the removal that failed, e.g. `rmdir(<dir>/shm): EBUSY` for a mount still there.
     public func remove(key: String) throws {
-        let dir = directory(for: key)
-        if FileManager.default.fileExists(atPath: dir) {
-            try FileManager.default.removeItem(atPath: dir)
-        }
+        try FileSystem.removeTree(directory(for: key))
     }
 }
 

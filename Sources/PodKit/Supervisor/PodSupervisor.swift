@@ -171,8 +171,7 @@ public final class PodSupervisor {
 
     func logPath(container: String, attempt: Int) -> String {
         // kubelet: /var/log/pods/<ns>_<pod>_<uid>/<container>/<restartCount>.log (#16)
-        let dir = store.map { "\($0.directory(for: record.key))/logs/\(container)" } ?? "/tmp/podlab-logs/\(container)"
-        return "\(dir)/\(attempt).log"
+        return store?.podDirectory(for: record.key).log(container: container, attempt: attempt) ?? "/tmp/podlab-logs/\(container)/\(attempt).log"
     }
 
     func appendLog(_ path: String, _ text: String) {

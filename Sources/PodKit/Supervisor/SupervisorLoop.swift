@@ -7,7 +7,7 @@ import PodlabCore
 /// containerd-shim, so container processes are re-parented to it).
 public enum SupervisorLoop {
     /// Where `podlab delete --grace-period N` leaves the grace period for the supervisor.
-    public static func gracePath(_ store: PodStore, key: String) -> String { "\(store.directory(for: key))/delete-grace" }
+    public static func gracePath(_ store: PodStore, key: String) -> String { store.podDirectory(for: key).deleteGrace }
 
     /// Runs the pod until it is deleted (SIGTERM/SIGINT). Returns the process exit code.
     public static func run(key: String, store: PodStore, runtime: any PodRuntime) -> Int32 {

@@ -1,17 +1,16 @@
 import Foundation
 import ArgumentParser
-import LabKit
 import PodKit
 import PodlabCore
 import RootfsKit
 
 /// `podlab clean`: remove everything podlab left on this machine.
 ///
-/// Without options it removes the pods of `PODLAB_STATE_DIR` (default `/run/podlab`) and, with
-/// the default state dir, sweeps pieces no pod names any more, sparing pods that supervisors of
-/// other state dirs still run (a parallel CI job's labs). `--state-dir` and `--all` remove those
-/// too: each other state dir is cleaned by a `podlab clean` child running with the `PODLAB_*`
-/// settings its supervisors run with, so its bridge, subnet and cgroup parent are the right ones.
+/// Without options it removes the pods of `PODLAB_STATE_DIR` (default `/run/podlab`) and sweeps
+/// pieces no pod names any more, sparing pods of other state dirs (a parallel CI job's labs).
+/// `--state-dir` and `--all` remove other state dirs' pods too, each with the settings saved in
+/// that state dir (`runtime.json`: its bridge, subnet, netns dir, cgroup parent and data dir),
+/// so its bridge and cgroup parent go too, whatever this shell's environment says.
 struct CleanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
@@ -20,30 +19,21 @@ struct CleanCommand: ParsableCommand {
     @Flag(help: "Also remove the pods of every other state directory that live supervisors serve (an interrupted test run, another job's labs).")
     var all = false
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Also remove the pods of this state directory, with the settings its supervisors run with (repeatable).", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Also remove the pods of this state directory, with the settings saved there (repeatable).", valueName: "dir"))
     var stateDirs: [String] = []
-
-    /// Set by `--all` on its second pass over other state dirs: sweep with their settings.
-    @Flag(help: .hidden) var sweep = false
 
     func run() throws {
         try Preflight.requireRoot("clean")
-        let cleaner = PodCleaner(paths: .fromEnvironment(), sweepMachine: sweep ? true : nil)
+        let paths = PodlabPaths.fromEnvironment()
+        let cleaner = PodCleaner(paths: paths)
         var report: [String] = []
-        let environment = ProcessInfo.processInfo.environment
-        var others = stateDirs.map { ($0, cleaner.settings(forStateDirectory: $0, fallback: environment)) }
-        if all { others += cleaner.otherStateDirectories().sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        var seen: Set<String> = [cleaner.paths.stateDir]
-        others = others.filter { seen.insert($0.0).inserted }
-        for (stateDir, settings) in others {
-            report += try cleanElsewhere(stateDir: stateDir, settings: settings)
-        }
-        // With every supervisor gone, each other run's shared pieces (its bridge, its parent
-        // cgroups, pins and leases no pod names) can go too: a sweep with its settings.
-        if all, PodCleaner.liveSupervisorCount == 0 {
-            for (stateDir, settings) in others {
-                report += try cleanElsewhere(stateDir: stateDir, settings: settings, sweep: true)
-            }
+        var others = stateDirs
+        if all { others += cleaner.otherStateDirectories() }
+        var seen: Set<String> = [PodlabPaths.canonicalPath(paths.stateDir)]
+        others = others.filter { seen.insert(PodlabPaths.canonicalPath($0)).inserted }
+        for stateDir in others {
+            let other = PodCleaner(stateDirectory: stateDir, fallback: paths)
+            report += other.cleanAll().map { $0.hasPrefix("failed: ") ? "failed: \(stateDir): \($0.dropFirst(8))" : "\(stateDir): \($0)" }
         }
         // Last, so that the machine-wide sweep no longer spares what was just removed.
         report += cleaner.cleanAll()
@@ -56,19 +46,5 @@ struct CleanCommand: ParsableCommand {
         report.forEach { print($0) }
         if report.isEmpty { print("nothing to clean") }
         if report.contains(where: { $0.hasPrefix("failed:") }) { throw ExitCode(1) }
-    }
-
-    /// Runs `podlab clean` for another state directory with its settings; its lines, prefixed.
-    func cleanElsewhere(stateDir: String, settings: [String: String], sweep: Bool = false) throws -> [String] {
-        var childEnvironment = settings
-        childEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        let arguments = [PodLauncher.currentExecutable(), "clean"] + (sweep ? ["--sweep"] : [])
-        let result = try HostCommand.run(arguments, environment: childEnvironment, timeout: 120)
-        let lines = (result.stdout + result.stderr).split(separator: "\n").map(String.init).filter { $0 != "nothing to clean" }
-        var report = lines.map { $0.hasPrefix("failed:") ? "failed: \(stateDir): \($0.dropFirst(8))" : "\(stateDir): \($0)" }
-        if result.exitCode != 0 && !report.contains(where: { $0.hasPrefix("failed:") }) {
-            report.append("failed: \(stateDir): podlab clean exited with \(result.exitCode)")
-        }
-        return report
     }
 }

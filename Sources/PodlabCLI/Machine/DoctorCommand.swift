@@ -45,10 +45,15 @@ struct DoctorCommand: ParsableCommand {
         } catch {
             checks.append(Check(name: "cgroups", ok: false, detail: "\(error)", fix: "mount cgroup2 at /sys/fs/cgroup or the v1 memory controller"))
         }
-        let bridge = FileManager.default.fileExists(atPath: "/sys/class/net/\(ProcessInfo.processInfo.environment["PODLAB_BRIDGE"] ?? "podlab0")")
-        checks.append(Check(name: "bridge", ok: true, detail: bridge ? "bridge present" : "bridge not created yet (podlab creates it on the first pod)"))
+        // The state dir's saved settings (what its pods run with), else the environment's.
+        let settings = RuntimeConfiguration.current(paths: paths)
+        checks.append(Check(name: "settings", ok: true, detail: "bridge \(settings.bridge), subnet \(settings.subnet), cgroup parent "
+                            + "\(settings.cgroupParent), netns dir \(settings.netnsDir), instance \(settings.instanceTag ?? "default") "
+                            + "(\(RuntimeConfiguration.source(paths: paths)))"))
+        let bridge = FileManager.default.fileExists(atPath: "/sys/class/net/\(settings.bridge)")
+        checks.append(Check(name: "bridge", ok: true, detail: bridge ? "bridge \(settings.bridge) present" : "bridge \(settings.bridge) not created yet (podlab creates it on the first pod)"))
         checks.append(Self.isolationCheck(paths: paths))
-        let pause = PodRuntimeFiles.pauseBinary()
+        let pause = settings.pauseBinary
         let pauseOK = FileManager.default.isExecutableFile(atPath: pause)
         checks.append(Check(name: "pause binary", ok: pauseOK, detail: pause, fix: "swift build --product pause (scripts/podlab does it)"))
         let catalog = ImageCatalog(paths: paths)

@@ -94,7 +94,7 @@ struct DeleteCommand: ParsableCommand {
 /// tree for `--help` and for completeness.
 struct SuperviseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "supervise", abstract: "Run a pod's supervisor (internal, started by apply).", shouldDisplay: false)
+        commandName: SupervisorCommandLine.subcommand, abstract: "Run a pod's supervisor (internal, started by apply).", shouldDisplay: false)
 
     @Argument var key: String
 
@@ -112,8 +112,8 @@ extension PodlabCommand {
     /// Runs the supervisor directly when invoked as `podlab supervise KEY` (how apply starts it),
     /// returning its exit code; nil for every other command line.
     public static func superviseIfRequested(_ arguments: [String] = CommandLine.arguments) -> Int32? {
-        guard arguments.count == 3, arguments[1] == "supervise", !arguments[2].hasPrefix("-") else { return nil }
-        return SuperviseCommand.supervise(key: arguments[2])
+        guard let key = SupervisorCommandLine.key(in: arguments) else { return nil }
+        return SuperviseCommand.supervise(key: key)
     }
 }
 

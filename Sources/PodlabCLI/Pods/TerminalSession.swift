@@ -1,6 +1,7 @@
 import CPodlab
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 import SystemPackage
 
 /// `exec -t`: a new pseudo-terminal for the command (as containerd gives `crictl exec -t`),

@@ -59,8 +59,8 @@ extension ImageCatalog {
                             announce: Bool = false) throws -> ImageRecord {
         let key = recipe.inputsDigest(sourceDateEpoch: builder.sourceDateEpoch)
         if let record = try cachedRecord(reference, key: key) { return record }
-        try makeDirectories(paths.rootfsDir)
-        try makeDirectories(buildCacheDir)
+        try FileSystem.makeDirectories(paths.rootfsDir)
+        try FileSystem.makeDirectories(buildCacheDir)
         let cached = buildCacheDir + "/\(key).tar.gz"
         let metadata = buildCacheDir + "/\(key).json"
         return try FileLock.withExclusiveLock(buildCacheDir + "/.\(key.prefix(16)).lock") {

@@ -6,7 +6,7 @@ import PodlabCore
 import Reports
 import Testing
 
-@testable import PodlabCLI
+@preconcurrency @testable import PodlabCLI
 
 #if canImport(Glibc)
 import Glibc

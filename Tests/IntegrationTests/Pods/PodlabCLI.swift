@@ -52,6 +52,9 @@ final class PodlabCLI {
         try "\(label)\n".write(toFile: "\(directory)/test-name", atomically: true, encoding: .utf8)
     }
 
+    /// `PODLAB_*` settings of this test's own (another bridge, subnet or cgroup parent), over the run's.
+    var overrides: [String: String] = [:]
+
     var variables: [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PODLAB_") }
         env["PODLAB_STATE_DIR"] = stateDir
@@ -61,7 +64,7 @@ final class PodlabCLI {
         env["PODLAB_SUBNET"] = PodlabTestEnvironment.subnet
         // Debian-built images (nginx) are cached by their inputs under .build: built once per checkout.
         env["PODLAB_BUILD_CACHE_DIR"] = "\(repositoryRoot)/.build/podlab-build-cache"
-        return env
+        return env.merging(overrides) { _, override in override }
     }
 
     // MARK: running podlab

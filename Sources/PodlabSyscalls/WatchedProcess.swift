@@ -1,4 +1,5 @@
 import CPodlab
+import PodlabCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

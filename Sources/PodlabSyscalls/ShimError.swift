@@ -1,4 +1,5 @@
 import CPodlab
+import PodlabCore
 import SystemPackage
 
 extension pl_error {

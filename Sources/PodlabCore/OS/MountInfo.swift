@@ -1,23 +1,24 @@
-/// One line of `/proc/<pid>/mountinfo` (see proc(5)), reduced to what cgroup detection needs.
+/// One line of `/proc/<pid>/mountinfo` (see proc(5)): podlab's one mountinfo parser, used for
+/// cgroup detection and for finding the mounts a pod left (`MountTable`).
 ///
 /// Format: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS`.
-struct MountInfoEntry: Sendable, Equatable {
+public struct MountInfoEntry: Sendable, Equatable {
     /// The mounted subtree of the filesystem (`/` for a whole cgroup hierarchy).
-    var root: String
+    public var root: String
     /// Where it is mounted, with the kernel's octal escapes (`\040` …) decoded.
-    var mountPoint: String
+    public var mountPoint: String
     /// `cgroup`, `cgroup2`, `tmpfs`, …
-    var fileSystemType: String
+    public var fileSystemType: String
     /// Per-superblock options; for cgroup v1 these name the controllers (`rw,memory`).
-    var superOptions: [String]
+    public var superOptions: [String]
 
     /// Parses every well-formed line; malformed lines are skipped (the kernel writes the file,
     /// so a malformed line means a format we do not know, not user error).
-    static func parse(_ text: String) -> [MountInfoEntry] {
+    public static func parse(_ text: String) -> [MountInfoEntry] {
         text.split(separator: "\n").compactMap { parseLine(String($0)) }
     }
 
-    static func parseLine(_ line: String) -> MountInfoEntry? {
+    public static func parseLine(_ line: String) -> MountInfoEntry? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         // The optional fields end at a lone "-"; it can only appear after the first 6 fields.
         guard fields.count >= 9,
@@ -32,8 +33,9 @@ struct MountInfoEntry: Sendable, Equatable {
             superOptions: superOptions.split(separator: ",").map(String.init))
     }
 
-    /// Decodes the `\NNN` octal escapes the kernel uses for space, tab, newline and backslash.
-    static func unescape(_ field: String) -> String {
+    /// Decodes the `\NNN` octal escapes the kernel uses for space, tab, newline and backslash
+    /// (fs/proc_namespace.c `show_mountinfo` → `seq_path_root(..., " \t\n\\")`).
+    public static func unescape(_ field: String) -> String {
         guard field.contains("\\") else { return field }
         var bytes: [UInt8] = []
         let utf8 = Array(field.utf8)
@@ -49,5 +51,23 @@ struct MountInfoEntry: Sendable, Equatable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Mount points of this process's mount namespace (`/proc/self/mountinfo`).
+public enum MountTable {
+    /// Every mount point at or below `directory`, in mount order (so `reversed()` is the order
+    /// to unmount them in). Paths with spaces are matched decoded.
+    public static func mountPoints(under directory: String, mountinfo: String? = nil) -> [String] {
+        guard let text = mountinfo ?? readMountInfo() else { return [] }
+        return MountInfoEntry.parse(text).map(\.mountPoint).filter { $0 == directory || $0.hasPrefix(directory + "/") }
+    }
+
+    /// Whether `path` is itself a mount point.
+    public static func isMountPoint(_ path: String) -> Bool { mountPoints(under: path).contains(path) }
+
+    /// `/proc/self/mountinfo`, read whole (it has no size in stat, so read until EOF).
+    static func readMountInfo() -> String? {
+        (try? FileSystem.readFile("/proc/self/mountinfo")).map { String(decoding: $0, as: UTF8.self) }
     }
 }

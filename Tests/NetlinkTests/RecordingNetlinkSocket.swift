@@ -1,25 +1,28 @@
+@testable import Netlink
+
 /// A `NetlinkSocket` for tests: records every request and answers each with the replies queued
 /// for it, or with an ACK (`NLMSG_ERROR` with error 0) echoing the request's sequence number.
-public final class RecordingNetlinkSocket: NetlinkSocket {
+/// A test double, so it lives with the tests rather than in the shipped Netlink module.
+final class RecordingNetlinkSocket: NetlinkSocket {
     /// Every message passed to `send`, in order.
-    public private(set) var requests: [[UInt8]] = []
+    private(set) var requests: [[UInt8]] = []
     private var queuedReplies: [[[UInt8]]] = []
     private var pending: [[UInt8]] = []
 
-    public init() {}
+    init() {}
 
     /// Queues the datagrams that answer the next request not yet answered by a queue entry.
     /// Use `NetlinkMessageBuilder` to build them; `$SEQ` handling is left to the test.
-    public func enqueueReply(_ datagrams: [[UInt8]]) {
+    func enqueueReply(_ datagrams: [[UInt8]]) {
         queuedReplies.append(datagrams)
     }
 
     /// Queues an error reply (negative errno) for the next request with sequence `sequence`.
-    public func enqueueError(_ errno: Int32, sequence: UInt32) {
+    func enqueueError(_ errno: Int32, sequence: UInt32) {
         enqueueReply([Self.errorMessage(code: -errno, sequence: sequence)])
     }
 
-    public func send(_ message: [UInt8]) throws {
+    func send(_ message: [UInt8]) throws {
         requests.append(message)
         if !queuedReplies.isEmpty {
             pending = queuedReplies.removeFirst()
@@ -29,7 +32,7 @@ public final class RecordingNetlinkSocket: NetlinkSocket {
         }
     }
 
-    public func receive() throws -> [UInt8] {
+    func receive() throws -> [UInt8] {
         guard !pending.isEmpty else {
             throw NetlinkParseError(message: "RecordingNetlinkSocket: receive() with no reply pending")
         }
@@ -37,7 +40,7 @@ public final class RecordingNetlinkSocket: NetlinkSocket {
     }
 
     /// An `NLMSG_ERROR` message (code 0 = ACK) for `sequence`.
-    public static func errorMessage(code: Int32, sequence: UInt32) -> [UInt8] {
+    static func errorMessage(code: Int32, sequence: UInt32) -> [UInt8] {
         var message = NetlinkMessageBuilder(type: NetlinkConstant.NLMSG_ERROR, flags: 0, sequence: sequence)
         message.append(code)
         // The kernel echoes the request header; an empty one is enough for the parser.

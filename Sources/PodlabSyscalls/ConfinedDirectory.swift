@@ -1,4 +1,5 @@
 import CPodlab
+import PodlabCore
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
