@@ -133,7 +133,7 @@ public struct ImageCatalog {
         var images: [ImageRecord]
     }
 
-    private func load() throws -> [ImageRecord] {
+    func load() throws -> [ImageRecord] {
         guard let data = FileManager.default.contents(atPath: catalogPath) else { return [] }
         let file: CatalogFile
         do { file = try JSONDecoder().decode(CatalogFile.self, from: data) } catch {
@@ -146,10 +146,15 @@ public struct ImageCatalog {
         }
     }
 
-    private func save(replacing record: ImageRecord, in records: [ImageRecord]) throws {
+    func save(replacing record: ImageRecord, in records: [ImageRecord]) throws {
         var all = records.filter { $0.reference != record.reference }
         all.append(record)
-        all.sort { $0.reference < $1.reference }
+        try write(all)
+    }
+
+    /// Replaces the catalog with `records` (atomically); the caller holds `.catalog.lock`.
+    func write(_ records: [ImageRecord]) throws {
+        let all = records.sorted { $0.reference < $1.reference }
         let prefix = paths.rootfsDir + "/"
         let stored = all.map { record -> ImageRecord in
             var record = record
