@@ -38,6 +38,9 @@ public final class URLSessionTransport: RegistryTransport, @unchecked Sendable {
                 let session = URLSession(configuration: configuration, delegate: task, delegateQueue: queue)
                 session.dataTask(with: request).resume()
                 task.done.wait()
+                // The session keeps its delegate until it is invalidated, asynchronously: drop the
+                // closures now, so they do not outlive this call (withoutActuallyEscaping checks).
+                task.queue.sync { task.begin = nil; task.sink = nil }
                 session.finishTasksAndInvalidate()
                 if let error = task.failure { throw error }
                 return RegistryResponse(status: task.status, headers: task.headers, body: task.errorBody)
@@ -50,14 +53,18 @@ public final class URLSessionTransport: RegistryTransport, @unchecked Sendable {
 /// while `get` waits on `done`.
 private final class Exchange: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let url: String
-    let begin: (Int, [String: String]) throws -> Void
-    let sink: (UnsafeRawBufferPointer) throws -> Void
+    var begin: ((Int, [String: String]) throws -> Void)?
+    var sink: ((UnsafeRawBufferPointer) throws -> Void)?
     let done = DispatchSemaphore(value: 0)
+    /// Serialises the delegate callbacks' use of the closures with their removal.
+    let queue = DispatchQueue(label: "podlab.registry.exchange")
     var status = 0
     var headers: [String: String] = [:]
     var errorBody: [UInt8] = []
     var failure: (any Error)?
     var streaming = false
+    /// A 401 whose challenge was cancelled: the response is the answer, the error is not.
+    var challenged = false
 
     init(url: String, begin: @escaping (Int, [String: String]) throws -> Void, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.url = url
@@ -76,7 +83,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, @unchecked Senda
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
         }
         if (200..<300).contains(status) {
-            do { try begin(status, headers); streaming = true } catch {
+            do { try queue.sync { try begin?(status, headers) }; streaming = true } catch {
                 failure = error
                 return completionHandler(.cancel)
             }
@@ -90,7 +97,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, @unchecked Senda
             errorBody.append(contentsOf: data.prefix(max(0, 65536 - errorBody.count)))
             return
         }
-        do { try data.withUnsafeBytes { try sink($0) } } catch {
+        do { try queue.sync { try data.withUnsafeBytes { try sink?($0) } } } catch {
             failure = error
             dataTask.cancel()
         }
@@ -109,8 +116,22 @@ private final class Exchange: NSObject, URLSessionDataDelegate, @unchecked Senda
         completionHandler(request)
     }
 
+    /// URLSession answers a `Basic` 401 itself (and with no credential, was seen to hang here):
+    /// cancel that, and hand the 401 to `RegistryClient`, which owns authentication.
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        if let http = challenge.failureResponse as? HTTPURLResponse {
+            status = http.statusCode
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+            }
+            challenged = true
+        }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        if failure == nil, let error {
+        if failure == nil, let error, !challenged {
             failure = PodlabError(.badInput, "GET \(url): \(error.localizedDescription)")
         }
         done.signal()

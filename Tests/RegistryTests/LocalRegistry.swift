@@ -69,29 +69,48 @@ final class LocalRegistry: @unchecked Sendable {
     var tokenLog: String { (try? String(contentsOfFile: dir + "/token-requests.log", encoding: .utf8)) ?? "" }
 }
 
-/// Runs a command (PATH lookup through /usr/bin/env), returns stdout; throws with stderr on failure.
+/// Runs a command (PATH lookup), returns stdout; throws with stderr on failure.
+///
+/// posix_spawn with an empty signal mask and waitpid on its pid, not Foundation's Process: that
+/// starts children with most signals blocked (so `scripts/registry stop`'s SIGTERM would not reach
+/// the servers), and its `waitUntilExit` was seen to hang here after the child had exited.
 @discardableResult
 func run(_ arguments: [String], environment: [String: String]? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes to the end before waiting, so a chatty child never blocks.
-    let errData = DispatchQueue(label: "stderr")
-    nonisolated(unsafe) var errBytes = Data()
-    let group = DispatchGroup()
-    group.enter()
-    errData.async { errBytes = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let outBytes = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    let stdout = String(decoding: outBytes, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw PodlabError(.invalidState, "\(arguments.joined(separator: " ")): exit \(process.terminationStatus): \(String(decoding: errBytes, as: UTF8.self))\(stdout)")
+    let base = "/tmp/podlab-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let outPath = base + ".out", errPath = base + ".err"
+    defer { unlink(outPath); unlink(errPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigfillset(&defaults)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = env.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+    guard rc == 0 else { throw PodlabError.syscall("posix_spawnp(\(arguments[0]))", errnoValue: rc) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        guard errno == EINTR else { throw PodlabError.syscall("waitpid(\(pid))", errnoValue: errno) }
+    }
+    let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    // WIFEXITED && WEXITSTATUS == 0
+    guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+        throw PodlabError(.invalidState, "\(arguments.joined(separator: " ")): wait status \(status): \(stderr)\(stdout)")
     }
     return stdout
 }
