@@ -77,13 +77,14 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
 #    SKIP_PULL=1 skips this part.
 if [ -z "${SKIP_PULL:-}" ]; then
   PULL=${PULL:-$(dirname "$PODLAB")/podlab-pull}
+  PULL_PODLAB=${PULL_PODLAB:-$PODLAB}   # the podlab that imports and exports the image (needs `rootfs export`)
   [ -x "$PULL" ] || { echo "build podlab-pull first: swift build -c release --product podlab-pull" >&2; exit 2; }
   REG=$WORK/registry
   trap '"$ROOT/scripts/registry" stop "$REG" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
   "$ROOT/scripts/registry" start "$REG" --owner $$ >/dev/null
   REGISTRY_TOKEN=$(sed -n 's/^REGISTRY_TOKEN=//p' "$REG/env")
-  "$PODLAB" rootfs import "$BIG" --name bench/big:1 >/dev/null
-  "$PODLAB" rootfs export bench/big:1 -o "$WORK/big-oci.tar" >/dev/null
+  "$PULL_PODLAB" rootfs import "$BIG" --name bench/big:1 >/dev/null
+  "$PULL_PODLAB" rootfs export bench/big:1 -o "$WORK/big-oci.tar" >/dev/null
   skopeo copy --quiet --dest-tls-verify=false "oci-archive:$WORK/big-oci.tar" "docker://$REGISTRY_TOKEN/bench/big:1"
   echo "pull image: $(skopeo inspect --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["Layers"]), "layer,", sum(x["Size"] for x in d["LayersData"]) // 1000000, "MB compressed")')"
   PR=$WORK/pullroot

@@ -34,7 +34,7 @@ struct RootfsInspectCommand: ParsableCommand {
             lines.append("Pulled:      \(pulled.reference) (\(pulled.platform))")
             if let index = pulled.indexDigest { lines.append("Index:       \(index)") }
             lines.append("Manifest:    \(pulled.manifestDigest)")
-            lines.append("Config:      \(pulled.config.digest)")
+            lines.append("Config blob: \(pulled.config.digest)")
             lines.append("Layers:")
             for layer in pulled.layers {
                 lines.append("  \(layer.digest)  \(RootfsListCommand.humanSize(layer.size))  \(layer.mediaType ?? "")")
