@@ -86,13 +86,14 @@ if [ -z "${SKIP_PULL:-}" ]; then
   "$PULL_PODLAB" rootfs import "$BIG" --name bench/big:1 >/dev/null
   "$PULL_PODLAB" rootfs export bench/big:1 -o "$WORK/big-oci.tar" >/dev/null
   skopeo copy --quiet --dest-tls-verify=false "oci-archive:$WORK/big-oci.tar" "docker://$REGISTRY_TOKEN/bench/big:1"
-  echo "pull image: $(skopeo inspect --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["Layers"]), "layer,", sum(x["Size"] for x in d["LayersData"]) // 1000000, "MB compressed")')"
+  echo "pull image: $(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["layers"]), "layer,", sum(x["size"] for x in d["layers"]) // 1000000, "MB compressed")')"
   PR=$WORK/pullroot
   hyperfine -N --warmup 1 --runs "${PULL_RUNS:-5}" --export-json "$WORK/pull.json" \
     --prepare "rm -rf $PR $WORK/skopeo-oci $WORK/pulldata" \
     -n "podlab-pull" "env PODLAB_ROOTFS_DIR=$PR PODLAB_DATA_DIR=$WORK/pulldata $PULL -q $REGISTRY_TOKEN/bench/big:1" \
     -n "skopeo copy" "skopeo copy --quiet --src-tls-verify=false docker://$REGISTRY_TOKEN/bench/big:1 oci:$WORK/skopeo-oci:big"
-  python3 - "$WORK/pull.json" "$(du -b "$BIG" | cut -f1)" <<'PY'
+  LAYER_BYTES=$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; print(sum(x["size"] for x in json.load(sys.stdin)["layers"]))')
+  python3 - "$WORK/pull.json" "$LAYER_BYTES" <<'PY'
 import json, sys
 r = {x["command"].split()[0]: x for x in json.load(open(sys.argv[1]))["results"]}
 size = int(sys.argv[2])

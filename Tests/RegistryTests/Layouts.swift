@@ -89,32 +89,43 @@ enum HostileLayer: String, CaseIterable, CustomStringConvertible, Sendable {
 
 enum HostileImage {
     static func build(_ hostile: HostileLayer, in layout: String) throws -> String {
+        try TarLayersImage.build([hostile.script], in: layout, tag: "evil")
+    }
+}
+
+/// An image whose layers are tar files Python's tarfile writes from `scripts` (one per layer,
+/// bottom first; each calls `add(TarInfo, data=bytes, dir=Bool)`), as an OCI layout tagged `tag`.
+enum TarLayersImage {
+    static func build(_ scripts: [String], in layout: String, tag: String) throws -> String {
         try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
-        let layerPath = layout + "/layer.tar"
-        let script = """
-            import io, sys, tarfile
-            t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
-            def add(info, data=None, dir=False):
-                if dir: info.type = tarfile.DIRTYPE; info.mode = 0o755
-                if data is not None: info.size = len(data)
-                t.addfile(info, io.BytesIO(data) if data is not None else None)
-            \(hostile.script.split(separator: "\n").joined(separator: "\n"))
-            t.close()
-            """
-        try run(["python3", "-c", script, layerPath])
-        let layerBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: layerPath)))
-        try FileManager.default.removeItem(atPath: layerPath)
-        let layer = try OCILayoutWriter.blob(layerBytes, in: layout)
+        var layers: [ContentDescriptor] = []
+        for body in scripts {
+            let layerPath = layout + "/layer.tar"
+            let script = """
+                import io, sys, tarfile
+                t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+                def add(info, data=None, dir=False):
+                    if dir: info.type = tarfile.DIRTYPE; info.mode = 0o755
+                    if data is not None: info.size = len(data)
+                    t.addfile(info, io.BytesIO(data) if data is not None else None)
+                \(body)
+                t.close()
+                """
+            try run(["python3", "-c", script, layerPath])
+            let layerBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: layerPath)))
+            try FileManager.default.removeItem(atPath: layerPath)
+            layers.append(try OCILayoutWriter.blob(layerBytes, in: layout))
+        }
         let config = try OCILayoutWriter.blob(try OCILayoutWriter.json([
             "architecture": PlatformSelector.host.architecture, "os": "linux", "config": [:] as [String: Any],
-            "rootfs": ["type": "layers", "diff_ids": [layer.digest]],
+            "rootfs": ["type": "layers", "diff_ids": layers.map(\.digest)],
         ]), in: layout)
         let manifest = try OCILayoutWriter.blob(try OCILayoutWriter.json([
             "schemaVersion": 2, "mediaType": ManifestMediaType.ociManifest,
             "config": ["mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.digest, "size": config.size],
-            "layers": [["mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer.digest, "size": layer.size]],
+            "layers": layers.map { ["mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": $0.digest, "size": $0.size] as [String: Any] },
         ]), in: layout)
-        try OCILayoutWriter.finish(layout, top: manifest, mediaType: ManifestMediaType.ociManifest, tag: "evil")
+        try OCILayoutWriter.finish(layout, top: manifest, mediaType: ManifestMediaType.ociManifest, tag: tag)
         return layout
     }
 }

@@ -189,6 +189,31 @@ struct RegistryPullTests {
         #expect(log.blobs.contains { $0.2 == 300_000 }, "the layer resumed at the 300,000 bytes the cut pull kept: \(log.blobs)")
     }
 
+    @Test("two layers with a whiteout and an opaque directory flatten as overlayfs would show them")
+    func whiteouts() throws {
+        let registry = try LocalRegistry.shared()
+        let source = try Scratch("wh"), target = try Scratch("wh-dst")
+        let lower = """
+            add(tarfile.TarInfo("etc"), dir=True); add(tarfile.TarInfo("etc/gone"), data=b"old"); add(tarfile.TarInfo("etc/kept"), data=b"kept")
+            add(tarfile.TarInfo("d"), dir=True); add(tarfile.TarInfo("d/lower"), data=b"lower")
+            """
+        let upper = """
+            add(tarfile.TarInfo("etc"), dir=True); add(tarfile.TarInfo("etc/.wh.gone"), data=b"")
+            add(tarfile.TarInfo("d"), dir=True); add(tarfile.TarInfo("d/.wh..wh..opq"), data=b""); add(tarfile.TarInfo("d/upper"), data=b"upper")
+            """
+        let layout = try TarLayersImage.build([lower, upper], in: source.path + "/layout", tag: "wh")
+        try registry.push("oci:\(layout):wh", to: "\(registry.token)/podlab/whiteouts:1")
+        let record = try makePuller(target.paths).pull("\(registry.token)/podlab/whiteouts:1")
+        #expect(record.pulled?.layers.count == 2)
+        let rootfs = try ImageCache(paths: target.paths).rootfs(for: record)
+        #expect(lstatMode(rootfs + "/etc/gone") == nil, "a whiteout removes the lower file")
+        #expect(try fileInImage(record, "etc/kept", paths: target.paths) == "kept")
+        #expect(lstatMode(rootfs + "/d/lower") == nil, "an opaque dir hides the lower layer's entries")
+        #expect(try fileInImage(record, "d/upper", paths: target.paths) == "upper")
+        let names = try FileManager.default.subpathsOfDirectory(atPath: rootfs)
+        #expect(!names.contains { $0.contains(".wh.") }, "\(names)")
+    }
+
     @Test("a layer with a '..' entry, a write through a symlink or a hard link out of the image is refused at pull, entry named",
           arguments: HostileLayer.allCases)
     func hostileLayer(_ hostile: HostileLayer) throws {
