@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "podlab", targets: ["podlab"]),
         .executable(name: "pause", targets: ["pause"]),
+        // `podlab rootfs pull` execs it: the only binary that loads FoundationNetworking (libcurl).
+        .executable(name: "podlab-pull", targets: ["podlab-pull"]),
         // For the libFuzzer harness in Fuzz/ (its own package): the untrusted-input parsers.
         .library(name: "PodKit", targets: ["PodKit"]),
         .library(name: "LabKit", targets: ["LabKit"]),
@@ -51,6 +53,13 @@ let package = Package(
         .target(
             name: "RootfsKit",
             dependencies: ["PodlabCore", "CLibArchive", "CArchiveLoader"]),
+        // The registry client's HTTP transport (URLSession), kept out of RootfsKit and podlab.
+        .target(
+            name: "RegistryHTTP",
+            dependencies: ["PodlabCore", "RootfsKit"]),
+        .executableTarget(
+            name: "podlab-pull",
+            dependencies: ["PodlabCore", "RootfsKit", "RegistryHTTP"]),
         // rtnetlink in Swift: links, veth, bridges, addresses, routes.
         .target(
             name: "Netlink",
@@ -95,6 +104,7 @@ let package = Package(
         .target(
             name: "CPodlab"),
         .testTarget(name: "RootfsKitTests", dependencies: ["RootfsKit", "CLibArchive"]),
+        .testTarget(name: "RegistryTests", dependencies: ["RootfsKit", "RegistryHTTP", "PodlabCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PodNetwork"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "PodKitTests", dependencies: ["PodKit", "PodObservations"]),

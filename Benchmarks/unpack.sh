@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times podlab's libarchive unpack against bsdtar and GNU tar on the same tarballs, in one run
-# (the VM is noisy: compare ratios, not absolute figures), plus the cost of an image-cache hit.
+# (the VM is noisy: compare ratios, not absolute figures), plus the cost of an image-cache hit,
+# plus pull throughput from a local registry against `skopeo copy` (needs podlab-pull, skopeo, docker-registry).
 #
 #   swift build -c release --static-swift-stdlib && Benchmarks/unpack.sh
 #   (PODLAB=path/to/podlab to time another build; WORK=/dev/shm/x to time on tmpfs)
@@ -66,3 +67,38 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
   -n "cache hit busybox (whole CLI)" "$PODLAB rootfs unpack busybox" \
   -n "podlab --version (CLI floor)" "$PODLAB --version"
+
+# 4. Pull throughput from a local registry (scripts/registry: Debian's docker-registry on
+#    127.0.0.1, token auth) against `skopeo copy` of the same image into an OCI layout dir, in the
+#    same run. The image is the big tarball as one layer, exported by podlab and pushed (gzip) by
+#    skopeo. Every run starts with an empty blob store / destination, so both download everything.
+#    podlab-pull also verifies each digest while streaming and flattens the layers into the
+#    catalog's rootfs tarball (unpack + repack), which skopeo does not do: compare with that in mind.
+#    SKIP_PULL=1 skips this part.
+if [ -z "${SKIP_PULL:-}" ]; then
+  PULL=${PULL:-$(dirname "$PODLAB")/podlab-pull}
+  PULL_PODLAB=${PULL_PODLAB:-$PODLAB}   # the podlab that imports and exports the image (needs `rootfs export`)
+  [ -x "$PULL" ] || { echo "build podlab-pull first: swift build -c release --product podlab-pull" >&2; exit 2; }
+  REG=$WORK/registry
+  trap '"$ROOT/scripts/registry" stop "$REG" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+  "$ROOT/scripts/registry" start "$REG" --owner $$ >/dev/null
+  REGISTRY_TOKEN=$(sed -n 's/^REGISTRY_TOKEN=//p' "$REG/env")
+  "$PULL_PODLAB" rootfs import "$BIG" --name bench/big:1 >/dev/null
+  "$PULL_PODLAB" rootfs export bench/big:1 -o "$WORK/big-oci.tar" >/dev/null
+  skopeo copy --quiet --dest-tls-verify=false "oci-archive:$WORK/big-oci.tar" "docker://$REGISTRY_TOKEN/bench/big:1"
+  echo "pull image: $(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["layers"]), "layer,", sum(x["size"] for x in d["layers"]) // 1000000, "MB compressed")')"
+  PR=$WORK/pullroot
+  hyperfine -N --warmup 1 --runs "${PULL_RUNS:-5}" --export-json "$WORK/pull.json" \
+    --prepare "rm -rf $PR $WORK/skopeo-oci $WORK/pulldata" \
+    -n "podlab-pull" "env PODLAB_ROOTFS_DIR=$PR PODLAB_DATA_DIR=$WORK/pulldata $PULL -q $REGISTRY_TOKEN/bench/big:1" \
+    -n "skopeo copy" "skopeo copy --quiet --src-tls-verify=false docker://$REGISTRY_TOKEN/bench/big:1 oci:$WORK/skopeo-oci:big"
+  LAYER_BYTES=$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY_TOKEN/bench/big:1" | python3 -c 'import json,sys; print(sum(x["size"] for x in json.load(sys.stdin)["layers"]))')
+  python3 - "$WORK/pull.json" "$LAYER_BYTES" <<'PY'
+import json, sys
+r = {x["command"].split()[0]: x for x in json.load(open(sys.argv[1]))["results"]}
+size = int(sys.argv[2])
+p, s = r["podlab-pull"]["median"], r["skopeo"]["median"]
+print(f"  median podlab-pull / skopeo copy: {p*1000:.0f} / {s*1000:.0f} ms = {p / s:.2f}x"
+      f"  ({size / p / 1e6:.1f} vs {size / s / 1e6:.1f} MB/s of compressed layer)")
+PY
+fi

@@ -156,7 +156,12 @@ public struct ImageCatalog {
     func save(replacing record: ImageRecord, in records: [ImageRecord]) throws {
         var all = records.filter { $0.reference != record.reference }
         all.append(record)
-        all.sort { $0.reference < $1.reference }
+        try write(all)
+    }
+
+    /// Replaces the catalog with `records` (atomically); the caller holds `.catalog.lock`.
+    func write(_ records: [ImageRecord]) throws {
+        let all = records.sorted { $0.reference < $1.reference }
         let prefix = paths.rootfsDir + "/"
         let stored = all.map { record -> ImageRecord in
             var record = record

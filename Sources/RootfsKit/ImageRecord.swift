@@ -21,6 +21,9 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// The image's OCI runtime configuration (Entrypoint, Cmd, Env, …); nil for images recorded
     /// before podlab kept configs. See `ImageConfig`.
     public var config: ImageConfig?
+    /// Registry, manifest, config and layer digests of an image `podlab rootfs pull` fetched;
+    /// nil for built and imported images.
+    public var pulled: PulledImage?
 
     public init(name: String, tag: String, digest: String, tarballPath: String, size: Int64, fileCount: Int, source: String) {
         self.name = name

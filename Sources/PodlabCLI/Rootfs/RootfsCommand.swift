@@ -4,11 +4,14 @@ import ArgumentParser
 struct RootfsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rootfs",
-        abstract: "Build, import, list and unpack rootfs images.",
+        abstract: "Build, import, pull, list, inspect, export, remove and unpack rootfs images.",
         discussion: """
             Images live in the rootfs dir (PODLAB_ROOTFS_DIR, default ./rootfs) with a catalog.json; \
             manifests name them in `image:` (busybox == busybox:latest). Unpacked images are cached \
             by sha256 under PODLAB_DATA_DIR/images.
             """,
-        subcommands: [RootfsBuildCommand.self, RootfsImportCommand.self, RootfsListCommand.self, RootfsUnpackCommand.self])
+        subcommands: [
+            RootfsBuildCommand.self, RootfsImportCommand.self, RootfsPullCommand.self, RootfsListCommand.self, RootfsInspectCommand.self,
+            RootfsExportCommand.self, RootfsRemoveCommand.self, RootfsPruneCommand.self, RootfsUnpackCommand.self,
+        ])
 }
