@@ -328,9 +328,9 @@ public final class LinuxPodRuntime: PodRuntime {
         let cgroup = try driver.createChild(pod: podCgroup(record), name: status.id,
                                             resources: KubernetesResources.containerCgroupResources(for: containerResources))
         let filesystem = ContainerFilesystem(
-            imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
-            podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
-            resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts + [messageMount],
+            imageDir: image, upperDir: attempt.upper, workDir: attempt.work, rootfs: attempt.rootfs,
+            podShmDir: pod.shm, hostsFile: pod.hostsFile, hostnameFile: pod.hostnameFile,
+            resolvConfFile: pod.resolvConfFile, volumes: mounts + [messageMount],
             cgroupView: ContainerCgroupView.view(of: cgroup, driver: driver),
             linkDevCore: FileManager.default.fileExists(atPath: "/proc/kcore"))
         let plan: ContainerMountPlan
@@ -420,7 +420,7 @@ public final class LinuxPodRuntime: PodRuntime {
     static func terminationMessageFile(attempt: String) -> String { "\(attempt)/termination-log" }
 
     public func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? {
-        Self.terminationMessageFile(attempt: "\(directory(record))/containers/\(status.id)")
+        Self.terminationMessageFile(attempt: podDirectory(record.key).container(status.id).path)
     }
 
     public func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {

@@ -56,3 +56,13 @@ public struct ContainerDirectory: Sendable, Equatable {
     public var work: String { path + "/work" }
     public var rootfs: String { path + "/rootfs" }
 }
+
+// Interpolating a directory into a path (`"\(dir)/x"`) must give its path, not a struct dump:
+// a merge once built container mounts from `"\(attempt)/upper"` that way.
+extension PodDirectory: CustomStringConvertible {
+    public var description: String { path }
+}
+
+extension ContainerDirectory: CustomStringConvertible {
+    public var description: String { path }
+}
