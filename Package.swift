@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "PodlabCLI",
             dependencies: [
-                "PodlabCore", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork",
+                "PodlabCore", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork", "ContainerdKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared error type, paths, syscall error helpers. No other podlab dependency.
@@ -63,6 +63,11 @@ let package = Package(
                 "PodlabCore", "RootfsKit", "PodNetwork", "Cgroups", "CPodlab",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // containerd as a second runtime: the CRI client (execs Runtimes/CRI's podlab-cri, so this
+        // binary links no NIO/gRPC), a containerd of podlab's own, OCI image archives for it.
+        .target(
+            name: "ContainerdKit",
+            dependencies: ["PodlabCore", "RootfsKit", "Netlink"]),
         // Lab files: model, strict parser, linter, runner.
         .target(
             name: "LabKit",
@@ -87,9 +92,10 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "PodKitTests", dependencies: ["PodKit"]),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports"]),
+        .testTarget(name: "ContainerdKitTests", dependencies: ["ContainerdKit", "RootfsKit", "PodlabCore"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore"]),
+            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore", "ContainerdKit"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import ContainerdKit
 import LabKit
 import PodKit
 import PodlabCore
@@ -45,6 +46,8 @@ struct CleanCommand: ParsableCommand {
                 report += try cleanElsewhere(stateDir: stateDir, settings: settings, sweep: true)
             }
         }
+        // podlab's own containerd (`runtime up`), before the cgroup sweep meets its cgroups.
+        report += Self.stopContainerd(paths: cleaner.paths)
         // Last, so that the machine-wide sweep no longer spares what was just removed.
         report += cleaner.cleanAll()
         // Scratch of interrupted imports and unpacks (only podlab's own names, each under the
@@ -70,5 +73,18 @@ struct CleanCommand: ParsableCommand {
             report.append("failed: \(stateDir): podlab clean exited with \(result.exitCode)")
         }
         return report
+    }
+}
+
+extension CleanCommand {
+    /// `runtime down` for this state dir's containerd, when one was started or left behind.
+    static func stopContainerd(paths: PodlabPaths) -> [String] {
+        let setup = ContainerdSetup.forPaths(paths)
+        guard FileManager.default.fileExists(atPath: setup.stateDir) else { return [] }
+        do {
+            return [RuntimeDownCommand.describe(try ContainerdInstance(setup: setup).down())]
+        } catch {
+            return ["failed: containerd: \(error)"]
+        }
     }
 }
