@@ -34,16 +34,17 @@ public enum ImageLayers {
             }
         }
         func addFile(from source: String, at target: String, mode: UInt32) throws {
-            let resolved = (source as NSString).resolvingSymlinksInPath
-            let attributes = try FileManager.default.attributesOfItem(atPath: resolved)
-            guard let size = (attributes[.size] as? NSNumber)?.int64Value else {
-                throw PodlabError(.invalidState, "pause image: stat(\(resolved)): no size")
+            // stat(2) follows symlinks (ld-linux is one); the data copied is the same file's.
+            var info = stat()
+            try checkedSyscall("stat(\(source))") { stat(source, &info) }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw PodlabError(.invalidState, "pause image: \(source) is not a regular file")
             }
             try addParents(target)
             var header = TarEntryHeader(path: String(target.dropFirst()), kind: .regular, permissions: mode)
-            header.size = size
+            header.size = Int64(info.st_size)
             try writer.writeHeader(header)
-            try OCIImageArchive.copyFile(resolved, into: writer)
+            try OCIImageArchive.copyFile(source, into: writer)
         }
         try addFile(from: pause, at: "/pause", mode: 0o755)
         for library in libraries {
@@ -60,7 +61,8 @@ public enum ImageLayers {
         process.arguments = [binary]
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = Pipe()
+        // glibc's ldd says "not a dynamic executable" on stderr, with exit 1.
+        process.standardError = pipe
         do { try process.run() } catch {
             throw PodlabError(.notFound, "exec(/usr/bin/ldd \(binary)): \(error); install libc-bin")
         }

@@ -31,8 +31,10 @@ import Testing
         let layer = scratch + "/layer.tar"
         try ImageLayers.writeUncompressedLayer(from: tarball, to: layer)
         let layerEntries = try entries(of: layer)
-        #expect(layerEntries["bin/busybox"].map { !$0.isEmpty } == true)
+        // One regular busybox, the applets hard links to it (BusyboxRootfsBuilder).
+        #expect(layerEntries.values.contains { $0.count > 100_000 })
         #expect(layerEntries.keys.contains("bin/sh"))
+        #expect(layerEntries["etc/passwd"].map { String(decoding: $0, as: UTF8.self).hasPrefix("root:") } == true)
 
         let archive = scratch + "/image.tar"
         let written = try OCIImageArchive.write(layer: layer, config: .init(cmd: ["sh"]), reference: "podlab.local/busybox:latest", to: archive)
@@ -68,7 +70,7 @@ import Testing
             #expect(files[String(library.dropFirst())] != nil, "\(library) missing from the layer")
         }
         // Parent directories come before their files.
-        #expect(files.keys.contains("lib64") || files.keys.contains("lib"))
+        #expect(files.keys.contains { ["lib64", "lib64/", "lib", "lib/"].contains($0) })
     }
 
     @Test func staticBinaryNeedsNoLibraries() throws {
