@@ -11,7 +11,7 @@ struct RuntimeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runtime",
         abstract: "Start, stop and check a containerd of podlab's own (CRI runtime for labs).",
-        subcommands: [RuntimeUpCommand.self, RuntimeDownCommand.self, RuntimeStatusCommand.self])
+        subcommands: [RuntimeUpCommand.self, RuntimeDownCommand.self, RuntimeStatusCommand.self, RuntimeImagesCommand.self])
 }
 
 /// `podlab runtime up containerd`.
@@ -39,12 +39,7 @@ struct RuntimeUpCommand: ParsableCommand {
         print("  endpoint  unix://\(record.socket)")
         print("  network   bridge \(record.bridge), \(record.subnet)")
         print("  cgroups   \(record.cgroupParent)")
-        let images = ContainerdImages(setup: setup)
-        let pause = try images.importPause(pause: PodRuntimeFiles.pauseBinary())
-        print("  image     \(pause.reference) (\(pause.manifestDigest.prefix(19)))")
-        let busybox = try ImageCatalog(paths: paths).ensureDefaultImage()
-        let imported = try images.importCatalogImage(busybox)
-        print("  image     \(imported.reference) (\(imported.manifestDigest.prefix(19)))")
+        try RuntimeImagesCommand.importImages(setup: setup, paths: paths, references: ["busybox"])
     }
 }
 
@@ -90,6 +85,38 @@ struct RuntimeStatusCommand: ParsableCommand {
         case .failure(let error):
             print("containerd: pid \(record.pid): \(error.problem.detail)\n  fix: \(error.problem.fix)")
             throw ExitCode(1)
+        }
+    }
+}
+
+/// `podlab runtime images [IMAGE…]`: (re)import podlab's pause and catalog images into the
+/// running containerd's `k8s.io` namespace (after `podlab rootfs import`, say).
+struct RuntimeImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images", abstract: "Import podlab's pause image and catalog images (default: busybox) into podlab's containerd.")
+
+    @Argument(help: "Catalog images to import (NAME[:TAG]).")
+    var images: [String] = ["busybox"]
+
+    func run() throws {
+        try Preflight.requireRoot("runtime images")
+        let paths = PodlabPaths.fromEnvironment()
+        let setup = ContainerdSetup.forPaths(paths)
+        guard ContainerdInstance(setup: setup).running() != nil else {
+            throw PodlabError(.invalidState, "podlab's containerd is not running; start it with `podlab runtime up containerd`")
+        }
+        try Self.importImages(setup: setup, paths: paths, references: images)
+    }
+
+    static func importImages(setup: ContainerdSetup, paths: PodlabPaths, references: [String]) throws {
+        let images = ContainerdImages(setup: setup)
+        let pause = try images.importPause(pause: PodRuntimeFiles.pauseBinary())
+        print("  image     \(pause.reference) (\(pause.manifestDigest.prefix(19)))")
+        let catalog = ImageCatalog(paths: paths)
+        for reference in references {
+            let record = reference == "busybox" || reference == "busybox:latest" ? try catalog.ensureDefaultImage() : try catalog.resolve(reference)
+            let imported = try images.importCatalogImage(record)
+            print("  image     \(imported.reference) (\(imported.manifestDigest.prefix(19)))")
         }
     }
 }
