@@ -96,20 +96,62 @@ struct Dispatcher {
             return try message.jsonString(options: encoding)
         }
         switch method {
-        case "Version": return try encode(try await runtime.version(try decode(Runtime_V1_VersionRequest.self), options: options))
-        case "RunPodSandbox": return try encode(try await runtime.runPodSandbox(try decode(Runtime_V1_RunPodSandboxRequest.self), options: options))
-        case "StopPodSandbox": return try encode(try await runtime.stopPodSandbox(try decode(Runtime_V1_StopPodSandboxRequest.self), options: options))
-        case "RemovePodSandbox": return try encode(try await runtime.removePodSandbox(try decode(Runtime_V1_RemovePodSandboxRequest.self), options: options))
-        case "PodSandboxStatus": return try encode(try await runtime.podSandboxStatus(try decode(Runtime_V1_PodSandboxStatusRequest.self), options: options))
-        case "ListPodSandbox": return try encode(try await runtime.listPodSandbox(try decode(Runtime_V1_ListPodSandboxRequest.self), options: options))
-        case "CreateContainer": return try encode(try await runtime.createContainer(try decode(Runtime_V1_CreateContainerRequest.self), options: options))
-        case "StartContainer": return try encode(try await runtime.startContainer(try decode(Runtime_V1_StartContainerRequest.self), options: options))
-        case "StopContainer": return try encode(try await runtime.stopContainer(try decode(Runtime_V1_StopContainerRequest.self), options: options))
-        case "RemoveContainer": return try encode(try await runtime.removeContainer(try decode(Runtime_V1_RemoveContainerRequest.self), options: options))
-        case "ListContainers": return try encode(try await runtime.listContainers(try decode(Runtime_V1_ListContainersRequest.self), options: options))
-        case "ContainerStatus": return try encode(try await runtime.containerStatus(try decode(Runtime_V1_ContainerStatusRequest.self), options: options))
-        case "ExecSync": return try encode(try await runtime.execSync(try decode(Runtime_V1_ExecSyncRequest.self), options: options))
-        case "ImageStatus": return try encode(try await images.imageStatus(try decode(Runtime_V1_ImageStatusRequest.self), options: options))
+        case "Version":
+            let request = try decode(Runtime_V1_VersionRequest.self)
+            let response: Runtime_V1_VersionResponse = try await runtime.version(request, options: options)
+            return try encode(response)
+        case "RunPodSandbox":
+            let request = try decode(Runtime_V1_RunPodSandboxRequest.self)
+            let response: Runtime_V1_RunPodSandboxResponse = try await runtime.runPodSandbox(request, options: options)
+            return try encode(response)
+        case "StopPodSandbox":
+            let request = try decode(Runtime_V1_StopPodSandboxRequest.self)
+            let response: Runtime_V1_StopPodSandboxResponse = try await runtime.stopPodSandbox(request, options: options)
+            return try encode(response)
+        case "RemovePodSandbox":
+            let request = try decode(Runtime_V1_RemovePodSandboxRequest.self)
+            let response: Runtime_V1_RemovePodSandboxResponse = try await runtime.removePodSandbox(request, options: options)
+            return try encode(response)
+        case "PodSandboxStatus":
+            let request = try decode(Runtime_V1_PodSandboxStatusRequest.self)
+            let response: Runtime_V1_PodSandboxStatusResponse = try await runtime.podSandboxStatus(request, options: options)
+            return try encode(response)
+        case "ListPodSandbox":
+            let request = try decode(Runtime_V1_ListPodSandboxRequest.self)
+            let response: Runtime_V1_ListPodSandboxResponse = try await runtime.listPodSandbox(request, options: options)
+            return try encode(response)
+        case "CreateContainer":
+            let request = try decode(Runtime_V1_CreateContainerRequest.self)
+            let response: Runtime_V1_CreateContainerResponse = try await runtime.createContainer(request, options: options)
+            return try encode(response)
+        case "StartContainer":
+            let request = try decode(Runtime_V1_StartContainerRequest.self)
+            let response: Runtime_V1_StartContainerResponse = try await runtime.startContainer(request, options: options)
+            return try encode(response)
+        case "StopContainer":
+            let request = try decode(Runtime_V1_StopContainerRequest.self)
+            let response: Runtime_V1_StopContainerResponse = try await runtime.stopContainer(request, options: options)
+            return try encode(response)
+        case "RemoveContainer":
+            let request = try decode(Runtime_V1_RemoveContainerRequest.self)
+            let response: Runtime_V1_RemoveContainerResponse = try await runtime.removeContainer(request, options: options)
+            return try encode(response)
+        case "ListContainers":
+            let request = try decode(Runtime_V1_ListContainersRequest.self)
+            let response: Runtime_V1_ListContainersResponse = try await runtime.listContainers(request, options: options)
+            return try encode(response)
+        case "ContainerStatus":
+            let request = try decode(Runtime_V1_ContainerStatusRequest.self)
+            let response: Runtime_V1_ContainerStatusResponse = try await runtime.containerStatus(request, options: options)
+            return try encode(response)
+        case "ExecSync":
+            let request = try decode(Runtime_V1_ExecSyncRequest.self)
+            let response: Runtime_V1_ExecSyncResponse = try await runtime.execSync(request, options: options)
+            return try encode(response)
+        case "ImageStatus":
+            let request = try decode(Runtime_V1_ImageStatusRequest.self)
+            let response: Runtime_V1_ImageStatusResponse = try await images.imageStatus(request, options: options)
+            return try encode(response)
         default:
             throw CallFailure(code: "unimplemented", message: "\(method): not a CRI method podlab-cri knows (known: \(Self.methods.joined(separator: ", ")))")
         }
@@ -189,8 +231,9 @@ func run(_ options: Options) async throws -> Int32 {
 let options: Options
 do {
     options = try Options(Array(CommandLine.arguments.dropFirst()))
-} catch let usage as Usage {
-    FileHandle.standardError.write(Data("podlab-cri: \(usage.message)\nusage: podlab-cri --address SOCKET [--timeout S] (serve | call METHOD [JSON])\n".utf8))
+} catch {
+    let message = (error as? Usage)?.message ?? "\(error)"
+    FileHandle.standardError.write(Data("podlab-cri: \(message)\nusage: podlab-cri --address SOCKET [--timeout S] (serve | call METHOD [JSON])\n".utf8))
     exit(2)
 }
 if options.mode == "version" {
