@@ -36,7 +36,12 @@ public struct ContainerdInstance {
     public func running() -> Record? {
         guard let data = FileManager.default.contents(atPath: setup.recordPath),
               let record = try? JSONDecoder().decode(Record.self, from: data) else { return nil }
-        return isOurs(pid: record.pid, record: record) ? record : nil
+        if isOurs(pid: record.pid, record: record) { return record }
+        // A record from before the pid was known (an interrupted up): find it by command line.
+        guard let pid = findContainerdPid() else { return nil }
+        var found = record
+        found.pid = pid
+        return found
     }
 
     /// Whether `pid` is still the containerd we started (same config path on its command line).
@@ -85,24 +90,32 @@ public struct ContainerdInstance {
         do { try process.run() } catch {
             throw PodlabError(.syscall, "exec(\(setup.containerdBinary) --config \(setup.configPath)): \(error)")
         }
-        let pid = process.processIdentifier
-        var record = Record(pid: pid, socket: setup.socket, configPath: setup.configPath, startTime: Self.startTime(of: pid),
+        // Foundation starts the child as a process-group leader, so setsid(1) forks: the pid
+        // to record is containerd's own, found by its command line.
+        var record = Record(pid: 0, socket: setup.socket, configPath: setup.configPath, startTime: nil,
                             runtimeVersion: nil, bridge: setup.bridge, subnet: setup.subnet, cgroupParent: setup.cgroupParent)
-        try writeRecord(record)
-
         let deadline = Date().addingTimeInterval(timeout)
         var lastError: (any Error)?
         while Date() < deadline {
-            if !isOurs(pid: pid, record: record) {
-                throw PodlabError(.invalidState, "containerd (pid \(pid)) exited at start; its log \(setup.logPath) ends:\n\(logTail())")
+            if record.pid == 0, let pid = findContainerdPid() {
+                record.pid = pid
+                record.startTime = Self.startTime(of: pid)
+                try writeRecord(record)
             }
-            if FileManager.default.fileExists(atPath: setup.socket) {
+            if record.pid == 0 {
+                if !process.isRunning && process.terminationStatus != 0 {
+                    throw PodlabError(.invalidState, "containerd did not start (setsid exit \(process.terminationStatus)); its log \(setup.logPath) ends:\n\(logTail())")
+                }
+            } else if !isOurs(pid: record.pid, record: record) {
+                throw PodlabError(.invalidState, "containerd (pid \(record.pid)) exited at start; its log \(setup.logPath) ends:\n\(logTail())")
+            } else if FileManager.default.fileExists(atPath: setup.socket) {
                 do {
                     let client = try CRIClient(endpoint: setup.socket, timeout: 5)
                     defer { client.close() }
                     let version = try client.version()
                     record.runtimeVersion = "\(version.runtimeName ?? "?") \(version.runtimeVersion ?? "?") (CRI \(version.runtimeApiVersion ?? "?"))"
                     try writeRecord(record)
+                    if !process.isRunning { process.waitUntilExit() }  // reap setsid
                     return record
                 } catch {
                     lastError = error
@@ -193,6 +206,11 @@ public struct ContainerdInstance {
     func reap(_ pid: Int32) {
         var status: Int32 = 0
         _ = waitpid(pid, &status, WNOHANG)
+    }
+
+    /// The containerd running with exactly our binary and config file.
+    func findContainerdPid() -> Int32? {
+        processes().first { _, arguments in arguments == [setup.containerdBinary, "--config", setup.configPath] }?.0
     }
 
     /// containerd-shim-runc-v2 processes whose `-address` is our socket (containerd passes its

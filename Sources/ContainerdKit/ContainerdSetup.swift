@@ -128,7 +128,10 @@ public struct ContainerdSetup: Equatable, Sendable {
           stream_server_address = "127.0.0.1"
           stream_server_port = "0"
           enable_selinux = false
-          restrict_oom_score_adj = false
+          # The sandbox asks for oom_score_adj -998 (kubelet's PodInfraOOMAdj); without
+          # CAP_SYS_RESOURCE (this VM, NOTES.md) runc init dies on it. true: never below
+          # containerd's own value, as podlab's runtime keeps the inherited one.
+          restrict_oom_score_adj = true
 
           [plugins."io.containerd.grpc.v1.cri".containerd]
             snapshotter = "overlayfs"
