@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "PodlabCLI",
             dependencies: [
-                "PodlabCore", "PodlabSyscalls", "PodObservations", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork", "CPodlab",
+                "PodlabCore", "PodlabSyscalls", "PodObservations", "RootfsKit", "PodKit", "LabKit", "Reports", "Cgroups", "PodNetwork", "CPodlab", "ContainerdKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared error type, paths, the OS layer (file lock, mkdir -p, mountinfo, polling,
@@ -84,6 +84,11 @@ let package = Package(
                 "PodlabCore", "PodlabSyscalls", "PodObservations", "RootfsKit", "PodNetwork", "Cgroups", "CPodlab",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // containerd as a second runtime: the CRI client (execs Runtimes/CRI's podlab-cri, so this
+        // binary links no NIO/gRPC), a containerd of podlab's own, OCI image archives for it.
+        .target(
+            name: "ContainerdKit",
+            dependencies: ["PodlabCore", "RootfsKit", "Netlink"]),
         // Lab files: model, strict parser, linter, runner.
         .target(
             name: "LabKit",
@@ -110,10 +115,11 @@ let package = Package(
         .testTarget(name: "PodKitTests", dependencies: ["PodKit", "PodObservations"]),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports", "PodObservations"]),
         .testTarget(name: "PodlabCoreTests", dependencies: ["PodlabCore"]),
+        .testTarget(name: "ContainerdKitTests", dependencies: ["ContainerdKit", "RootfsKit", "PodlabCore"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "PodObservations"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore", "PodObservations", "LabKit", "PodlabCLI"]),
+            dependencies: ["PodKit", "PodNetwork", "Cgroups", "RootfsKit", "PodlabCore", "PodObservations", "LabKit", "PodlabCLI", "ContainerdKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,7 +17,7 @@ public struct PodlabCommand: ParsableCommand {
                 ApplyCommand.self, PodsCommand.self, PsCommand.self, InspectPodCommand.self, InspectContainerCommand.self,
                 NamespacesCommand.self, ExecCommand.self, LogsCommand.self, KillCommand.self, WaitCommand.self, DeleteCommand.self,
             ]),
-            CommandGroup(name: "Machine", subcommands: [RootfsCommand.self, CleanCommand.self, DoctorCommand.self]),
+            CommandGroup(name: "Machine", subcommands: [RootfsCommand.self, RuntimeCommand.self, CleanCommand.self, DoctorCommand.self]),
         ])
 
     public init() {}

@@ -1,5 +1,7 @@
 import Foundation
 import ArgumentParser
+import ContainerdKit
+import LabKit
 import PodKit
 import PodlabCore
 import RootfsKit
@@ -35,6 +37,8 @@ struct CleanCommand: ParsableCommand {
             let other = PodCleaner(stateDirectory: stateDir, fallback: paths)
             report += other.cleanAll().map { $0.hasPrefix("failed: ") ? "failed: \(stateDir): \($0.dropFirst(8))" : "\(stateDir): \($0)" }
         }
+        // podlab's own containerd (`runtime up`), before the cgroup sweep meets its cgroups.
+        report += Self.stopContainerd(paths: cleaner.paths)
         // Last, so that the machine-wide sweep no longer spares what was just removed.
         report += cleaner.cleanAll()
         // Scratch of interrupted imports and unpacks (only podlab's own names, each under the
@@ -46,5 +50,18 @@ struct CleanCommand: ParsableCommand {
         report.forEach { print($0) }
         if report.isEmpty { print("nothing to clean") }
         if report.contains(where: { $0.hasPrefix("failed:") }) { throw ExitCode(1) }
+    }
+}
+
+extension CleanCommand {
+    /// `runtime down` for this state dir's containerd, when one was started or left behind.
+    static func stopContainerd(paths: PodlabPaths) -> [String] {
+        let setup = ContainerdSetup.forPaths(paths)
+        guard FileManager.default.fileExists(atPath: setup.stateDir) else { return [] }
+        do {
+            return [RuntimeDownCommand.describe(try ContainerdInstance(setup: setup).down())]
+        } catch {
+            return ["failed: containerd: \(error)"]
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cgroups
+import ContainerdKit
 import Foundation
 import PodKit
 import PodlabCore
@@ -65,6 +66,7 @@ struct DoctorCommand: ParsableCommand {
                                 detail: busybox ? "not built yet; built on first use from /bin/busybox" : "no image and no /bin/busybox to build it",
                                 fix: "apt-get install busybox-static, then podlab rootfs build busybox"))
         }
+        checks += Self.runtimeChecks(paths: paths)
         var failed = false
         for check in checks {
             print("\(check.ok ? "ok  " : "FAIL")  \(check.name.padding(toLength: 14, withPad: " ", startingAt: 0))\(check.detail)")
@@ -74,5 +76,27 @@ struct DoctorCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+extension DoctorCommand {
+    /// Which runtimes this machine can use: podlab's own always (the checks above), containerd
+    /// when its binaries and CNI plugins are here; a running instance must answer CRI v1 and
+    /// have the sandbox image. Not failing: containerd is optional (issue 13).
+    static func runtimeChecks(paths: PodlabPaths) -> [Check] {
+        let setup = ContainerdSetup.forPaths(paths)
+        let problems = RuntimeDoctor.containerdProblems(setup)
+        if !problems.isEmpty {
+            return problems.map { Check(name: "containerd", ok: true, detail: "unavailable: \($0.detail) (fix: \($0.fix))") }
+        }
+        guard let record = ContainerdInstance(setup: setup).running() else {
+            return [Check(name: "containerd", ok: true, detail: "usable, not running (podlab runtime up containerd)")]
+        }
+        switch RuntimeDoctor.checkEndpoint(record.socket, sandboxImage: setup.sandboxImage) {
+        case .success(let description):
+            return [Check(name: "containerd", ok: true, detail: "\(description) at unix://\(record.socket)")]
+        case .failure(let error):
+            return [Check(name: "containerd", ok: false, detail: error.problem.detail, fix: error.problem.fix)]
+        }
     }
 }
