@@ -95,6 +95,8 @@ struct WalkTerminalWidthTests {
                 pty.type("\r")
             }
             _ = try #require(finish(), "the walk did not finish:\n\(pty.text)")
+            // The walk is done; wait until the pty reader has the last of its output.
+            #expect(pty.waitFor("steps passed in"))
             result = (pty.lines, Self.commandBlocks(pty.lines))
         }
         return result
@@ -144,6 +146,7 @@ struct WalkTerminalWidthTests {
             pty.setSize(columns: 60)  // the window shrinks while step 2 waits
             pty.type("\r")
             _ = try #require(finish(), "the walk did not finish:\n\(pty.text)")
+            #expect(pty.waitFor("steps passed in"))
             let execs = Self.commandBlocks(pty.lines).filter { $0.pasted.hasPrefix("podlab exec web -c app -- sh -c") }
             #expect(execs.count == 2)
             #expect(execs.first?.lines.count == 1, "step 2 was shown at 120 columns")
@@ -171,6 +174,7 @@ struct WalkTerminalWidthTests {
                 pty.type("\r")
             }
             _ = try #require(finish())
+            #expect(pty.waitFor("steps passed in"))
             let output = pty.lines.filter { $0.hasPrefix("      │ ") }.map { String($0.dropFirst(8)) }
             #expect(output.joined().contains(long + "end"), "\(output)")
             #expect(output.contains("line12"), "all twelve lines are shown: \(output)")
@@ -207,6 +211,7 @@ struct WalkTerminalWidthTests {
             #expect(pty.waitFor("[Enter] check my work", count: 2), "\(pty.text)")
             pty.type("q")
             _ = try #require(finish())
+            #expect(pty.waitFor("Not done:"))
             let screen = pty.text
             // Fake pause is PID 100, the containers 101 and up.
             #expect(!screen.contains("pause PID 100"), "the status line gave the answer away:\n\(screen)")
