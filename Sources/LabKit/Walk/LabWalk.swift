@@ -186,7 +186,9 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         }
         let phase = operation.phase == .try ? "" : operation.phase.rawValue + ": "
         let redact: (String) -> String = operation.phase == .verify && operation.failed ? secretRedactor() : { $0 }
-        let time = DurationText.format(operation.duration) + (operation.attempts > 1 ? ", \(operation.attempts) attempts" : "")
+        // No-break spaces keep "(0.01 s)" in one piece when the line wraps.
+        let time = (DurationText.format(operation.duration) + (operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""))
+            .replacingOccurrences(of: " ", with: "\u{00A0}")
         // The time is wrapped with the summary, so the line never passes the width.
         let summaryLines = TerminalMarkdown(width: width, style: style)
             .wrap(phase + operation.summary + " (\(time))", indent: "  " + style.mark(passed: !operation.failed) + " ", hanging: "    ", markup: false)
@@ -262,16 +264,28 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         }
     }
 
-    /// Output being taught is never cut: a long line continues on the next with `hanging`.
+    /// Output being taught is never cut: a line too long for the terminal continues on the
+    /// next with `hanging`, broken at spaces where it has some, else mid-word. A line that fits
+    /// is printed as it is (aligned columns keep their spaces).
     private func emitWrapped(_ text: String, first: String, hanging: String, paint: (String) -> String = { $0 }) {
-        var rest = Substring(text)
+        if TerminalStyle.visibleWidth(first) + TerminalStyle.visibleWidth(text) <= width {
+            emit(first + paint(text))
+            return
+        }
+        // Wrapped with blank prefixes of the same widths, which are then swapped for the real ones.
+        let firstPad = String(repeating: " ", count: TerminalStyle.visibleWidth(first))
+        let hangingPad = String(repeating: " ", count: TerminalStyle.visibleWidth(hanging))
+        let pieces = TerminalMarkdown(width: width, style: style).wrap(text, indent: firstPad, hanging: hangingPad, markup: false)
         var prefix = first
-        repeat {
-            let piece = rest.prefix(max(20, width - TerminalStyle.visibleWidth(prefix)))
-            emit(prefix + paint(String(piece)))
-            rest = rest.dropFirst(piece.count)
-            prefix = hanging
-        } while !rest.isEmpty
+        for (index, piece) in pieces.enumerated() {
+            var rest = piece.dropFirst(index == 0 ? firstPad.count : hangingPad.count)
+            repeat {
+                let part = rest.prefix(max(20, width - TerminalStyle.visibleWidth(prefix)))
+                emit(prefix + paint(String(part)))
+                rest = rest.dropFirst(part.count)
+                prefix = hanging
+            } while !rest.isEmpty
+        }
     }
 
     /// Shell lines as `$ command`, wrapped with ` \` continuations that paste back as the
