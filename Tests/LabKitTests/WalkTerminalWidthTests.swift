@@ -130,6 +130,24 @@ struct WalkTerminalWidthTests {
         }
     }
 
+    /// A long command in a lab text's shell code block wraps with ` \` at the code width (the
+    /// terminal's), and pastes back as the same argv; a YAML block keeps its `↩` marks.
+    @Test func shellCodeBlocksInLabTextWrapToPaste() throws {
+        let command = "ip netns exec podlab-pp-3fa9-alpine ip -4 addr show dev eth0 scope global"
+        let text = "Run this:\n\n```sh\n\(command)\n```\n\n```yaml\nmetadata: {name: a-very-long-name, labels: {app: web, tier: frontend}}\n```\n"
+        var markdown = TerminalMarkdown(width: 40, style: TerminalStyle(color: false))
+        markdown.codeWidth = 60
+        let lines = markdown.render(text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.allSatisfy { $0.count <= 60 }, "\(lines)")
+        let start = try #require(lines.firstIndex { $0.hasPrefix("    ip netns exec") })
+        var block = [lines[start]]
+        while block.last?.hasSuffix("\\") == true { block.append(lines[start + block.count]) }
+        #expect(block.count > 1)
+        let pasted = block.map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : $0 }.joined(separator: "\n")
+        #expect(try Self.shellArgv(pasted) == command.split(separator: " ").map(String.init), "\(block)")
+        #expect(lines.contains { $0.hasSuffix("↩") }, "the YAML line is cut with ↩, not with a backslash")
+    }
+
     @Test func aResizedTerminalIsUsedFromTheNextStep() throws {
         try withTemporaryDirectory { directory in
             let second = Self.longStep.replacingOccurrences(of: "name: long", with: "name: again")

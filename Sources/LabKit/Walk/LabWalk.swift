@@ -64,6 +64,7 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         let width = Self.currentWidth(options)
         self.width = width
         self.markdown = TerminalMarkdown(width: min(width, options.proseWidthLimit), style: TerminalStyle(color: options.color))
+        self.markdown.codeWidth = width
         self.progress = options.progress ? ProgressLine(width: width, write: write) : nil
         var byLocation: [String: LabOperation] = [:]
         var all: [LabOperation] = lab.cleanup
@@ -244,6 +245,7 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         guard now != width else { return }
         width = now
         markdown = TerminalMarkdown(width: min(now, options.proseWidthLimit), style: style)
+        markdown.codeWidth = now
     }
 
     /// Whether a student task comes after the current step.
