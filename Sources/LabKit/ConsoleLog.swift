@@ -3,6 +3,12 @@ import Reports
 
 /// The run's console output: one line per operation and step with timings, a summary per lab,
 /// and the suite summary with per-lab times. Colour only when asked (TTY and no `NO_COLOR`).
+///
+/// The lines that look like `go test -v` follow its exact format, so tools that read go test
+/// output (go-junit-report, test2json and gotestsum on top of it) parse them: `=== RUN   name`
+/// and `--- PASS: name (0.04s)` (`testing.go` prints `"--- %s: %s (%s)\n"` with
+/// `fmtDuration` = `"%.2fs"`), steps as indented subtests `lab/01_step` (go replaces spaces in
+/// subtest names with `_`). Nothing is cut to a width: logs go to files and CI pages.
 public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
     private let lock = NSLock()
     private let write: (String) -> Void
@@ -25,8 +31,15 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
         isatty(fileDescriptor) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
-    /// Console lines are kept to this width (errors and command output excepted).
-    static let width = 80
+    /// go test's duration format (`testing.go` `fmtDuration`): `0.04s`.
+    public static func goDuration(_ seconds: TimeInterval) -> String { String(format: "%.2fs", max(0, seconds)) }
+
+    /// go test's subtest name for a step: `lab/01_create-pod` (spaces become `_`, as
+    /// `testing.rewrite` does).
+    public static func goName(lab: String, step: String? = nil) -> String {
+        let full = step.map { lab + "/" + $0 } ?? lab
+        return full.replacingOccurrences(of: " ", with: "_")
+    }
 
     private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     private func emit(_ line: String) {
@@ -37,20 +50,27 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
 
     public func labStarted(_ lab: Lab, namespace: String) {
         if !quiet {
-            emit(paint("=== RUN   \(lab.name)", "1") + "  [namespace \(namespace)]")
-            emit("    " + (lab.title.count > Self.width - 4 ? String(lab.title.prefix(Self.width - 5)) + "…" : lab.title))
+            emit(paint("=== RUN   \(Self.goName(lab: lab.name))", "1"))
+            emit("    \(lab.title)" + (lab.title.isEmpty ? "" : "  ") + "[namespace \(namespace)]")
         }
     }
 
     public func operationFinished(_ lab: Lab, step: String, _ operation: OperationReport) {
         let status = operation.failed ? paint("FAIL", "31") : paint("ok  ", "32")
-        // One line per operation that fits 80 columns: status, time, where, what (cut with …).
+        // One line per operation: status, time, where, what (whole: logs are never cut).
         let phase = operation.phase == .try ? "" : operation.phase.rawValue + " "
         let head = "  \(DurationText.format(operation.duration).padding(toLength: 8, withPad: " ", startingAt: 0)) \(step): \(phase)"
-        let room = max(10, Self.width - 7 - head.count)
-        let what = operation.summary.count > room ? String(operation.summary.prefix(room - 1)) + "…" : operation.summary
-        let line = "  \(status)" + head + what
-        if !quiet || operation.failed { emit(line) }
+        let line = "  \(status)" + head + operation.summary
+        if !quiet || operation.failed || operation.phase == .catch { emit(line) }
+        // A catch block gathers evidence for a failure (container list, logs): show it.
+        if operation.phase == .catch && operation.error == nil {
+            let evidence = [EvidenceText.observations(operation)] + operation.commands.map { command in
+                "=== COMMAND (\(command.target)) \(command.command)\n" + command.stdout + command.stderr
+            }
+            for block in evidence where !block.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                emit(indent(block.trimmingCharacters(in: .newlines)))
+            }
+        }
         if let error = operation.error {
             for errorLine in error.split(separator: "\n") { emit("    " + paint(String(errorLine), "31")) }
             for command in operation.commands {
@@ -65,21 +85,26 @@ public final class ConsoleLog: LabRunObserver, @unchecked Sendable {
         if quiet && !step.failed { return }
         let result: String
         if let reason = step.skipReason {
-            result = paint("SKIP", "33") + " (\(reason))"
+            result = paint("SKIP", "33")
+            emit("    --- \(result): \(Self.goName(lab: lab.name, step: step.displayName)) (\(Self.goDuration(0)))")
+            emit("        \(reason)")
+            return
         } else {
             result = step.failed ? paint("FAIL", "31") : paint("PASS", "32")
         }
-        emit("--- \(result) \(lab.name)/\(step.displayName) (\(DurationText.format(step.duration)))")
+        emit("    --- \(result): \(Self.goName(lab: lab.name, step: step.displayName)) (\(Self.goDuration(step.duration)))")
     }
 
     public func labFinished(_ lab: Lab, _ report: LabReport) {
         if quiet && !report.failed { return }
         if let reason = report.notRunReason {
-            emit("=== \(paint("SKIP", "1;33"))  \(lab.name): not run (\(reason))")
+            emit("--- \(paint("SKIP", "1;33")): \(Self.goName(lab: lab.name)) (\(Self.goDuration(0)))")
+            emit("    not run: \(reason)")
             return
         }
         let result = report.failed ? paint("FAIL", "1;31") : paint("PASS", "1;32")
-        emit("=== \(result)  \(lab.name): \(report.passedStepCount)/\(report.labSteps.count) steps passed (\(DurationText.format(report.duration)))")
+        emit("--- \(result): \(Self.goName(lab: lab.name)) (\(Self.goDuration(report.duration)))")
+        emit("    \(report.passedStepCount)/\(report.labSteps.count) steps passed")
     }
 
     /// The suite summary: per-lab times, counts and wall time.

@@ -278,7 +278,9 @@ public final class LabRunner {
                 outcome = OperationOutcome(error: "\(error)")
             }
             if outcome.error == nil {
-                outcome.error = CheckEvaluator.firstFailure(operation.checks, values: outcome.values) { try state.expand($0, pod: operation.action.pod) }
+                let failing = CheckEvaluator.firstFailingCheck(operation.checks, values: outcome.values) { try state.expand($0, pod: operation.action.pod) }
+                outcome.error = failing?.message
+                outcome.check = failing?.check
             }
             guard outcome.error != nil, let deadline = retryDeadline, let eventually = operation.eventually else { break }
             if Date().addingTimeInterval(eventually.interval) > deadline {
@@ -295,10 +297,11 @@ public final class LabRunner {
                 outcome.observations.append(.fact(name: "$\(output.binding)", value: value))
             }
         }
-        let report = OperationReport(
+        var report = OperationReport(
             verb: operation.verb.rawValue, summary: summary, phase: phase,
             location: operation.location.description, startTime: start, endTime: Date(), attempts: attempts,
             observations: outcome.observations, commands: outcome.commands, error: outcome.error)
+        report.check = outcome.error == nil ? nil : outcome.check
         observer?.operationFinished(lab, step: step, report)
         return report
     }

@@ -46,8 +46,17 @@ public final class LabSuite {
         self.makeBackend = makeBackend
     }
 
-    /// The namespace a lab's pods get: the lab name plus the run id (`pause-persistence-3fa9c1`).
-    public func namespace(for lab: Lab) -> String { "\(lab.name)-\(options.runID)" }
+    /// The namespace a lab's pods get: short and unique in this run (`pp-3fa9` for
+    /// `pause-persistence`, see `LabNamespaceName`), so commands shown to students fit a line.
+    public func namespace(for lab: Lab) -> String {
+        // Two labs of this run whose short names collide get longer hashes, then their index.
+        func name(_ other: Lab, _ digits: Int) -> String { LabNamespaceName.make(lab: other.name, runID: options.runID, hexDigits: digits) }
+        for digits in [4, 6, 8] {
+            let mine = name(lab, digits)
+            if !labs.contains(where: { $0.name != lab.name && name($0, digits) == mine }) { return mine }
+        }
+        return name(lab, 8) + "-\(labs.firstIndex { $0.name == lab.name } ?? 0)"
+    }
 
     /// `--report-format` values (`json`, `junit`, `tap`; any case), for `podlab run` and `walk`.
     public static func parseFormats(_ texts: [String]) throws -> [ReportFormat] {

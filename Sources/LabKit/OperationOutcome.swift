@@ -8,19 +8,27 @@ struct OperationOutcome {
     var observations: [Observation] = []
     var commands: [CommandRecord] = []
     var error: String?
+    /// The failing check, structured, when `error` comes from a `check:`.
+    var check: OperationReport.CheckFailure?
 }
 
 /// Evaluates `check:` entries against result values.
 enum CheckEvaluator {
     /// The first failing check as a message (`check stdout equals "a": got "b"`), or nil.
     static func firstFailure(_ checks: [LabCheck], values: [String: String], expand: (String) throws -> String) -> String? {
+        firstFailingCheck(checks, values: values, expand: expand)?.message
+    }
+
+    /// The first failing check: its message, and the check structured (nil when the expected
+    /// value could not be expanded).
+    static func firstFailingCheck(_ checks: [LabCheck], values: [String: String], expand: (String) throws -> String) -> (message: String, check: OperationReport.CheckFailure?)? {
         for check in checks {
             let actual = (values[check.field] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let expected: String
             do {
                 expected = check.kind == .matches ? check.expected : try expand(check.expected).trimmingCharacters(in: .whitespacesAndNewlines)
             } catch {
-                return "check \(check.field) at \(check.location): \(error)"
+                return ("check \(check.field) at \(check.location): \(error)", nil)
             }
             let passed: Bool
             switch check.kind {
@@ -32,7 +40,9 @@ enum CheckEvaluator {
                 passed = regex?.firstMatch(in: actual, range: NSRange(actual.startIndex..., in: actual)) != nil
             }
             if !passed {
-                return "check \(check.field) \(check.kind.rawValue) \(quote(expected)) failed: got \(quote(actual)) (\(check.location))"
+                let structured = OperationReport.CheckFailure(field: check.field, kind: check.kind.rawValue, expected: expected, actual: actual,
+                                                              location: check.location.description)
+                return ("check \(check.field) \(check.kind.rawValue) \(quote(expected)) failed: got \(quote(actual)) (\(check.location))", structured)
             }
         }
         return nil

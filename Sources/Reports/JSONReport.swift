@@ -67,7 +67,15 @@ public enum JSONReport {
         var observations: [Observation]
         var commands: [CommandRecord]
         var failure: Failure?
-        struct Failure: Encodable { var error: String }
+        /// `error` is the whole message; a failed `check:` adds `check`, `expected`, `actual`
+        /// and `location` (the check's `file:line:column`), so a consumer needs no parsing.
+        struct Failure: Encodable {
+            var error: String
+            var check: String?
+            var expected: String?
+            var actual: String?
+            var location: String
+        }
         init(_ operation: OperationReport) {
             type = operation.verb
             name = operation.summary
@@ -80,7 +88,10 @@ public enum JSONReport {
             attempts = operation.attempts
             observations = operation.observations
             commands = operation.commands
-            failure = operation.error.map(Failure.init)
+            failure = operation.error.map { error in
+                Failure(error: error, check: operation.check.map { "\($0.field) \($0.kind)" }, expected: operation.check?.expected,
+                        actual: operation.check?.actual, location: operation.check?.location ?? operation.location)
+            }
         }
     }
 }

@@ -26,7 +26,13 @@ public enum JUnitReport {
                 }
                 if let failing = step.operations.first(where: \.failed) {
                     let message = "\(failing.verb) at \(failing.location): \(failing.error ?? "")"
-                    let details = step.operations.filter(\.failed).map { "\($0.phase.rawValue) \($0.verb) (\($0.location)): \($0.error ?? "")" }
+                    var details = step.operations.filter(\.failed).map { "\($0.phase.rawValue) \($0.verb) (\($0.location)): \($0.error ?? "")" }
+                    if let check = failing.check {
+                        details.append("expected (\(check.field) \(check.kind)): \(check.expected)\nactual: \(check.actual)\nat: \(check.location)")
+                    }
+                    // The catch block's evidence (container list, logs) belongs with the failure:
+                    // some CI pages show only <failure>, GitLab only <system-out>; it goes in both.
+                    details += step.operations.filter { $0.phase == .catch }.map(EvidenceText.evidence).filter { !$0.isEmpty }
                     xml += "      <failure message=\"\(attr(message))\" type=\"\(attr(failing.verb))\">\(XMLText.escape(details.joined(separator: "\n")))</failure>\n"
                 }
                 if !output.isEmpty {
@@ -43,12 +49,12 @@ public enum JUnitReport {
     private static func systemOut(_ step: StepReport) -> String {
         var text = ""
         for operation in step.operations {
-            for command in operation.commands {
-                text += "=== COMMAND (\(command.target)) \(command.command)\n"
-                if !command.stdout.isEmpty { text += "=== STDOUT\n\(command.stdout)\(command.stdout.hasSuffix("\n") ? "" : "\n")" }
-                if !command.stderr.isEmpty { text += "=== STDERR\n\(command.stderr)\(command.stderr.hasSuffix("\n") ? "" : "\n")" }
-                if let exitCode = command.exitCode { text += "=== EXIT \(exitCode)\n" }
+            // A catch block's observations (the container list) are evidence too.
+            if operation.phase == .catch {
+                let observed = EvidenceText.observations(operation)
+                if !observed.isEmpty { text += "=== CATCH \(operation.verb) (\(operation.location))\n\(observed)\n" }
             }
+            text += EvidenceText.commands(operation)
         }
         return text
     }

@@ -187,7 +187,8 @@ public enum MarkdownReport {
         out.heading(1, "Operations and output")
         out.line("")
         for step in lab.steps where !step.skipped {
-            out.line("<details><summary>\(html(step.displayName)) — \(step.failed ? "failed" : "passed") (\(DurationText.format(step.duration)))</summary>")
+            // A failed step is open: its evidence is what the reader came for.
+            out.line("<details\(step.failed ? " open" : "")><summary>\(html(step.displayName)) — \(step.failed ? "failed" : "passed") (\(DurationText.format(step.duration)))</summary>")
             out.line("")
             for operation in step.operations {
                 let attempts = operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""

@@ -145,6 +145,9 @@ public struct OperationReport: Codable, Sendable {
     public var commands: [CommandRecord]
     /// The failure (e.g. the failing check with expected and actual value); nil when it passed.
     public var error: String?
+    /// When a `check:` failed: which one, what was expected and what was seen, for reports that
+    /// carry structured failures (JSON `failure`, TAP's YAML block).
+    public var check: CheckFailure?
 
     public init(verb: String, summary: String, phase: Phase, location: String, startTime: Date, endTime: Date,
                 attempts: Int = 1, observations: [Observation] = [], commands: [CommandRecord] = [], error: String? = nil) {
@@ -161,6 +164,28 @@ public struct OperationReport: Codable, Sendable {
     }
 
     public var failed: Bool { error != nil }
+
+    /// A failed `check:` of an operation, structured.
+    public struct CheckFailure: Codable, Sendable, Equatable {
+        /// The result field checked (`stdout`, `exitCode`, `ip`, …).
+        public var field: String
+        /// `equals`, `notEquals`, `contains`, `matches`.
+        public var kind: String
+        /// The expected value after `$BINDING` expansion (a `matches` pattern as written).
+        public var expected: String
+        /// The value the operation produced.
+        public var actual: String
+        /// `file:line:column` of the check in the lab file.
+        public var location: String
+
+        public init(field: String, kind: String, expected: String, actual: String, location: String) {
+            self.field = field
+            self.kind = kind
+            self.expected = expected
+            self.actual = actual
+            self.location = location
+        }
+    }
     public var duration: TimeInterval { endTime.timeIntervalSince(startTime) }
 }
 

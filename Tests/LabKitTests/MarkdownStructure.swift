@@ -24,7 +24,7 @@ struct MarkdownStructure: Decodable {
         var content: String
     }
 
-    /// The `<summary>` text of every `<details>` the parser sees as HTML (not as code).
+    /// The `<summary>` text of every `<details>` (or `<details open>`, a failed step) the parser sees as HTML (not as code).
     var details: [String]
     /// How many `</details>` it sees as HTML.
     var detailsClosed: Int
@@ -46,7 +46,7 @@ struct MarkdownStructure: Decodable {
     def walk(tokens):
         for t in tokens:
             if t.type in ("html_block", "html_inline"):
-                out["details"] += [m.group(1) for m in re.finditer(r"<details>\s*<summary>(.*?)</summary>", t.content, re.S)]
+                out["details"] += [m.group(1) for m in re.finditer(r"<details(?: open)?>\s*<summary>(.*?)</summary>", t.content, re.S)]
                 out["detailsClosed"] += t.content.count("</details>")
             elif t.type == "fence":
                 start, end = t.map

@@ -70,6 +70,18 @@ final class PtyHarness: @unchecked Sendable {
         }
     }
 
+    /// Sets the terminal's size (TIOCSWINSZ on the master, as a terminal emulator does when its
+    /// window is resized; the kernel then sends SIGWINCH to the foreground process group).
+    func setSize(columns: UInt16, rows: UInt16 = 40) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+    }
+
+    /// The screen as lines, without the `\r` the terminal adds and without ANSI escapes.
+    var lines: [String] {
+        text.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
     /// Types keys.
     func type(_ keys: String) {
         _ = keys.utf8CString.withUnsafeBufferPointer { Glibc.write(master, $0.baseAddress, keys.utf8.count) }

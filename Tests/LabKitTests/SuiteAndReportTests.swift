@@ -159,7 +159,7 @@ struct SuiteAndReportTests {
             #expect(!result.report.labs[0].notRun)
 
             // Terminal: the lab line and the summary.
-            #expect(console.contains("=== SKIP  good: not run (--fail-fast: an earlier lab failed)"), "\(console)")
+            #expect(console.contains("--- SKIP: good (0.00s)\n    not run: --fail-fast: an earlier lab failed"), "\(console)")
             #expect(!console.contains("PASS  good"), "\(console)")
             #expect(console.contains("  SKIP  good"))
             #expect(console.contains("- Passed labs 0\n- Failed labs 1\n- Not run labs 1"), "\(console)")

@@ -12,8 +12,14 @@ public struct LabWalkOptions: Sendable {
     public var color = false
     /// Spinner while operations run (terminals only).
     public var progress = false
-    /// Text width; 80 at most by default.
+    /// Text width when `widthFileDescriptor` is nil or not a terminal.
     public var width = 80
+    /// The terminal whose width (TIOCGWINSZ) the walk follows: read again before every step
+    /// and prompt, so a resized window (SIGWINCH) is used from the next step on. Commands use
+    /// the whole width; prose stops at ``proseWidthLimit`` columns (long lines are hard to read).
+    public var widthFileDescriptor: Int32?
+    /// The widest prose paragraph; commands and output are not limited by it.
+    public var proseWidthLimit = 100
 
     public init() {}
 }
@@ -31,13 +37,18 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
     private let input: any WalkInput
     private let write: (String) -> Void
     private let style: TerminalStyle
-    private let markdown: TerminalMarkdown
+    private var markdown: TerminalMarkdown
+    /// Columns for commands and output (the terminal's full width).
+    private var width: Int
     private let progress: ProgressLine?
     private let backend: any LabBackend
     /// `file:line:column` → operation, to show an operation's checks next to its result.
     private let operationsByLocation: [String: LabOperation]
     private var shownExploreHelp = false
     private var runner: LabRunner?
+    private var currentStepIndex = 0
+    /// Set when the student ended the walk with `q` (or end of input) before the last step.
+    public private(set) var endedEarly = false
 
     /// - Parameters:
     ///   - input: where keys come from (ignored with `auto`).
@@ -50,8 +61,11 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         self.input = input
         self.write = write
         self.style = TerminalStyle(color: options.color)
-        self.markdown = TerminalMarkdown(width: options.width, style: TerminalStyle(color: options.color))
-        self.progress = options.progress ? ProgressLine(width: options.width, write: write) : nil
+        let width = Self.currentWidth(options)
+        self.width = width
+        self.markdown = TerminalMarkdown(width: min(width, options.proseWidthLimit), style: TerminalStyle(color: options.color))
+        self.markdown.codeWidth = width
+        self.progress = options.progress ? ProgressLine(width: width, write: write) : nil
         var byLocation: [String: LabOperation] = [:]
         var all: [LabOperation] = lab.cleanup
         for step in lab.steps {
@@ -79,9 +93,11 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
     // MARK: LabStepDriver
 
     public func beforeStep(_ step: LabStep, index: Int, runner: LabRunner) -> LabStepDecision {
+        refreshWidth()
+        currentStepIndex = index
         let title = " Step \(index + 1)/\(lab.steps.count): \(step.name) "
         emit("")
-        emit(style.bold("──" + title + String(repeating: "─", count: max(2, options.width - title.count - 2))))
+        emit(style.bold("──" + title + String(repeating: "─", count: max(2, min(width, options.proseWidthLimit) - title.count - 2))))
         if !step.text.isEmpty { emit(markdown.render(step.text)) }
         for question in step.questions { emit(markdown.wrap(question, indent: style.yellow("? "), hanging: "  ").joined(separator: "\n")) }
         let values = runner.knownValues()
@@ -129,19 +145,25 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
     public func afterStep(_ step: LabStep, report: StepReport, runner: LabRunner) {
         guard !report.skipped, let pod = runner.pods.first, let status = runner.status(of: pod) else { return }
         let netns = status.netnsPath.map { ($0 as NSString).lastPathComponent }
+        // A task later in the lab may ask for a PID: the status line must not give it away.
+        let hidePIDs = taskAhead
         var parts = ["pod \(pod.name)"]
         if let ip = status.ip { parts.append("IP \(ip)") }
-        if let pid = status.pausePID { parts.append("pause PID \(pid)") }
+        if !hidePIDs, let pid = status.pausePID { parts.append("pause PID \(pid)") }
         if let netns { parts.append("netns \(netns)") }
-        parts += status.containers.map { "\($0.name) PID \($0.pid.map(String.init) ?? "-")" }
+        if hidePIDs {
+            parts.append("containers " + status.containers.map(\.name).joined(separator: ", "))
+        } else {
+            parts += status.containers.map { "\($0.name) PID \($0.pid.map(String.init) ?? "-")" }
+        }
         emit(markdown.wrap(parts.joined(separator: " · "), indent: "", hanging: "  ", markup: false).map { style.dim($0) }.joined(separator: "\n"))
         if !shownExploreHelp {
             shownExploreHelp = true
-            emit(style.dim("The pod stays up between steps; explore it from a second terminal:"))
-            for line in EquivalentCommands.explore(pod: pod.name, pausePID: status.pausePID, netns: status.netnsPath,
-                                                   containers: status.containers.map { ($0.name, $0.pid) }) {
-                emit("  " + style.code("$ " + line))
-            }
+            emit(markdown.wrap("The pod stays up between steps; explore it from a second terminal:", indent: "", hanging: "", markup: false)
+                .map { style.dim($0) }.joined(separator: "\n"))
+            let lines = EquivalentCommands.explore(pod: pod.name, pausePID: hidePIDs ? nil : status.pausePID, netns: status.netnsPath,
+                                                   containers: status.containers.map { ($0.name, hidePIDs ? nil : $0.pid) })
+            printShellLines(lines)
         }
     }
 
@@ -164,20 +186,25 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
             return
         }
         let phase = operation.phase == .try ? "" : operation.phase.rawValue + ": "
-        let time = DurationText.format(operation.duration) + (operation.attempts > 1 ? ", \(operation.attempts) attempts" : "")
-        emit(markdown.wrap(phase + operation.summary, indent: "  " + style.mark(passed: !operation.failed) + " ", hanging: "    ", markup: false).joined(separator: "\n")
-             + " " + style.dim("(\(time))"))
-        printObservations(operation)
+        let redact: (String) -> String = operation.phase == .verify && operation.failed ? secretRedactor() : { $0 }
+        // No-break spaces keep "(0.01 s)" in one piece when the line wraps.
+        let time = (DurationText.format(operation.duration) + (operation.attempts > 1 ? ", \(operation.attempts) attempts" : ""))
+            .replacingOccurrences(of: " ", with: "\u{00A0}")
+        // The time is wrapped with the summary, so the line never passes the width.
+        let summaryLines = TerminalMarkdown(width: width, style: style)
+            .wrap(phase + operation.summary + " (\(time))", indent: "  " + style.mark(passed: !operation.failed) + " ", hanging: "    ", markup: false)
+        emit(summaryLines.joined(separator: "\n"))
+        printObservations(operation, redact: redact)
         if !operation.failed, let source = operationsByLocation[operation.location] {
             let values = runner?.knownValues(pod: source.action.pod) ?? [:]
             for check in source.checks {
                 let expected = check.kind == .matches ? check.expected : BindingTemplate.expand(check.expected) { values[$0] ?? "$\($0)" }
-                emit("      " + style.green("✔") + " \(check.field) \(check.kind.rawValue) \(shorten(expected))")
+                emitWrapped("\(check.field) \(check.kind.rawValue) \(expected)", first: "      " + style.green("✔") + " ", hanging: "        ")
             }
         }
         if let error = operation.error {
-            for line in error.split(separator: "\n").prefix(6) {
-                emit(markdown.wrap(String(line), indent: "      ", hanging: "      ", markup: false).map { style.red($0) }.joined(separator: "\n"))
+            for line in redact(error).split(separator: "\n") {
+                emitWrapped(String(line), first: "      ", hanging: "      ", paint: style.red)
             }
         }
     }
@@ -206,16 +233,77 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
 
     private func emit(_ text: String) { write(text + "\n") }
 
-    private func shorten(_ text: String) -> String {
-        let line = text.replacingOccurrences(of: "\n", with: " ")
-        let room = max(20, options.width - 12)
-        return line.count > room ? String(line.prefix(room - 1)) + "…" : line
+    /// The terminal's width now, or `options.width` off a terminal.
+    static func currentWidth(_ options: LabWalkOptions) -> Int {
+        guard let fd = options.widthFileDescriptor, isatty(fd) == 1 else { return options.width }
+        return TerminalStyle.width(fileDescriptor: fd, maximum: 1000)
+    }
+
+    /// Follows a resized terminal (SIGWINCH changes what TIOCGWINSZ returns).
+    private func refreshWidth() {
+        let now = Self.currentWidth(options)
+        guard now != width else { return }
+        width = now
+        markdown = TerminalMarkdown(width: min(now, options.proseWidthLimit), style: style)
+        markdown.codeWidth = now
+    }
+
+    /// Whether a student task comes after the current step.
+    private var taskAhead: Bool {
+        lab.steps.dropFirst(currentStepIndex + 1).contains { $0.task != nil }
+    }
+
+    /// Replaces the PIDs a task could ask for (pause's and the containers') with `<hidden>`,
+    /// so a wrong answer's message does not print the right one.
+    private func secretRedactor() -> (String) -> String {
+        let values = runner?.knownValues() ?? [:]
+        let secrets = values.filter { $0.key == "PODLAB_PAUSE_PID" || $0.key.hasPrefix("PODLAB_PID_") }.map(\.value).filter { !$0.isEmpty }
+        let patterns = secrets.compactMap { try? NSRegularExpression(pattern: "(?<![0-9])" + NSRegularExpression.escapedPattern(for: $0) + "(?![0-9])") }
+        return { text in
+            patterns.reduce(text) { text, pattern in
+                pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "<hidden>")
+            }
+        }
+    }
+
+    /// Output being taught is never cut: a line too long for the terminal continues on the
+    /// next with `hanging`, broken at spaces where it has some, else mid-word. A line that fits
+    /// is printed as it is (aligned columns keep their spaces).
+    private func emitWrapped(_ text: String, first: String, hanging: String, paint: (String) -> String = { $0 }) {
+        if TerminalStyle.visibleWidth(first) + TerminalStyle.visibleWidth(text) <= width {
+            emit(first + paint(text))
+            return
+        }
+        // Wrapped with blank prefixes of the same widths, which are then swapped for the real ones.
+        let firstPad = String(repeating: " ", count: TerminalStyle.visibleWidth(first))
+        let hangingPad = String(repeating: " ", count: TerminalStyle.visibleWidth(hanging))
+        let pieces = TerminalMarkdown(width: width, style: style).wrap(text, indent: firstPad, hanging: hangingPad, markup: false)
+        var prefix = first
+        for (index, piece) in pieces.enumerated() {
+            var rest = piece.dropFirst(index == 0 ? firstPad.count : hangingPad.count)
+            repeat {
+                let part = rest.prefix(max(20, width - TerminalStyle.visibleWidth(prefix)))
+                emit(prefix + paint(String(part)))
+                rest = rest.dropFirst(part.count)
+                prefix = hanging
+            } while !rest.isEmpty
+        }
+    }
+
+    /// Shell lines as `$ command`, wrapped with ` \` continuations that paste back as the
+    /// same command (`ShellLineWrap`); comment lines dimmed.
+    private func printShellLines(_ lines: [String]) {
+        for line in lines {
+            for shown in ShellLineWrap.wrap(line, prompt: "$ ", indent: "    ", width: width, margin: "  ") {
+                emit(shown.hasPrefix("  #") ? style.dim(shown) : style.code(shown))
+            }
+        }
     }
 
     private func printIntro() {
         let heading = "podlab walk: \(lab.name)"
         emit(style.bold(heading))
-        emit(String(repeating: "═", count: min(options.width, max(heading.count, 20))))
+        emit(String(repeating: "═", count: min(width, max(heading.count, 20))))
         if !lab.title.isEmpty { emit(markdown.wrap("**\(lab.title)**", indent: "", hanging: "").joined(separator: "\n")) }
         if !lab.description.isEmpty {
             emit("")
@@ -236,21 +324,20 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         }
         guard !lines.isEmpty else { return }
         emit(style.bold("Try it yourself:"))
-        for line in lines {
-            let wrapped = markdown.wrap(line.hasPrefix("#") ? line : "$ " + line, indent: "  ", hanging: "      ", markup: false)
-            emit(wrapped.map { line.hasPrefix("#") ? style.dim($0) : style.code($0) }.joined(separator: "\n"))
-        }
+        printShellLines(lines)
     }
 
-    private func printObservations(_ operation: OperationReport) {
+    private func printObservations(_ operation: OperationReport, redact: (String) -> String) {
         for observation in operation.observations {
             switch observation {
             case let .fact(name, value):
-                emit("      " + style.dim(name + ":") + " " + shorten(value))
+                for line in redact(value).split(separator: "\n", omittingEmptySubsequences: false) {
+                    emitWrapped(String(line), first: "      " + style.dim(name + ":") + " ", hanging: "        ")
+                }
             case let .containers(_, rows):
                 for row in rows {
-                    emit("      " + [row.name.padding(toLength: 16, withPad: " ", startingAt: 0), row.state.padding(toLength: 8, withPad: " ", startingAt: 0),
-                                     "PID " + (row.pid.map(String.init) ?? "-"), "attempt \(row.restartCount)", String(row.id.prefix(12))].joined(separator: "  "))
+                    emitWrapped([row.name.padding(toLength: 16, withPad: " ", startingAt: 0), row.state.padding(toLength: 8, withPad: " ", startingAt: 0),
+                                     "PID " + (row.pid.map(String.init) ?? "-"), "attempt \(row.restartCount)", String(row.id.prefix(12))].joined(separator: "  "), first: "      ", hanging: "        ")
                 }
             case let .namespaces(table):
                 for kind in table.presentKinds {
@@ -261,18 +348,19 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
                     } else {
                         detail = table.rows.map { "\($0.process) \($0.inodes[kind].map(String.init) ?? "?")" }.joined(separator: " · ")
                     }
-                    emit("      " + kind.padding(toLength: 7, withPad: " ", startingAt: 0) + verdict + "  " + shorten(detail))
+                    emitWrapped(detail, first: "      " + kind.padding(toLength: 7, withPad: " ", startingAt: 0) + verdict + "  ", hanging: "                  ")
                 }
             case let .processTree(_, root):
                 for line in ProcessTreeText.render(root).split(separator: "\n") { emit("      " + line) }
             }
         }
         for command in operation.commands {
-            let output = (command.stdout + command.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            let output = redact((command.stdout + command.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
             guard !output.isEmpty else { continue }
-            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-            for line in lines.prefix(8) { emit("      " + style.dim("│ ") + shorten(String(line))) }
-            if lines.count > 8 { emit("      " + style.dim("│ … \(lines.count - 8) more lines in the report")) }
+            // Every line is shown: the output is what the step teaches.
+            for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+                emitWrapped(String(line), first: "      " + style.dim("│ "), hanging: "      " + style.dim("│ "))
+            }
         }
     }
 
@@ -280,9 +368,15 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
         emit("")
         let result = report.failed ? style.red("failed") : (runner.quitRequested ? style.yellow("ended early (q)") : style.green("passed"))
         emit(style.bold("\(lab.name) \(result): \(report.passedStepCount)/\(report.labSteps.count) steps passed in \(DurationText.format(report.duration))"))
+        endedEarly = runner.quitRequested
+        let notDone = report.labSteps.filter { $0.skipReason != nil }
+        if !notDone.isEmpty {
+            emit(style.yellow("Not done:"))
+            for step in notDone { emit("  " + style.yellow("○") + " step \(step.displayName) (\(step.skipReason ?? ""))") }
+        }
         if options.keep && !runner.quitRequested {
             emit("The pods are still running in namespace \(namespace). Delete them with:")
-            emit("  " + style.code("$ " + LabRunner.deleteCommand(namespace: namespace)))
+            printShellLines([LabRunner.deleteCommand(namespace: namespace)])
         }
     }
 

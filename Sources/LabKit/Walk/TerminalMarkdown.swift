@@ -9,6 +9,9 @@ import Foundation
 public struct TerminalMarkdown {
     public var width: Int
     public var style: TerminalStyle
+    /// Columns for code blocks (the terminal's full width in `podlab walk`, where prose stops
+    /// earlier); nil uses `width`.
+    public var codeWidth: Int?
 
     public init(width: Int = 80, style: TerminalStyle) {
         self.width = max(20, width)
@@ -48,8 +51,12 @@ public struct TerminalMarkdown {
             if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
                 blank()
                 let fence = String(trimmed.prefix(3))
+                // Shell blocks (and untagged ones, which lab texts use for commands) wrap so
+                // that they paste back as the same command.
+                let info = trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).lowercased()
+                let shell = ["", "sh", "bash", "shell", "zsh"].contains(info)
                 while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).hasPrefix(fence) {
-                    out += codeLines(lines[index])
+                    out += codeLines(lines[index], shell: shell)
                     index += 1
                 }
                 index += 1  // the closing fence
@@ -124,10 +131,16 @@ public struct TerminalMarkdown {
         return nil
     }
 
-    /// A code line, indented by four; longer than the width it is cut with a `↩` continuation.
-    private func codeLines(_ line: String) -> [String] {
-        let available = max(10, width - 4)
-        var rest = Substring(line.replacingOccurrences(of: "\t", with: "    "))
+    /// A code line, indented by four. Longer than the width, a shell line is wrapped by
+    /// `ShellLineWrap` (` \` continuations), any other is cut with a `↩` continuation.
+    private func codeLines(_ line: String, shell: Bool = false) -> [String] {
+        let columns = max(20, codeWidth ?? width)
+        let available = max(10, columns - 4)
+        let expanded = line.replacingOccurrences(of: "\t", with: "    ")
+        if shell && expanded.count > available && !expanded.hasPrefix(" ") {
+            return ShellLineWrap.wrap(expanded, prompt: "", indent: "  ", width: columns, margin: "    ").map { style.code($0) }
+        }
+        var rest = Substring(expanded)
         var result: [String] = []
         repeat {
             let piece = rest.count > available ? String(rest.prefix(available - 1)) + "↩" : String(rest)

@@ -14,7 +14,9 @@ struct WalkCommand: ParsableCommand {
             then waits: Enter runs the step, s skips it, q quits (the pods are deleted). Student tasks wait until \
             you press Enter, check your work and show a hint if it is not done yet (s shows the solution). The pod \
             stays up between steps, so you can explore it from a second terminal. Ctrl-C cleans up too. \
-            Reports are written like `podlab run`'s. Exit status: 0 passed, 1 failed, 2 lab-file error, 130 interrupted.
+            Reports are written like `podlab run`'s. Commands use the terminal's whole width and wrap with \\ \
+            continuations that paste back as the same command. Exit status: 0 passed, 1 failed or ended early with q \
+            (the summary lists the steps not done), 2 lab-file error, 130 interrupted.
             """)
 
     @Argument(help: "The lab name or lab file path.")
@@ -29,7 +31,7 @@ struct WalkCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours (also: NO_COLOR=1).")
     var noColor = false
 
-    @Option(help: "Text width (default: the terminal's, at most 80).")
+    @Option(help: "Text width (default: the terminal's, followed when the window is resized; prose stops at 100).")
     var width: Int?
 
     @Option(name: .customLong("report-dir"), help: "Directory for report files (default $PODLAB_REPORTS_DIR or ./reports).")
@@ -59,7 +61,14 @@ struct WalkCommand: ParsableCommand {
         options.keep = keep
         options.color = !noColor && ConsoleLog.wantsColor()
         options.progress = isatty(1) == 1
-        options.width = width ?? TerminalStyle.width()
+        if let width {
+            options.width = width
+        } else {
+            options.width = TerminalStyle.width(fileDescriptor: 1, maximum: 1000)
+            options.widthFileDescriptor = 1
+        }
+        final class EndedEarly: @unchecked Sendable { var value = false }
+        let endedEarly = EndedEarly()
         // The suite gives the lab its namespace, backend and report files, as for `podlab run`;
         // only the driver differs. A lab without pods walks without root.
         let suite = LabSuite(labs: [parsed], options: suiteOptions) {
@@ -71,14 +80,19 @@ struct WalkCommand: ParsableCommand {
             }
         }
         let result = try suite.run { lab, namespace, backend in
-            LabWalk(lab: lab, namespace: namespace, backend: backend, options: options, input: FileDescriptorInput(fileDescriptor: 0)) { text in
+            let walk = LabWalk(lab: lab, namespace: namespace, backend: backend, options: options, input: FileDescriptorInput(fileDescriptor: 0)) { text in
                 StandardStreams.output(text)
-            }.run()
+            }
+            let report = walk.run()
+            endedEarly.value = walk.endedEarly
+            return report
         }
         if let setup = result.report.labs.first?.steps.first, setup.kind == .setup, let error = setup.operations.first?.error {
             LabFileLoading.printError("podlab walk: cannot create the pod backend: \(error)")
         }
         if let markdown = result.files.first(where: { $0.hasSuffix("/\(parsed.name).md") }) { print("Report: \(markdown)") }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+        // Quitting before the end is not a pass: scripts and teachers see the lab was not done.
+        if endedEarly.value { throw ExitCode(1) }
     }
 }
