@@ -10,11 +10,18 @@ struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Create pods from a Kubernetes manifest (Pod, Deployment, ConfigMap).")
 
-    @Option(name: .shortAndLong, help: "Manifest file (multi-document YAML).") var file: String
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Manifest: a file, - for standard input, /dev/fd/N, or a directory (its .yaml/.yml/.json files, sorted); repeatable.",
+        valueName: "file"))
+    var file: [String]
     @Option(name: .customLong("image"), help: "Map a manifest image to a catalog image: alpine:3.2=busybox (repeatable).")
     var imageMappings: [String] = []
     @Option(name: .shortAndLong, help: "Put the pods in this namespace instead of the manifest's.") var namespace: String?
     @Option(help: "Seconds to wait for the pods to start.") var timeout: Double = 60
+
+    func validate() throws {
+        if file.isEmpty { throw ValidationError("name a manifest with -f FILE (- for standard input, or a directory)") }
+    }
 
     func run() throws {
         // First, so the grace period pause's cgroup migration needs runs while the manifest is
@@ -23,12 +30,12 @@ struct ApplyCommand: ParsableCommand {
             CgroupMigrationWarmUp.begin(layout: layout)
         }
         let paths = PodlabPaths.fromEnvironment()
-        let parsed = try ManifestParser().parse(file: file)
+        let parsed = try ManifestParser().parse(sources: try ManifestInput.sources(file))
         for warning in parsed.warnings {
             StandardStreams.error("\(warning)\n")
         }
         if parsed.pods.isEmpty {
-            print("no pods in \(file) (ConfigMaps are only used by pods of the same file)")
+            print("no pods in \(file.map { $0 == "-" ? ManifestInput.stdinName : $0 }.joined(separator: ", ")) (ConfigMaps are only used by pods of the same apply)")
             return
         }
         let map = try PodLauncher.parseImageMap(imageMappings)
