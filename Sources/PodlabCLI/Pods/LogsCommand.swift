@@ -12,8 +12,8 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "The previous attempt's logs, as kubectl logs --previous.") var previous = false
 
     func run() throws {
-        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
-        StandardStreams.output(try PodAPI(paths: .fromEnvironment()).logs(pod, container: container, previous: previous))
+        let target = try selection.resolveTarget(.current, container: container)
+        StandardStreams.output(try PodAPI(paths: .fromEnvironment()).logs(target.pod, container: target.container, previous: previous || target.previousAttempt))
     }
 }
 
@@ -26,9 +26,10 @@ struct KillCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Signal name or number (default KILL).") var signal: String = "KILL"
 
     func run() throws {
-        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let target = try selection.resolveTarget(.current, container: container)
         let number = try parseSignal(signal)
-        let killed = try PodAPI(paths: .fromEnvironment()).kill(pod, target: PodProcessTarget(name: container), signal: number)
+        if target.previousAttempt { throw PodlabError(.invalidState, "container \(target.container ?? "?") with that ID has exited (a later attempt runs); use the current ID or -c") }
+        let killed = try PodAPI(paths: .fromEnvironment()).kill(target.pod, target: PodProcessTarget(name: target.container), signal: number)
         print("sent SIG\(signal.uppercased().replacingOccurrences(of: "SIG", with: "")) to \(killed.name) (pid \(killed.pid))")
     }
 }
