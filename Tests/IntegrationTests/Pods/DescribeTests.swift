@@ -30,8 +30,7 @@ extension PodTests {
             let text = try cli.succeed(["describe", "crasher", "-n", cli.namespace]).stdout
             #expect(text.contains("Name:             crasher"), "\(text)")
             #expect(text.contains("Labels:           app=demo"), "\(text)")
-            #expect(text.contains("Last State:         Terminated"), "\(text)")
-            #expect(text.contains("Exit Code:        3"), "\(text)")
+            #expect(text.range(of: #"Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+3\n"#, options: .regularExpression) != nil, "\(text)")
             #expect(text.range(of: #"Restart Count:\s+[2-9]"#, options: .regularExpression) != nil, "\(text)")
             #expect(text.contains("ContainersReady"), "\(text)")
             let events = try #require(text.components(separatedBy: "Events:\n").last)
