@@ -35,7 +35,7 @@ extension PodTests {
             cli.adopt(fd)
             try #require(fd.status == 0, "\(fd.description)")
             #expect(fd.stdout.contains("pod/fd created"), "\(fd.description)")
-            let pods = try cli.succeed(["pods", "-n", cli.namespace]).stdout
+            let pods = try cli.succeed(["pods", "--namespace", cli.namespace]).stdout
             #expect(pods.contains("piped") && pods.contains("fd"), "\(pods)")
         }
 
@@ -90,7 +90,7 @@ extension PodTests {
             #expect(broken.status != 0, "\(broken.description)")
             #expect(broken.stderr.contains("\(dir)/b.yaml:"), "\(broken.description)")
             // Nothing of a failed apply runs: a.yaml's pod was parsed but never started.
-            #expect(!(try cli.succeed(["pods", "-n", cli.namespace]).stdout.contains("fine")))
+            #expect(!(try cli.succeed(["pods", "--namespace", cli.namespace]).stdout.contains("fine")))
             let empty = "\(cli.directory)/empty"
             try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
             let none = try cli.run(["apply", "-f", empty, "-n", cli.namespace])
