@@ -83,6 +83,7 @@ struct DeleteCommand: ParsableCommand {
         let deleter = PodDeleter(paths: paths)
         var failed = false
         for pod in pods {
+            print(DeleteCommand.announcement(pod, gracePeriod: gracePeriod))
             let problems = deleter.delete(pod, grace: gracePeriod)
             if problems.isEmpty {
                 print("pod/\(pod.spec.name) deleted")
@@ -92,6 +93,17 @@ struct DeleteCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// What `delete` is about to wait for, so a 30 s pause is never silent (kubectl prints
+    /// nothing until the pod is gone; its `--wait` help names the grace period).
+    static func announcement(_ pod: PodRecord, gracePeriod: Double?) -> String {
+        let name = "pod/\(pod.spec.name)"
+        if let gracePeriod, gracePeriod <= 0 { return "\(name): --grace-period 0: SIGKILL now" }
+        let seconds = gracePeriod ?? Double(pod.spec.terminationGracePeriodSeconds)
+        let source = gracePeriod == nil ? "the pod's terminationGracePeriodSeconds" : "--grace-period"
+        let text = seconds == seconds.rounded() ? String(Int(exactly: seconds.rounded()) ?? 0) : String(seconds)
+        return "\(name): SIGTERM (preStop hooks first), waiting up to \(text) s (\(source)) for the containers to exit before SIGKILL"
     }
 }
 
