@@ -15,7 +15,7 @@ public struct PodlabCommand: ParsableCommand {
             CommandGroup(name: "Labs", subcommands: [RunCommand.self, WalkCommand.self, ListCommand.self, DocsCommand.self, LintCommand.self, SchemaCommand.self]),
             CommandGroup(name: "Pods", subcommands: [
                 ApplyCommand.self, PodsCommand.self, PsCommand.self, InspectPodCommand.self, InspectContainerCommand.self,
-                NamespacesCommand.self, ExecCommand.self, LogsCommand.self, KillCommand.self, WaitCommand.self, DeleteCommand.self,
+                NamespacesCommand.self, DescribeCommand.self, ExecCommand.self, LogsCommand.self, KillCommand.self, WaitCommand.self, DeleteCommand.self,
             ]),
             CommandGroup(name: "Machine", subcommands: [RootfsCommand.self, RuntimeCommand.self, CleanCommand.self, DoctorCommand.self]),
         ])

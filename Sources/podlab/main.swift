@@ -18,6 +18,7 @@ do {
     if code == .validationFailure {
         let message = PodlabCommand.fullMessage(for: error)
         if !message.isEmpty { print(message, to: &StandardError.stream) }
+        if let hint = PodlabCommand.suggestion(for: Array(CommandLine.arguments.dropFirst())) { print(hint, to: &StandardError.stream) }
         PodlabCommand.exit(withError: ExitCode(2))
     }
     PodlabCommand.exit(withError: error)

@@ -151,3 +151,34 @@ struct ManifestParserTests {
         #expect(throws: PodlabError.self) { try mode("0999") }
     }
 }
+
+@Suite("Manifest parsing from several sources")
+struct ManifestSourcesTests {
+    @Test("a ConfigMap in one source serves a pod in another; errors name the source they are in")
+    func sources() throws {
+        let parser = ManifestParser(randomSuffix: { "x2k9p" })
+        let pod = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: user}
+            spec:
+              containers:
+              - name: app
+                image: busybox
+                env:
+                - name: WORD
+                  valueFrom: {configMapKeyRef: {name: greeting, key: word}}
+            """
+        let configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: greeting}\ndata: {word: hello}\n"
+        let parsed = try parser.parse(sources: [(file: "<stdin>", yaml: pod), (file: "dir/cm.yaml", yaml: configMap)])
+        #expect(parsed.pods.map(\.name) == ["user"])
+        #expect(parsed.pods.first?.configMaps["greeting"]?["word"] == "hello")
+        let typo = "apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec:\n  containers:\n  - name: app\n    image: busybox\n    comand: [sh]\n"
+        do {
+            _ = try parser.parse(sources: [(file: "dir/cm.yaml", yaml: configMap), (file: "<stdin>", yaml: typo)])
+            Issue.record("a misspelt field parsed")
+        } catch let error as PodlabError {
+            #expect(error.message.hasPrefix("<stdin>:8:5"), "\(error)")
+        }
+    }
+}

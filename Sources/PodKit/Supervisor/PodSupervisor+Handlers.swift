@@ -153,7 +153,7 @@ extension PodSupervisor {
             worker.run = nil
             let success = outcome == .success
             if case .failure(let why) = outcome {
-                events.append("Warning Unhealthy: \(kind.rawValue) probe failed: \(why)")
+                event(.warning, "Unhealthy", "\(kind.rawValue) probe failed: \(why)", container: name, now: now)
                 log("container \(name) \(kind.rawValue.lowercased()) probe failed: \(why)")
             }
             if let published = worker.record(success: success) {
@@ -188,7 +188,7 @@ extension PodSupervisor {
             // FailedPostStartHook; the sync result is ErrPostStartHook ("PostStartHookError").
             let spec = specFor(name)
             let message = postStartMessage(name, spec?.lifecycle?.postStart, why)
-            events.append("Warning FailedPostStartHook: \(message)")
+            event(.warning, "FailedPostStartHook", message, container: name)
             log("container \(name) postStart hook failed: \(message)")
             containerHandlers[name]?.postStartFailure = message
             beginKill(i, grace: TimeInterval(record.spec.terminationGracePeriodSeconds), minimumWindow: Self.minimumGracePeriod,
@@ -215,7 +215,7 @@ extension PodSupervisor {
     func beginKill(_ i: Int, grace: TimeInterval, minimumWindow: TimeInterval, message: String?, now: Date) {
         let name = record.containers[i].name
         guard record.containers[i].state == .running, containerHandlers[name]?.kill == nil else { return }
-        if let message { events.append("Normal Killing: \(message)") }
+        if let message { event(.normal, "Killing", message, container: name, now: now) }
         var kill = KillInProgress(message: message, graceEnd: now.addingTimeInterval(grace), minimumWindow: minimumWindow)
         if grace > 0, let hook = specFor(name)?.lifecycle?.preStop {
             log("container \(name) preStop hook started")
@@ -238,7 +238,7 @@ extension PodSupervisor {
         if kill.sigkillAt == nil {
             if let hook = kill.preStop, hook.outcome == nil, now < kill.graceEnd { return }
             if case .failure(let why)? = kill.preStop?.outcome {
-                events.append("Warning FailedPreStopHook: PreStopHook failed: \(why)")
+                event(.warning, "FailedPreStopHook", "PreStopHook failed: \(why)", container: name, now: now)
                 log("container \(name) preStop hook failed: \(why)")
             }
             kill.preStop = nil

@@ -26,6 +26,8 @@ public final class PodSupervisor {
     /// Where container starts and terminations are recorded, one line each (the supervisor
     /// process sends them to the pod's `supervisor.log`, kubelet's event stream in small).
     public var log: (String) -> Void = { _ in }
+    /// Where pod events go besides `events` (the supervisor process: the pod's `PodEventLog`).
+    public var recordEvent: (PodEvent) -> Void = { _ in }
 
     public init(record: PodRecord, runtime: any PodRuntime, store: PodStore?) {
         self.record = record
@@ -68,6 +70,8 @@ public final class PodSupervisor {
     /// Builds the sandbox and starts the first containers. Throws if the sandbox cannot be built
     /// (the pod is then marked failed with the reason, and nothing is left behind).
     public func start(now: Date = Date()) throws {
+        // The scheduler's event; podlab's node is this machine (kubelet's node name).
+        event(.normal, "Scheduled", "Successfully assigned \(record.spec.namespace)/\(record.spec.name) to \(DownwardAPIValues.nodeName())", now: now)
         do {
             try runtime.prepareVolumes(record)
             record.sandbox = try runtime.createSandbox(record)
@@ -133,6 +137,8 @@ public final class PodSupervisor {
         status.finishedAt = nil
         status.message = nil
         record.containers[i] = status
+        // kubelet's image manager with imagePullPolicy IfNotPresent: images are local (the catalog).
+        event(.normal, "Pulled", "Container image \"\(spec.image)\" already present on machine", container: spec.name, now: now)
         do {
             let started = try runtime.startContainer(spec, status: status, record: record)
             record.containers[i].pid = started.pid
@@ -140,6 +146,8 @@ public final class PodSupervisor {
             record.containers[i].state = .running
             record.containers[i].startedAt = Date()
             log("container \(spec.name) attempt \(status.restartCount) started: id \(status.id.prefix(13)) pid \(started.pid)")
+            event(.normal, "Created", "Created container: \(spec.name)", container: spec.name)
+            event(.normal, "Started", "Started container \(spec.name)", container: spec.name)
             containerStarted(i, now: Date())
         } catch let error as ContainerConfigError {
             // Never created: waiting, retried on the pod worker's 10 s back-off (scaled like
@@ -150,7 +158,7 @@ public final class PodSupervisor {
             record.containers[i].waitingMessage = "\(error)"
             record.containers[i].nextStartAt = Date().addingTimeInterval(backOff.initial)
             appendLog(record.containers[i].logPath, "podlab: cannot create container \(spec.name): \(error)\n")
-            events.append("Warning Failed: Error: \(error)")
+            event(.warning, "Failed", "Error: \(error)", container: spec.name)
             runtime.cleanupContainer(record.containers[i], record: record)
         } catch {
             // containerd reports a failed start as exit code 128, reason StartError.
@@ -163,6 +171,7 @@ public final class PodSupervisor {
             // The message goes to the status, not the log: kubelet shows it as the terminated
             // state's message; the log holds only the container's output (#86).
             record.containers[i].waitingMessage = "\(error)"
+            event(.warning, "Failed", "Error: \(error)", container: spec.name)
             runtime.cleanupContainer(record.containers[i], record: record)
             scheduleRestart(i, now: Date())
         }
@@ -219,6 +228,7 @@ public final class PodSupervisor {
         // containerd: OOMKilled when the cgroup saw an OOM kill, else Completed / Error (#20, #21).
         if code != 0, runtime.wasOOMKilled(status, record: record) {
             status.reason = "OOMKilled"
+            event(.warning, "OOMKilling", "Memory cgroup out of memory: killed process in container \(status.name)", container: status.name, now: now)
         } else {
             status.reason = code == 0 ? "Completed" : "Error"
         }
@@ -269,7 +279,7 @@ public final class PodSupervisor {
             record.containers[i].waitingReason = "CrashLoopBackOff"
             record.containers[i].waitingMessage = CrashLoopBackOff.message(
                 delay: delay, container: spec.name, pod: record.spec.name, namespace: record.spec.namespace, uid: record.uid)
-            events.append("Warning BackOff: Back-off restarting failed container \(spec.name) in pod \(record.spec.name)")
+            event(.warning, "BackOff", "Back-off restarting failed container \(spec.name) in pod \(record.spec.name)", container: spec.name, now: now)
         }
     }
 
@@ -315,7 +325,7 @@ public final class PodSupervisor {
         record.sandbox.ready = false
         record.sandbox.pausePID = nil
         if podFinished { return }
-        events.append("Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.")
+        event(.normal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", now: now)
         save()
         stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
         runtime.destroySandbox(record)

@@ -32,6 +32,8 @@ public enum SupervisorLoop {
         var current = record
         current.supervisorPID = getpid()
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
+        let eventLog = PodEventLog(store.podDirectory(for: key))
+        supervisor.recordEvent = { eventLog.append($0) }
         supervisor.log = { line in
             // stderr is the pod's supervisor.log (SupervisorProcess); one timestamped line per event.
             StandardStreams.error("\(timestamp()) \(line)\n")

@@ -10,11 +10,18 @@ struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Create pods from a Kubernetes manifest (Pod, Deployment, ConfigMap).")
 
-    @Option(name: .shortAndLong, help: "Manifest file (multi-document YAML).") var file: String
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Manifest: a file, - for standard input, /dev/fd/N, or a directory (its .yaml/.yml/.json files, sorted); repeatable.",
+        valueName: "file"))
+    var file: [String]
     @Option(name: .customLong("image"), help: "Map a manifest image to a catalog image: alpine:3.2=busybox (repeatable).")
     var imageMappings: [String] = []
     @Option(name: .shortAndLong, help: "Put the pods in this namespace instead of the manifest's.") var namespace: String?
     @Option(help: "Seconds to wait for the pods to start.") var timeout: Double = 60
+
+    func validate() throws {
+        if file.isEmpty { throw ValidationError("name a manifest with -f FILE (- for standard input, or a directory)") }
+    }
 
     func run() throws {
         // First, so the grace period pause's cgroup migration needs runs while the manifest is
@@ -23,12 +30,12 @@ struct ApplyCommand: ParsableCommand {
             CgroupMigrationWarmUp.begin(layout: layout)
         }
         let paths = PodlabPaths.fromEnvironment()
-        let parsed = try ManifestParser().parse(file: file)
+        let parsed = try ManifestParser().parse(sources: try ManifestInput.sources(file))
         for warning in parsed.warnings {
             StandardStreams.error("\(warning)\n")
         }
         if parsed.pods.isEmpty {
-            print("no pods in \(file) (ConfigMaps are only used by pods of the same file)")
+            print("no pods in \(file.map { $0 == "-" ? ManifestInput.stdinName : $0 }.joined(separator: ", ")) (ConfigMaps are only used by pods of the same apply)")
             return
         }
         let map = try PodLauncher.parseImageMap(imageMappings)
@@ -76,6 +83,7 @@ struct DeleteCommand: ParsableCommand {
         let deleter = PodDeleter(paths: paths)
         var failed = false
         for pod in pods {
+            print(DeleteCommand.announcement(pod, gracePeriod: gracePeriod))
             let problems = deleter.delete(pod, grace: gracePeriod)
             if problems.isEmpty {
                 print("pod/\(pod.spec.name) deleted")
@@ -85,6 +93,17 @@ struct DeleteCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// What `delete` is about to wait for, so a 30 s pause is never silent (kubectl prints
+    /// nothing until the pod is gone; its `--wait` help names the grace period).
+    static func announcement(_ pod: PodRecord, gracePeriod: Double?) -> String {
+        let name = "pod/\(pod.spec.name)"
+        if let gracePeriod, gracePeriod <= 0 { return "\(name): --grace-period 0: SIGKILL now" }
+        let seconds = gracePeriod ?? Double(pod.spec.terminationGracePeriodSeconds)
+        let source = gracePeriod == nil ? "the pod's terminationGracePeriodSeconds" : "--grace-period"
+        let text = seconds == seconds.rounded() ? String(Int(exactly: seconds.rounded()) ?? 0) : String(seconds)
+        return "\(name): SIGTERM (preStop hooks first), waiting up to \(text) s (\(source)) for the containers to exit before SIGKILL"
     }
 }
 

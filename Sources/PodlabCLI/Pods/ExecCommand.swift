@@ -14,8 +14,9 @@ struct ExecCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() throws {
-        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
-        let status = try pod.container(container)
+        let target = try selection.resolveTarget(.current, container: container)
+        let pod = target.pod
+        let status = try pod.container(target.container)
         let exec = PodExec(paths: .fromEnvironment())
         guard tty else {
             throw ExitCode(try exec.run(pod, container: status, command: command))

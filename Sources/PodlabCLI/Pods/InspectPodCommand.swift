@@ -2,6 +2,7 @@ import ArgumentParser
 import Cgroups
 import Foundation
 import PodKit
+import PodlabCore
 
 /// `podlab inspectp`: one pod as containerd's `{status, info}` JSON.
 struct InspectPodCommand: ParsableCommand {
@@ -32,14 +33,17 @@ struct InspectContainerCommand: ParsableCommand {
         let store = PodStore.current
         let pods = try pod.map { try store.find($0) } ?? store.list()
         var found: [ContainerInspection.Document] = []
+        var names: [String] = []
         for record in pods {
             for status in record.containers where status.id.hasPrefix(container) || status.name == container {
                 found.append(ContainerInspection.document(status, pod: record))
+                names.append("container \(status.name) in pod \(record.spec.name) (\(status.id.prefix(13)))")
             }
         }
         guard !found.isEmpty else { throw ValidationError("no container matches \"\(container)\"") }
         guard found.count == 1 || pod != nil else {
-            throw ValidationError("\"\(container)\" matches \(found.count) containers; give more of the ID or -p POD")
+            // crictl/containerd: an ambiguous prefix is an error; list what it matched.
+            throw PodlabError(.invalidArgument, "\"\(container)\" is ambiguous: it matches \(names.joined(separator: "; ")); give more of the ID or -p POD")
         }
         try printDocuments(found, template: template)
     }

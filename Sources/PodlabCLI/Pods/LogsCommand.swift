@@ -10,10 +10,28 @@ struct LogsCommand: ParsableCommand {
     @OptionGroup var selection: PodSelection
     @Option(name: .shortAndLong, help: "Container name (default: the kubectl.kubernetes.io/default-container annotation, else the first app container).") var container: String?
     @Flag(name: .shortAndLong, help: "The previous attempt's logs, as kubectl logs --previous.") var previous = false
+    @Flag(name: .shortAndLong, help: "Keep printing the log as it grows until the container exits (kubectl logs -f).") var follow = false
+    @Option(help: "Only the last N lines (-1: all), as kubectl logs --tail.") var tail: Int = -1
+    @Flag(help: "Not available: podlab's logs are the raw output, without the CRI per-line timestamps.") var timestamps = false
+
+    func validate() throws {
+        if timestamps {
+            // Refused rather than faked: the log files carry no write times (NOTES.md).
+            throw ValidationError("--timestamps: podlab's container logs are raw output without per-line times (no CRI log format)")
+        }
+        if tail < -1 { throw ValidationError("--tail \(tail): give N >= 0, or -1 for all lines") }
+    }
 
     func run() throws {
-        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
-        StandardStreams.output(try PodAPI(paths: .fromEnvironment()).logs(pod, container: container, previous: previous))
+        let store = PodStore.current
+        let target = try selection.resolveTarget(store, container: container)
+        let usePrevious = previous || target.previousAttempt
+        let data = try PodAPI(paths: .fromEnvironment()).logs(target.pod, container: target.container, previous: usePrevious)
+        StandardStreams.output(LogFollower.tail(data, lines: tail))
+        guard follow, !usePrevious else { return }
+        let status = try target.pod.container(target.container)
+        guard status.state == .running else { return }
+        try LogFollower.follow(record: target.pod, container: status, from: data.count, store: store)
     }
 }
 
@@ -26,9 +44,10 @@ struct KillCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Signal name or number (default KILL).") var signal: String = "KILL"
 
     func run() throws {
-        guard let pod = try selection.resolve(.current, requireOne: true).first else { return }
+        let target = try selection.resolveTarget(.current, container: container)
         let number = try parseSignal(signal)
-        let killed = try PodAPI(paths: .fromEnvironment()).kill(pod, target: PodProcessTarget(name: container), signal: number)
+        if target.previousAttempt { throw PodlabError(.invalidState, "container \(target.container ?? "?") with that ID has exited (a later attempt runs); use the current ID or -c") }
+        let killed = try PodAPI(paths: .fromEnvironment()).kill(target.pod, target: PodProcessTarget(name: target.container), signal: number)
         print("sent SIG\(signal.uppercased().replacingOccurrences(of: "SIG", with: "")) to \(killed.name) (pid \(killed.pid))")
     }
 }

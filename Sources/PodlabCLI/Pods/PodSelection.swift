@@ -7,23 +7,14 @@ struct PodSelection: ParsableArguments {
     @Argument(help: "Pod name, name prefix or pod ID prefix.")
     var pod: String?
 
-    @Option(name: .shortAndLong, help: "Select pods by label (key=value); repeatable.")
+    @Option(name: .shortAndLong, help: "Label selector, kubectl's syntax: a=b,c!=d, 'k in (x,y)', 'k notin (x)', k, !k; repeatable (all must hold).")
     var label: [String] = []
 
     @Option(name: .shortAndLong, help: "Only pods in this namespace.")
     var namespace: String?
 
-    func labels() throws -> [String: String] {
-        var result: [String: String] = [:]
-        for item in label {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("--label expects key=value, got \"\(item)\"")
-            }
-            result[parts[0]] = parts[1]
-        }
-        return result
-    }
+    /// The `-l` selectors, kubectl's syntax (`LabelSelector`); several `-l` must all hold.
+    func selector() throws -> LabelSelector { try LabelSelector.parse(label) }
 
     var isEmpty: Bool { pod == nil && label.isEmpty }
 
@@ -32,10 +23,10 @@ struct PodSelection: ParsableArguments {
         if requireOne && isEmpty {
             throw ValidationError("name a pod or select one with -l key=value")
         }
-        let pods = try store.find(pod, labels: try labels(), namespace: namespace)
+        let pods = try store.select(pod, selector: try selector(), namespace: namespace)
         if requireOne {
             guard pods.count == 1, let only = pods.first else {
-                if pods.isEmpty { throw PodlabError(.notFound, "no pod matches the labels \(label.joined(separator: ","))") }
+                if pods.isEmpty { throw PodlabError(.notFound, "no pod matches the selector \(label.joined(separator: ","))") }
                 throw PodlabError(.invalidArgument, "the selection matches \(pods.count) pods (\(pods.map(\.spec.name).joined(separator: ", "))); name one")
             }
             return [only]
@@ -45,6 +36,16 @@ struct PodSelection: ParsableArguments {
 }
 
 extension PodStore {
+    /// Pods in `namespace` matching `selector`, narrowed by the POD argument (name, name prefix
+    /// or ID prefix, `find`'s rules) when given.
+    func select(_ query: String?, selector: LabelSelector, namespace: String?) throws -> [PodRecord] {
+        let selected = try find(nil, namespace: namespace).filter { selector.matches($0.spec.labels) }
+        guard let query else { return selected }
+        let named = try find(query, namespace: namespace)
+        let keys = Set(selected.map(\.key))
+        return named.filter { keys.contains($0.key) }
+    }
+
     /// The store at the configured paths.
     static var current: PodStore { PodStore(paths: .fromEnvironment()) }
 }

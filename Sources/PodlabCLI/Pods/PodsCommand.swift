@@ -7,13 +7,25 @@ struct PodsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pods", abstract: "List pod sandboxes (crictl pods columns).")
 
-    @OptionGroup var selection: PodSelection
+    @OptionGroup var filter: ListFilter
     @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
     @Flag(name: .shortAndLong, help: "Only print pod IDs.") var quiet = false
     @Flag(help: "Show full IDs.") var noTrunc = false
 
+    func validate() throws {
+        try filter.validate(command: "pods")
+        if let state = filter.state, !["ready", "notready", "sandbox_ready", "sandbox_notready"].contains(state.lowercased()) {
+            throw ValidationError("--state \(state): pods are ready or notready (crictl pods --state)")
+        }
+    }
+
     func run() throws {
-        let pods = try selection.resolve(.current, requireOne: false)
+        var pods = try filter.pods(.current).filter { try filter.nameMatches($0.spec.name) }
+        if let state = filter.state?.lowercased() {
+            let ready = state == "ready" || state == "sandbox_ready"
+            pods = pods.filter { $0.isSandboxReady == ready }
+        }
+        pods = try filter.newest(pods, command: "pods") { $0.createdAt }
         if quiet {
             pods.forEach { print($0.id) }
             return

@@ -71,8 +71,8 @@ final class PodlabCLI {
 
     /// Runs `podlab ARGS` and waits (up to `timeout`, then SIGKILL) for it to exit.
     @discardableResult
-    func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 90) throws -> CommandResult {
-        let process = try start(arguments, environment: extra)
+    func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, timeout: TimeInterval = 90) throws -> CommandResult {
+        let process = try start(arguments, environment: extra, input: input)
         return try process.wait(timeout: timeout)
     }
 
@@ -85,9 +85,10 @@ final class PodlabCLI {
     }
 
     /// Starts `podlab ARGS` without waiting (to kill it mid-way, or to watch a delete).
-    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> RunningCommand {
+    /// `input`, if given, is podlab's standard input through a pipe (as `cat <<EOF | podlab …`).
+    func start(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> RunningCommand {
         try RunningCommand(executable: environment.podlab, arguments: arguments,
-                           environment: variables.merging(extra) { _, new in new }, directory: directory)
+                           environment: variables.merging(extra) { _, new in new }, directory: directory, input: input)
     }
 
     // MARK: pods
@@ -111,6 +112,14 @@ final class PodlabCLI {
         }
         for name in names { keys.insert("\(namespace)-\(name)") }
         return names
+    }
+
+    /// Records the pods an `apply` run by hand (`run`, not `applyFile`) reported, for tearDown.
+    func adopt(_ result: CommandResult) {
+        for line in result.stdout.split(separator: "\n") where line.hasPrefix("pod/") {
+            guard let end = line.range(of: " created") else { continue }
+            keys.insert("\(namespace)-\(line[line.index(line.startIndex, offsetBy: 4)..<end.lowerBound])")
+        }
     }
 
     /// The pod key `podlab` uses for a pod of this test (its state-dir record; see `hostName`).
@@ -179,7 +188,7 @@ final class RunningCommand {
     private let stdoutPath: String
     private let stderrPath: String
 
-    init(executable: String, arguments: [String], environment: [String: String], directory: String) throws {
+    init(executable: String, arguments: [String], environment: [String: String], directory: String, input: String? = nil) throws {
         self.arguments = arguments
         let tag = UUID().uuidString.prefix(8)
         stdoutPath = "\(directory)/.out-\(tag)"
@@ -190,10 +199,16 @@ final class RunningCommand {
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()
+        if let inputPipe, let input {
+            // Written after the start, then closed, so podlab reads to EOF as from a shell pipe.
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
     }
 
     var pid: Int32 { process.processIdentifier }
