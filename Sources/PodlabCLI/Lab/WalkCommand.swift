@@ -17,7 +17,7 @@ struct WalkCommand: ParsableCommand {
             Reports are written like `podlab run`'s. Exit status: 0 passed, 1 failed, 2 lab-file error, 130 interrupted.
             """)
 
-    @Argument(help: "The lab name or lab file path.")
+    @Argument(help: "The lab name or lab file path.", completion: ShellCompletions.labNames)
     var lab: String
 
     @Flag(help: "Run every step without waiting (for recording a demo); tasks run their solution.")
