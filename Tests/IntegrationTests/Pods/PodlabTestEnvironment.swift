@@ -55,9 +55,9 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         dataDir = "\(root)/data"
         rootfsDir = "\(root)/rootfs"
         for dir in [dataDir, rootfsDir, "\(root)/tmp"] { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        // Temporary files of this process and of every podlab it starts go below `root`, which
-        // `finalCheck` removes: swift-corelibs-foundation's atomic writes leave an empty
-        // `$TMPDIR/TemporaryDirectory.XXXXXX` behind per call (thousands in /tmp after a few runs).
+        // Temporary files of this process and of every podlab it starts (lab scripts' working
+        // directories `podlab-<namespace>`, NSTemporaryDirectory users) go below `root`, which
+        // `finalCheck` removes, instead of piling up in /tmp when a run is killed.
         setenv("TMPDIR", "\(root)/tmp", 1)
     }
 

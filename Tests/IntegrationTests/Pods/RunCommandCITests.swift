@@ -22,6 +22,8 @@ extension PodTests {
             metadata: {name: red, title: A pod then a false claim, labels: {topic: ci}}
             spec:
               images: {alpine:3.2: busybox}
+              # Generous: the first lab of a loaded runner may build the busybox image.
+              timeouts: {apply: 5m, wait: 3m}
               steps:
               - name: create
                 try:
@@ -65,16 +67,23 @@ extension PodTests {
             defer { cli.tearDown() }
             let labs = try Self.labs(cli, ["red": Self.failingLab])
             let result = try cli.run(["run", "red", "--keep-on-failure", "--report-dir", "\(cli.directory)/reports"],
-                                     environment: ["PODLAB_LABS_DIR": labs], timeout: 120)
+                                     environment: ["PODLAB_LABS_DIR": labs], timeout: 400)
             #expect(result.status == 1, "\(result.description)")
             let namespace = try #require(result.stderr.firstMatch(of: /podlab delete -n (red-[0-9a-f]+) --all/)?.1, "\(result.description)")
             #expect(result.stderr.contains("podlab pods -n \(namespace)"), "\(result.stderr)")
             #expect(result.stderr.contains("failed in step false-claim"), "\(result.stderr)")
-            let pods = try cli.run(["pods", "-q", "-n", String(namespace)])
-            #expect(pods.output.split(separator: "\n").count == 1, "the failed lab's pod was not kept: \(pods.description)")
+            let kept = try cli.run(["pods", "-q", "-n", String(namespace)])
+            #expect(kept.output.split(separator: "\n").count == 1, "the failed lab's pod was not kept: \(kept.description)")
             let pause = try cli.run(["inspectp", "-n", String(namespace), "alpine-deployment", "--template", ".info.pid"])
             let pid = try #require(Int32(pause.output), "\(pause.description)")
             #expect(kill(pid, 0) == 0, "pause \(pid) of the kept pod is not running")
+            // Shell completion (what the generated bash/zsh/fish scripts call at TAB): the kept
+            // pod's name for pod commands, the lab names for `run`.
+            let pods = try cli.run(["---completion", "logs", "--", "positional@0", "2", "0", "podlab", "logs", ""])
+            #expect(pods.stdout.split(separator: "\n").contains("alpine-deployment"), "\(pods.description)")
+            let labNames = try cli.run(["---completion", "run", "--", "positional@0", "2", "1", "podlab", "run", "r"],
+                                       environment: ["PODLAB_LABS_DIR": labs])
+            #expect(labNames.output == "red", "\(labNames.description)")
             // The printed command deletes them.
             #expect(try cli.run(["delete", "-n", String(namespace), "--all"]).status == 0)
             #expect(try cli.run(["pods", "-q"]).output.isEmpty)
@@ -98,7 +107,7 @@ extension PodTests {
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-            try waitUntil("the run pauses", timeout: 90) {
+            try waitUntil("the run pauses", timeout: 400) {
                 ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").contains("Press Enter")
             }
             // Paused: the pod is still there, and stays while nobody presses Enter.
@@ -112,7 +121,7 @@ extension PodTests {
 
             // stdin at EOF (CI): no pause, the pods are cleaned up as without the flag.
             let closed = try cli.run(["run", "red", "--pause-on-failure", "--report-dir", "\(cli.directory)/reports"],
-                                     environment: ["PODLAB_LABS_DIR": labs], timeout: 120)
+                                     environment: ["PODLAB_LABS_DIR": labs], timeout: 400)
             #expect(closed.status == 1, "\(closed.description)")
             #expect(closed.stderr.contains("stdin is closed: not pausing"), "\(closed.stderr)")
             #expect(try cli.run(["pods", "-q"]).output.isEmpty)
