@@ -15,7 +15,8 @@ extension PodTests {
                 .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Labs").path
         }()
 
-        /// A lab that starts the seed post's alpine pod, then fails a check.
+        /// A lab that starts the seed post's alpine pod, then fails a check. It does not wait for
+        /// the app to be ready: what is held is the sandbox and whatever the app is doing.
         static let failingLab = """
             apiVersion: podlab.dev/v1alpha1
             kind: Lab
@@ -23,12 +24,11 @@ extension PodTests {
             spec:
               images: {alpine:3.2: busybox}
               # Generous: the first lab of a loaded runner may build the busybox image.
-              timeouts: {apply: 5m, wait: 3m}
+              timeouts: {apply: 5m}
               steps:
               - name: create
                 try:
                 - apply: {file: manifests/alpine-deployment.yaml}
-                - wait: {phase: Running, ready: true}
               - name: false-claim
                 try:
                 - script: {content: 'exit 7'}
@@ -80,7 +80,7 @@ extension PodTests {
             // Shell completion (what the generated bash/zsh/fish scripts call at TAB): the kept
             // pod's name for pod commands, the lab names for `run`.
             let pods = try cli.run(["---completion", "logs", "--", "positional@0", "2", "0", "podlab", "logs", ""])
-            #expect(pods.stdout.split(separator: "\n").contains("alpine-deployment"), "\(pods.description)")
+            #expect(pods.stdout.split(separator: "\n").contains { $0.hasPrefix("alpine-deployment-") }, "the Deployment's pod is not offered: \(pods.description)")
             let labNames = try cli.run(["---completion", "run", "--", "positional@0", "2", "1", "podlab", "run", "r"],
                                        environment: ["PODLAB_LABS_DIR": labs])
             #expect(labNames.output == "red", "\(labNames.description)")
