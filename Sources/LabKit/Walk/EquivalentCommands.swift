@@ -23,7 +23,7 @@ public enum EquivalentCommands {
         case let .wait(condition):
             return ["podlab pods", "podlab ps -a" + (condition.container.map { "    # \($0): STATE, ATTEMPT" } ?? "")]
         case .containers:
-            return ["podlab ps -a", "# on a Kubernetes node: crictl ps -a (kubectl only shows the app containers)"]
+            return ["podlab ps -a", "# on a Kubernetes node: crictl pods (the pause sandboxes) and crictl ps -a (app containers only, like kubectl)"]
         case .namespaces:
             var lines = ["podlab ns \(known.pod)"]
             for (name, pid) in known.processes { lines.append("ls -l /proc/\(pid)/ns    # \(name)") }

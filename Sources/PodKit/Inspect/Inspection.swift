@@ -63,6 +63,15 @@ public enum PodInspection {
             labels: pod.spec.labels, annotations: pod.spec.annotations)
     }
 
+    /// Pause's cgroup below the state dir's real cgroup parent (the saved `PODLAB_CGROUP_PARENT`,
+    /// not a hard-coded `podlab/`), as containerd's sandbox spec carries kubelet's cgroup parent
+    /// (containerd pkg/cri sandbox_run: `WithCgroup(config.Linux.CgroupParent)`).
+    static func sandboxCgroupPath(_ pod: PodRecord) -> String {
+        let paths = PodlabPaths.fromEnvironment()
+        let parent = RuntimeConfiguration.current(paths: paths).cgroupParent
+        return "\(parent)/\(LinuxPodRuntime.podCgroupPath(for: pod, paths: paths))/pause"
+    }
+
     public static func document(_ pod: PodRecord, qosClass: String) -> Document {
         let namespaces = [
             OCINamespace(type: "pid", path: nil), OCINamespace(type: "ipc", path: nil), OCINamespace(type: "uts", path: nil),
@@ -74,7 +83,7 @@ public enum PodInspection {
                 pid: pod.sandbox.pausePID ?? 0, processStatus: pod.isSandboxReady ? "running" : (pod.supervisorAlive ? "deleted" : "unknown (supervisor gone: podlab delete or podlab clean)"),
                 netNamespaceClosed: pod.sandbox.netnsPath.map { !FileManager.default.fileExists(atPath: $0) } ?? true,
                 image: "podlab/pause", runtimeType: "podlab",
-                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: "podlab/\(LinuxPodRuntime.podCgroupPath(for: pod, paths: PodlabPaths.fromEnvironment()))/pause")),
+                runtimeSpec: RuntimeSpec(hostname: pod.spec.effectiveHostname, linux: .init(namespaces: namespaces, cgroupsPath: sandboxCgroupPath(pod))),
                 podlab: Extra(phase: pod.phase.rawValue, qosClass: qosClass, supervisorPid: pod.supervisorPID, netnsName: pod.netnsName,
                               netnsPath: pod.sandbox.netnsPath, hostVeth: pod.sandbox.hostVeth, gateway: pod.sandbox.gateway,
                               failure: pod.failure, containers: pod.containers.map(\.name))))

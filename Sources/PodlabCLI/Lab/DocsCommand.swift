@@ -10,7 +10,7 @@ struct DocsCommand: ParsableCommand {
         abstract: "Write a lab as a Markdown handout (for printing or a course site).",
         discussion: "Nothing is run. Prints to stdout unless -o is given; --all --dir DIR writes DIR/<lab>.md for every lab.")
 
-    @Argument(help: "Lab names or lab file paths.")
+    @Argument(help: "Lab names or lab file paths.", completion: ShellCompletions.labNames)
     var labs: [String] = []
 
     @Flag(help: "Every lab in the labs directory (needs --dir).")

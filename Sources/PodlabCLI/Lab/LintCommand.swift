@@ -10,7 +10,7 @@ struct LintCommand: ParsableCommand {
         abstract: "Check lab files: unknown fields, wrong types, verbs, durations, regexes, bindings.",
         discussion: "Every problem is printed as FILE:LINE:COLUMN: error: MESSAGE. Exit status 2 when any file has a problem. Without arguments, lints every lab in the labs directory.")
 
-    @Argument(help: "Lab names or lab file paths.")
+    @Argument(help: "Lab names or lab file paths.", completion: ShellCompletions.labNames)
     var labs: [String] = []
 
     func run() throws {

@@ -10,11 +10,13 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run labs and write reports.",
         discussion: """
-            A NAME resolves to $PODLAB_LABS_DIR/NAME.lab.yaml (default ./Labs); a path works too. Labs are linted first. \
-            Exit status: 0 all passed, 1 a lab failed, 2 usage or lab-file error, 130 interrupted (pods are deleted first).
+            A NAME resolves to $PODLAB_LABS_DIR/NAME.lab.yaml (default ./Labs); a path works too. With only -l, every lab \
+            in the labs directory is matched against the selector. Labs are linted first. \
+            Exit status: 0 all passed, 1 a lab failed, 2 setup, usage or lab-file error (not root, bad flags, no lab \
+            selected), 130 interrupted (pods are deleted first).
             """)
 
-    @Argument(help: "Lab names or lab file paths.")
+    @Argument(help: "Lab names or lab file paths.", completion: ShellCompletions.labNames)
     var labs: [String] = []
 
     @Flag(help: "Run every lab in the labs directory.")
@@ -44,23 +46,38 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours (also: NO_COLOR=1).")
     var noColor = false
 
+    @Flag(name: .customLong("pause-on-failure"), help: "When a lab fails, keep its pods and wait for Enter (or Ctrl-C) before its cleanup.")
+    var pauseOnFailure = false
+
+    @Flag(name: .customLong("keep-on-failure"), help: "When a lab fails, leave its pods running and print how to inspect and delete them.")
+    var keepOnFailure = false
+
     func run() throws {
         let paths = PodlabPaths.fromEnvironment()
         let catalog = LabCatalog(labsDirectory: paths.labsDir)
         var options = LabSuiteOptions()
         let selected: [Lab]
+        var hold = FailureHold.none
         do {
-            guard all || !labs.isEmpty else { throw PodlabError(.invalidArgument, "name the labs to run, or pass --all (see podlab list)") }
+            // `-l topic=pause` alone selects among all labs (README); names or --all narrow first.
+            guard all || !labs.isEmpty || !selectors.isEmpty else {
+                throw PodlabError(.invalidArgument, "name the labs to run, select them with -l key=value, or pass --all (see podlab list)")
+            }
             guard parallel >= 1 else { throw PodlabError(.invalidArgument, "--parallel \(parallel): must be at least 1") }
             options.formats = try LabSuite.parseFormats(reportFormats)
             let selection = try LabCatalog.parseSelectors(selectors)
             let shardSpec = try shard.map(LabCatalog.parseShard)
+            hold = try FailureHold.from(pause: pauseOnFailure, keep: keepOnFailure)
+            if let (index, count) = shardSpec { options.reportName = Self.reportName(shard: index, of: count) }
             let (parsed, failed) = LabFileLoading.parseAll(try LabFileLoading.files(labs, all: all, catalog: catalog))
             if failed { throw PodlabError(.badInput, "lab files have errors (listed above); nothing was run") }
             var chosen = parsed.filter { $0.matches(selectors: selection) }
             if let (index, count) = shardSpec { chosen = LabCatalog.shard(chosen, index: index, count: count) }
             guard !chosen.isEmpty else { throw PodlabError(.notFound, "no lab matches the selection") }
             selected = chosen
+            // Every lab needs the pod backend, which needs root: a setup error (2) before any
+            // lab starts, not a failed lab (1) per lab.
+            try Preflight.requireRoot("run")
         } catch {
             LabFileLoading.printError("podlab run: \(error)")
             throw ExitCode(2)
@@ -73,8 +90,15 @@ struct RunCommand: ParsableCommand {
             StandardStreams.output(text)
         }
         let suite = LabSuite(labs: selected, options: options, observer: console, makeBackend: makeLabBackend)
-        let result = try suite.run()
+        let runner = FailureHoldRunner(hold: hold)
+        let result = try suite.run { lab, namespace, backend in
+            runner.run(lab: lab, namespace: namespace, backend: backend, observer: console)
+        }
         console.summary(result.report, files: result.files)
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
+
+    /// `--shard I/N` report files are `podlab-report-shard-I-of-N.*`, so the shards of one CI
+    /// matrix can be collected into one directory without overwriting each other.
+    static func reportName(shard index: Int, of count: Int) -> String { "podlab-report-shard-\(index)-of-\(count)" }
 }

@@ -19,7 +19,7 @@ struct WalkCommand: ParsableCommand {
             (the summary lists the steps not done), 2 lab-file error, 130 interrupted.
             """)
 
-    @Argument(help: "The lab name or lab file path.")
+    @Argument(help: "The lab name or lab file path.", completion: ShellCompletions.labNames)
     var lab: String
 
     @Flag(help: "Run every step without waiting (for recording a demo); tasks run their solution.")

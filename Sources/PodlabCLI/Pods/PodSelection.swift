@@ -4,7 +4,7 @@ import PodlabCore
 
 /// `POD` or `-l key=value` (repeatable), accepted by every command that takes a pod.
 struct PodSelection: ParsableArguments {
-    @Argument(help: "Pod name, name prefix or pod ID prefix.")
+    @Argument(help: "Pod name, name prefix or pod ID prefix.", completion: ShellCompletions.podNames)
     var pod: String?
 
     @Option(name: .shortAndLong, help: "Label selector, kubectl's syntax: a=b,c!=d, 'k in (x,y)', 'k notin (x)', k, !k; repeatable (all must hold).")

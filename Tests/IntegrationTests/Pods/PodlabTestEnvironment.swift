@@ -15,11 +15,30 @@ import Glibc
 /// test namespace so the final check finds exactly this run's leftovers.
 final class PodlabTestEnvironment: @unchecked Sendable {
     static let shared = PodlabTestEnvironment()
-    /// This run's bridge and subnet: a /20 of 10.214.0.0/16 picked per run, so two test runs
-    /// on one machine (two CI jobs) never share a bridge, a route or an address.
-    static let block = Int.random(in: 0...15) * 16
-    static let bridge = "plit\(String(format: "%03x", block * 16 + Int.random(in: 0...15)))"
-    static let subnet = "10.214.\(block).0/20"
+    /// This run's bridge and subnet: `PODLAB_BRIDGE`/`PODLAB_SUBNET` when set (a shared CI
+    /// runner hands each job its own), otherwise a random bridge name that does not exist and a
+    /// /20 of 10.214.0.0/16 that no host route overlaps (a leftover bridge of a killed run keeps
+    /// its route, and a second bridge on the same subnet breaks both), so two test runs on one
+    /// machine never share a bridge, a route or an address.
+    static let bridge: String = {
+        if let name = ProcessInfo.processInfo.environment["PODLAB_BRIDGE"], !name.isEmpty { return name }
+        for _ in 0..<64 {
+            let name = "plit\(String(format: "%03x", Int.random(in: 0...0xfff)))"
+            if !FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") { return name }
+        }
+        return "plit\(String(format: "%03x", Int.random(in: 0...0xfff)))"
+    }()
+    static let subnet: String = {
+        if let subnet = ProcessInfo.processInfo.environment["PODLAB_SUBNET"], !subnet.isEmpty { return subnet }
+        let routes = HostRoutes.ipv4()
+        let free = (0...15).map { $0 * 16 }.filter { block in
+            !routes.contains { $0.overlaps(network: HostRoutes.address(10, 214, UInt8(block), 0), prefix: 20) }
+        }
+        return "10.214.\(free.randomElement() ?? Int.random(in: 0...15) * 16).0/20"
+    }()
+    /// Whether the bridge was there before the run (a `PODLAB_BRIDGE` of someone's): then the
+    /// run must not delete it at the end.
+    static let bridgeExisted = FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)")
 
     let root: String
     let dataDir: String
@@ -30,11 +49,16 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     private var counter = 0
 
     private init() {
+        _ = Self.bridgeExisted  // evaluated before any test creates the bridge
         runTag = "it" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
         root = "/tmp/podlab-it-\(getpid())-\(runTag)"
         dataDir = "\(root)/data"
         rootfsDir = "\(root)/rootfs"
-        for dir in [dataDir, rootfsDir] { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for dir in [dataDir, rootfsDir, "\(root)/tmp"] { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        // Temporary files of this process and of every podlab it starts (lab scripts' working
+        // directories `podlab-<namespace>`, NSTemporaryDirectory users) go below `root`, which
+        // `finalCheck` removes, instead of piling up in /tmp when a run is killed.
+        setenv("TMPDIR", "\(root)/tmp", 1)
     }
 
     /// The `podlab` executable built next to the test bundle (`swift build` puts every product in
@@ -150,7 +174,7 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         found += Self.mounts(under: root).filter { !$0.hasPrefix(dataDir + "/images") }.map { "mount \($0)" }
         found += Self.processes(mentioning: root).map { "process \($0): \(Self.commandLine($0))" }
         #expect(found.isEmpty, "the pod tests left these behind: \(found)")
-        deleteBridge()
+        if !Self.bridgeExisted { deleteBridge() }
         Self.removeTree(root)
     }
 
@@ -187,3 +211,34 @@ extension Trait where Self == PodlabEnvironmentTrait {
 /// next to this one; they run in parallel (each test has its own state dir and namespace).
 @Suite("podlab pods (real namespaces, cgroups, veths)", .enabled(if: PodlabTestEnvironment.canRun), .podlabEnvironment)
 enum PodTests {}
+
+/// The host's IPv4 routes from `/proc/net/route` (the kernel's `fib_route_seq_show` format:
+/// the `__be32` destination and mask printed as a native u32, so `UInt32(bigEndian:)` gives
+/// host order on any machine). The default route (mask 0) overlaps nothing on purpose.
+enum HostRoutes {
+    struct Route {
+        var destination: UInt32
+        var mask: UInt32
+
+        /// Whether this route and `network/prefix` share any address.
+        func overlaps(network: UInt32, prefix: Int) -> Bool {
+            let other: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix)
+            let common = mask & other
+            return destination & common == network & common && mask != 0
+        }
+    }
+
+    /// `a.b.c.d` as a host-order integer.
+    static func address(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> UInt32 {
+        UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    static func ipv4() -> [Route] {
+        guard let text = try? String(contentsOfFile: "/proc/net/route", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count > 7, let destination = UInt32(fields[1], radix: 16), let mask = UInt32(fields[7], radix: 16) else { return nil }
+            return Route(destination: UInt32(bigEndian: destination), mask: UInt32(bigEndian: mask))
+        }
+    }
+}

@@ -46,6 +46,8 @@ extension PodTests {
             #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"))
             #expect(!Self.cgroupParents(parent).isEmpty, "the pod's cgroups are not under \(parent)")
             let info = try interrupted.inspectPod("victim")["info"]
+            let cgroupsPath = info["runtimeSpec"]["linux"]["cgroupsPath"].string ?? ""
+            #expect(cgroupsPath.hasPrefix("\(parent)/kubepods") && cgroupsPath.hasSuffix("/pause"), "inspectp names another cgroup parent: \(cgroupsPath)")
             let supervisor = try #require(info["podlab"]["supervisorPid"].int.map(Int32.init))
             let pause = try #require(info["pid"].int.map(Int32.init))
             let app = try interrupted.pid("app", pod: "victim")
