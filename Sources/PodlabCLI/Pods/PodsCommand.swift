@@ -13,9 +13,10 @@ struct PodsCommand: ParsableCommand {
     @Flag(help: "Show full IDs.") var noTrunc = false
 
     func run() throws {
-        let pods = try selection.resolve(.current, requireOne: false)
+        // Every sandbox, old NotReady ones included, as `crictl pods` lists them (#89).
+        let pods = try selection.resolve(.current, requireOne: false).flatMap(\.sandboxViews)
         if quiet {
-            pods.forEach { print($0.id) }
+            pods.forEach { print($0.sandboxID) }
             return
         }
         if output == .json {
@@ -24,7 +25,7 @@ struct PodsCommand: ParsableCommand {
         }
         var table = Table("POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME")
         for pod in pods {
-            table.add([shortID(pod.id, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
+            table.add([shortID(pod.sandboxID, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
                        pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", "podlab"])
         }
         print(table.render(), terminator: "")

@@ -19,7 +19,7 @@ struct PsCommand: ParsableCommand {
         var json: [ContainerInspection.Status] = []
         for pod in pods {
             if all, pod.sandbox.pausePID != nil || !pod.sandbox.ready {
-                rows.append([shortID(pod.id, noTrunc: noTrunc), "pause", humanAgo(pod.sandbox.createdAt),
+                rows.append([shortID(pod.sandboxID, noTrunc: noTrunc), "pause", humanAgo(pod.sandbox.createdAt),
                              pod.isSandboxReady ? "Running" : (pod.sandbox.ready ? "Unknown" : "Exited"), "pause", "\(pod.sandbox.attempt)",
                              shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace])
             }
