@@ -339,7 +339,7 @@ public final class LinuxPodRuntime: PodRuntime {
         let cgroup = try driver.createChild(pod: podCgroup(record), name: status.id,
                                             resources: KubernetesResources.containerCgroupResources(for: containerResources))
         let filesystem = ContainerFilesystem(
-            imageDir: image, upperDir: "\(attempt)/upper", workDir: "\(attempt)/work", rootfs: "\(attempt)/rootfs",
+            imageDir: image, upperDir: attempt.upper, workDir: attempt.work, rootfs: attempt.rootfs,
             podShmDir: "\(dir)/shm", hostsFile: "\(dir)/etc/hosts", hostnameFile: "\(dir)/etc/hostname",
             resolvConfFile: "\(dir)/etc/resolv.conf", volumes: mounts + [messageMount],
             cgroupView: ContainerCgroupView.view(of: cgroup, driver: driver),
