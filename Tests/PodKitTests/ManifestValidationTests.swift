@@ -117,8 +117,9 @@ struct ManifestValidationTests {
              line: 17, at: "\"web", message: "spec.hostname: Invalid value: \"web\\n6.6.6.6 evil\": \(label)"),
         Case(name: "subdomain not a label", original: "hostname: web", replacement: "subdomain: Web",
              line: 17, at: "Web", message: "spec.subdomain: Invalid value: \"Web\": \(label)"),
-        Case(name: "pod name with a dot", original: "  name: web\n  namespace", replacement: "  name: web.x\n  namespace",
-             line: 11, at: "web.x", message: "metadata.name: Invalid value: \"web.x\": must not contain dots"),
+        // A pod name is a DNS subdomain (docs/FIDELITY.md #94): dots are fine, 254 characters are not.
+        Case(name: "pod name of 254 characters", original: "  name: web\n  namespace", replacement: "  name: \(String(repeating: "w", count: 254))\n  namespace",
+             line: 11, at: "www", message: "metadata.name: Invalid value: \"\(String(repeating: "w", count: 254))\": must be no more than 253 characters"),
         Case(name: "namespace with a path", original: "namespace: lab", replacement: "namespace: ../../etc",
              line: 12, at: "../", message: "metadata.namespace: Invalid value: \"../../etc\": \(label)"),
         Case(name: "container name upper case", original: "- name: app", replacement: "- name: App",

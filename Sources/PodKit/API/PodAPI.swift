@@ -123,7 +123,7 @@ public struct PodAPI {
     /// while pause runs), then every container's current attempt with Kubernetes' state word
     /// (`running`, `waiting`, `exited`) and its pid while it runs.
     public func containerRows(_ record: PodRecord) -> [ContainerRow] {
-        let pause = ContainerRow(id: record.id, name: "pause", image: "pause", state: record.sandbox.pausePID == nil ? "exited" : "running",
+        let pause = ContainerRow(id: record.sandboxID, name: "pause", image: "pause", state: record.sandbox.pausePID == nil ? "exited" : "running",
                                  pid: record.sandbox.pausePID, restartCount: 0, isSandbox: true)
         return [pause] + record.containers.map { container in
             ContainerRow(id: container.id, name: container.name, image: container.image, state: container.labState,

@@ -54,7 +54,7 @@ public enum PodInspection {
 
     public static func status(_ pod: PodRecord) -> Status {
         Status(
-            id: pod.id,
+            id: pod.sandboxID,
             metadata: Metadata(name: pod.spec.name, uid: pod.uid, namespace: pod.spec.namespace, attempt: pod.sandbox.attempt),
             state: pod.isSandboxReady ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
             createdAt: pod.createdAt,
@@ -178,7 +178,7 @@ public enum ContainerInspection {
         return Document(
             status: status(container, pod: pod),
             info: Info(
-                sandboxID: pod.id, pid: container.pid ?? 0, removing: pod.terminating, snapshotter: "overlayfs", runtimeType: "podlab",
+                sandboxID: pod.sandboxID, pid: container.pid ?? 0, removing: pod.terminating, snapshotter: "overlayfs", runtimeType: "podlab",
                 runtimeSpec: .init(process: .init(args: args, cwd: process?.workingDirectory ?? "/"),
                                    linux: .init(namespaces: namespaces(pod: pod), cgroupsPath: container.cgroupPath))))
     }

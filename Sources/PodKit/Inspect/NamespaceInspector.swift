@@ -21,7 +21,7 @@ public enum NamespaceInspector {
     public static func table(for record: PodRecord) -> [NamespaceRow] {
         var rows: [NamespaceRow] = []
         if let pause = record.sandbox.pausePID {
-            rows.append(NamespaceRow(process: "pause", pid: pause, inodes: inodes(pid: pause), containerID: record.id))
+            rows.append(NamespaceRow(process: "pause", pid: pause, inodes: inodes(pid: pause), containerID: record.sandboxID))
         }
         for container in record.containers {
             guard container.state == .running, let pid = container.pid else { continue }

@@ -110,11 +110,10 @@ public struct ManifestParser {
 
     /// How an object's `metadata.name` is validated.
     enum NameRule {
-        /// `NameIsDNSSubdomain` (ConfigMaps, as the API server checks them).
+        /// `NameIsDNSSubdomain` (ConfigMaps and Pods, as the API server checks them).
         case dns1123Subdomain
-        /// A DNS-1123 label. Stricter than the API server for Pods and Deployments (subdomains
-        /// there): the pod name becomes the hostname, the network namespace pin and the host
-        /// veth's seed, all label-shaped (`PodName`).
+        /// A DNS-1123 label. Stricter than the API server for Deployments (subdomains there):
+        /// their generated pod names stay label-shaped.
         case dns1123Label
         /// A Deployment's pod template: its name is not read.
         case none
@@ -171,7 +170,9 @@ public struct ManifestParser {
     }
 
     func parsePod(_ map: MappingReader, references: inout [ConfigMapReference], warnings: inout [ManifestWarning]) throws -> PodSpec {
-        let metadata = try parseMetadata(try map.required("metadata").mapping(), name: .dns1123Label, warnings: &warnings)
+        // `ValidatePodName` is `NameIsDNSSubdomain` (253 characters, dots allowed); the hostname
+        // is cut to 63 (`PodFiles.podHostname`) and the host-side names hashed (`PodKey`, #94).
+        let metadata = try parseMetadata(try map.required("metadata").mapping(), name: .dns1123Subdomain, warnings: &warnings)
         let specNode = try map.required("spec")
         try warnUnmodelled(map, known: ["status"], warnings: &warnings)
         return try parsePodSpec(specNode, metadata: metadata, source: map.cursor.location, references: &references, warnings: &warnings)

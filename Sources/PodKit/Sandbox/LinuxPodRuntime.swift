@@ -104,6 +104,13 @@ public final class LinuxPodRuntime: PodRuntime {
             request.hostname = hostname
             request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
             request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
+            // The pause image's `USER 65535:65535` (kubernetes build/pause/Dockerfile), which
+            // containerd's `sandboxContainerSpecOpts` applies with `oci.WithUser`; the spec keeps
+            // containerd's default capability sets (`WithoutDefaultSecuritySettings` drops only
+            // seccomp, AppArmor and rlimits), so the bounding set is the default 14 and the
+            // non-root exec leaves permitted and effective empty (docs/FIDELITY.md #87).
+            request.user = Self.sandboxUser
+            request.capabilities = ContainerDefaults.capabilities
             let log = try openLog(dir.pauseLog)
             let startedPause: StartedSpawn
             do {
@@ -136,12 +143,16 @@ public final class LinuxPodRuntime: PodRuntime {
 
             let pause = try startedPause.finish()
             return SandboxStatus(ready: true, attempt: record.sandbox.attempt, pausePID: pause.pid, netnsPath: attachment.netnsPath,
-                                 ip: attachment.ip, gateway: attachment.gateway, hostVeth: attachment.hostVeth, createdAt: Date())
+                                 ip: attachment.ip, gateway: attachment.gateway, hostVeth: attachment.hostVeth, createdAt: Date(),
+                                 id: record.sandbox.id)
         } catch {
             for step in undo.reversed() { step() }
             throw error
         }
     }
+
+    /// pause's credentials: the pause image's `USER 65535:65535`, no supplementary groups.
+    public static let sandboxUser = SpawnRequest.User(uid: 65535, gid: 65535, groups: [])
 
     public func destroySandbox(_ record: PodRecord) {
         // The supervisor's stderr is the pod's supervisor.log: what could not be removed is

@@ -115,6 +115,9 @@ public struct SandboxStatus: Codable, Sendable {
     public var gateway: String?
     public var hostVeth: String?
     public var createdAt: Date?
+    /// This sandbox's own id (docs/FIDELITY.md #89): a recreated sandbox gets a new one. nil
+    /// for the pod's first sandbox, whose id is the record's `id` (and in older records).
+    public var id: String? = nil
 }
 
 /// Everything podlab knows about one pod, persisted as `<stateDir>/pods/<key>/pod.json`.
@@ -145,6 +148,9 @@ public struct PodRecord: Codable, Sendable {
     /// nil in records written before podlab kept image configs, and no entry for an image that
     /// carries none.
     public var imageConfigs: [String: ImageConfig]? = nil
+    /// Sandboxes this pod had before the current one, oldest first, each NotReady with its own
+    /// id and attempt (docs/FIDELITY.md #89); nil in older records and before pause first died.
+    public var previousSandboxes: [SandboxStatus]? = nil
 
     /// The pinned netns's name for `ip netns` (`podlab-<pod>`, qualified by the state directory
     /// outside the default one): the pin the sandbox made, else the name it would have.
@@ -153,8 +159,11 @@ public struct PodRecord: Codable, Sendable {
         return "podlab-" + PodlabPaths.fromEnvironment().hostName(forPod: key)
     }
 
-    /// The record's pod key for a name/namespace pair.
+    /// The record's pod key for a name/namespace pair: `<name>` or `<namespace>-<name>`, the
+    /// name of the pod's state directory and the seed of every host-side name. A pod name is a
+    /// DNS subdomain of up to 253 characters (docs/FIDELITY.md #94), so a key that would not be
+    /// label-shaped or would pass `PodKey.maxReadableLength` is hashed (`PodKey.hashed`).
     public static func key(name: String, namespace: String) -> String {
-        namespace == "default" ? name : "\(namespace)-\(name)"
+        PodKey.make(namespace == "default" ? name : "\(namespace)-\(name)")
     }
 }

@@ -91,11 +91,13 @@ public struct PodStore: Sendable {
                 && (namespace == nil || record.spec.namespace == namespace)
         }
         if let query {
-            let exact = matches.filter { $0.spec.name == query || $0.key == query || $0.id == query }
+            // The current sandbox's id names the pod too (#89: it differs from `id` once pause
+            // has been recreated).
+            let exact = matches.filter { $0.spec.name == query || $0.key == query || $0.id == query || $0.sandboxID == query }
             if !exact.isEmpty {
                 matches = exact
             } else {
-                matches = matches.filter { $0.id.hasPrefix(query) || $0.spec.name.hasPrefix(query) }
+                matches = matches.filter { $0.id.hasPrefix(query) || $0.sandboxID.hasPrefix(query) || $0.spec.name.hasPrefix(query) }
                 if matches.count > 1 {
                     throw PodlabError(.invalidArgument, "\"\(query)\" matches \(matches.count) pods: \(matches.map(\.spec.name).joined(separator: ", "))")
                 }
@@ -106,6 +108,13 @@ public struct PodStore: Sendable {
             }
         }
         return matches
+    }
+
+    /// An old, NotReady sandbox of some pod whose id is `query` or starts with it
+    /// (docs/FIDELITY.md #89), as a record view for `inspectp`; nil if none or several match.
+    public func previousSandbox(matching query: String) -> PodRecord? {
+        let found = list().compactMap { $0.previousSandbox(matching: query) }
+        return found.count == 1 ? found.first : nil
     }
 
     /// Removes the pod's directory (what is left in it once its mounts are gone).

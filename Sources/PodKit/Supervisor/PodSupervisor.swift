@@ -336,13 +336,17 @@ public final class PodSupervisor {
             save()
             return
         }
-        let attempt = record.sandbox.attempt + 1
+        // A new sandbox with a new id and attempt + 1; the old one stays listed NotReady
+        // (docs/FIDELITY.md #89, SandboxHistory).
+        let fresh = record.retireSandbox()
         do {
             var next = record
-            next.sandbox.attempt = attempt
+            next.sandbox = fresh
             record.sandbox = try runtime.createSandbox(next)
-            record.sandbox.attempt = attempt
+            record.sandbox.attempt = fresh.attempt
+            record.sandbox.id = fresh.id
         } catch {
+            record.sandbox = fresh
             record.failure = "recreating the sandbox failed: \(error)"
             save()
             return

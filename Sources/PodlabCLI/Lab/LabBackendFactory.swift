@@ -49,7 +49,7 @@ final class PodKitLabBackend: LabBackend {
                     exitCode: container.exitCode, lastExitCode: container.lastTerminated?.exitCode,
                     lastReason: container.lastTerminated?.reason, ready: container.isReady)
             },
-            sandboxID: record.id)
+            sandboxID: record.sandboxID)
     }
 
     func waitForStatus(_ pod: LabPodRef, until deadline: Date, _ check: (LabPodStatus) throws -> Bool) throws -> LabPodStatus {

@@ -14,7 +14,16 @@ struct InspectPodCommand: ParsableCommand {
     var template: String?
 
     func run() throws {
-        let pods = try selection.resolve(.current, requireOne: selection.isEmpty)
+        // An old, NotReady sandbox of a recreated pod, by its id or an id prefix of at least 6
+        // hex digits (docs/FIDELITY.md #89). The first sandbox's id is also the record's id, so
+        // this is asked before the pod lookup, which would answer with the current sandbox.
+        let pods: [PodRecord]
+        if let query = selection.pod, query.count >= 6, query.allSatisfy(\.isHexDigit),
+           let old = PodStore.current.previousSandbox(matching: query) {
+            pods = [old]
+        } else {
+            pods = try selection.resolve(.current, requireOne: selection.isEmpty)
+        }
         let documents = pods.map { PodInspection.document($0, qosClass: qosClass(of: $0.spec)) }
         try printDocuments(documents, template: template)
     }

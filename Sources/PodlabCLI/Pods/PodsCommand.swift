@@ -20,14 +20,16 @@ struct PodsCommand: ParsableCommand {
     }
 
     func run() throws {
-        var pods = try filter.pods(.current).filter { try filter.nameMatches($0.spec.name) }
+        // Every sandbox, old NotReady ones included, as `crictl pods` lists them (#89); the
+        // state, --latest and --last filters then apply to sandboxes, as in crictl.
+        var pods = try filter.pods(.current).filter { try filter.nameMatches($0.spec.name) }.flatMap(\.sandboxViews)
         if let state = filter.state?.lowercased() {
             let ready = state == "ready" || state == "sandbox_ready"
             pods = pods.filter { $0.isSandboxReady == ready }
         }
-        pods = try filter.newest(pods, command: "pods") { $0.createdAt }
+        pods = try filter.newest(pods, command: "pods") { $0.sandbox.createdAt ?? $0.createdAt }
         if quiet {
-            pods.forEach { print($0.id) }
+            pods.forEach { print($0.sandboxID) }
             return
         }
         if output == .json {
@@ -36,7 +38,7 @@ struct PodsCommand: ParsableCommand {
         }
         var table = Table("POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME")
         for pod in pods {
-            table.add([shortID(pod.id, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
+            table.add([shortID(pod.sandboxID, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
                        pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", "podlab"])
         }
         print(table.render(), terminator: "")

@@ -39,9 +39,9 @@ struct PsCommand: ParsableCommand {
             // pause is podlab's addition to `-a`; crictl ps --state never lists sandboxes.
             if all, pod.sandbox.pausePID != nil || !pod.sandbox.ready {
                 let state: ContainerState = pod.isSandboxReady ? .running : (pod.sandbox.ready ? .unknown : .exited)
-                rows.append(Row(cells: [shortID(pod.id, noTrunc: noTrunc), "pause", humanAgo(pod.sandbox.createdAt),
+                rows.append(Row(cells: [shortID(pod.sandboxID, noTrunc: noTrunc), "pause", humanAgo(pod.sandbox.createdAt),
                                         state.display, "pause", "\(pod.sandbox.attempt)",
-                                        shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace],
+                                        shortID(pod.sandboxID, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace],
                                 name: "pause", state: state, createdAt: pod.sandbox.createdAt))
             }
             for container in pod.containers where showAll {
