@@ -17,12 +17,7 @@ extension ImageCatalog {
             record.digest = digest
             record.size = size
             record.tarballPath = destination
-            let previous = try load()
-            for old in previous where old.reference == record.reference && old.tarballPath != destination
-                && !previous.contains(where: { $0.reference != record.reference && $0.tarballPath == old.tarballPath }) {
-                unlink(old.tarballPath)
-            }
-            try save(replacing: record, in: previous)
+            try self.record(record)
             return record
         }
     }

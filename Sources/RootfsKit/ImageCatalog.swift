@@ -117,13 +117,7 @@ public struct ImageCatalog {
                 fileCount: imported.entryCount, source: "imported from \(absolute) (\(layout)\(layers))")
             record.unpackedBytes = imported.unpackedBytes
             record.config = imported.config
-            let previous = try load()
-            // A re-import with another compression leaves the old file unreferenced: remove it.
-            for old in previous where old.reference == record.reference && old.tarballPath != destination
-                && !previous.contains(where: { $0.reference != record.reference && $0.tarballPath == old.tarballPath }) {
-                unlink(old.tarballPath)
-            }
-            try save(replacing: record, in: previous)
+            try self.record(record)
             return record
         }
     }
@@ -188,3 +182,18 @@ func removeTree(_ path: String) throws {
     defer { close(fd) }
     try AnchoredDirectory.removeTree(name, in: fd, display: parent)
 }
+
+extension ImageCatalog {
+    /// Saves `record`, replacing the entry of the same reference. A re-import or rebuild that
+    /// wrote another tarball leaves the old file unreferenced: it is removed unless another
+    /// reference still uses it. Call with the catalog lock held.
+    func record(_ record: ImageRecord) throws {
+        let previous = try load()
+        for old in previous where old.reference == record.reference && old.tarballPath != record.tarballPath
+            && !previous.contains(where: { $0.reference != record.reference && $0.tarballPath == old.tarballPath }) {
+            unlink(old.tarballPath)
+        }
+        try save(replacing: record, in: previous)
+    }
+}
+

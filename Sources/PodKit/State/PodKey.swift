@@ -1,3 +1,5 @@
+import PodlabCore
+
 /// The pod key: one short, label-shaped handle per pod (docs/FIDELITY.md #94).
 ///
 /// Kubernetes allows pod names up to 253 characters with dots (a DNS-1123 subdomain,
@@ -46,15 +48,6 @@ public enum PodKey {
         return prefix.isEmpty ? "p" + hash : prefix + "-" + hash
     }
 
-    /// 64-bit FNV-1a of the UTF-8 bytes as 16 lower-case hex digits (stable across processes,
-    /// unlike Swift's seeded `Hasher`).
-    static func fnv1a64Hex(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    /// 64-bit FNV-1a as 16 hex digits (`StableHash`: the same in every process).
+    static func fnv1a64Hex(_ text: String) -> String { StableHash.fnv1a64Hex(text) }
 }
