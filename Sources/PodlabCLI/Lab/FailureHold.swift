@@ -81,8 +81,8 @@ struct FailureHoldRunner {
     /// The commands that show a kept lab's pods, as a person types them.
     static func inspectCommands(namespace: String) -> String {
         """
-          inspect them: podlab pods -n \(namespace)
-                        podlab ps -a -n \(namespace)
+          inspect them: podlab pods --namespace \(namespace)
+                        podlab ps -a --namespace \(namespace)
                         podlab logs -n \(namespace) POD
                         podlab exec -it -n \(namespace) POD -- sh
         """

@@ -130,8 +130,10 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     /// Mount points at or below `path` in this process' mount namespace.
     static func mounts(under path: String) -> [String] { MountTable.mountPoints(under: path) }
 
-    /// Processes whose environment or command line names `path` (the supervisors of a test's
-    /// state dir carry `PODLAB_STATE_DIR=<path>/state`).
+    /// Processes whose `PODLAB_*` settings or command line name `path` (the supervisors of a
+    /// test's state dir carry `PODLAB_STATE_DIR=<path>/state`). Other variables do not count:
+    /// every child of the test process inherits `TMPDIR=<root>/tmp`, including the servers that
+    /// other test suites (the registries) run at the same time.
     static func processes(mentioning path: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         let needle = Data(path.utf8)
@@ -139,7 +141,10 @@ final class PodlabTestEnvironment: @unchecked Sendable {
             guard pid != getpid() else { return false }
             let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
             let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
-            return environ.range(of: needle) != nil || cmdline.range(of: needle) != nil
+            let settings = environ.split(separator: 0).contains { entry in
+                entry.starts(with: Data("PODLAB_".utf8)) && entry.range(of: needle) != nil
+            }
+            return settings || cmdline.range(of: needle) != nil
         }
     }
 
