@@ -68,13 +68,23 @@ struct OperationExecutor {
 
     private func apply(file: String?, manifest: String?, images: [String: String]) throws -> OperationOutcome {
         let path: String
+        var scratch: String?
         if let file {
             path = file.hasPrefix("/") ? file : (state.lab.directory as NSString).appendingPathComponent(file)
         } else {
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("podlab-\(state.namespace)")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             path = (directory as NSString).appendingPathComponent("manifest-\(UUID().uuidString.prefix(8)).yaml")
+            scratch = directory
             try (manifest ?? "").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        // An inline manifest is read once by apply; its scratch file and directory go afterwards
+        // (the directory only once empty: parallel applies of one lab share it).
+        defer {
+            if let scratch {
+                unlink(path)
+                rmdir(scratch)
+            }
         }
         let imageMap = state.lab.images.merging(images) { _, new in new }
         let backend = state.backend

@@ -6,13 +6,16 @@ import Testing
 
 /// The OCI archive podlab hands to `ctr images import`, read back with libarchive: the layout
 /// files, blob names equal to their sha256, the config's diff_id equal to the layer digest.
-@Suite struct ImageArchiveTests {
+@Suite final class ImageArchiveTests {
     let scratch: String
 
     init() throws {
         scratch = "/tmp/podlab-cri-unit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     }
+
+    // Every test gets its own instance: its scratch directory goes with it, whatever the test did.
+    deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     func entries(of archive: String) throws -> [String: [UInt8]] {
         let reader = try ArchiveReader(path: archive)
