@@ -19,24 +19,10 @@ extension PodTests {
         func qosTree() throws {
             let cli = try PodlabCLI("qosTree")
             defer { cli.tearDown() }
-            func pod(_ name: String, _ resources: String) -> String {
-                """
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: \(name)}
-                spec:
-                  terminationGracePeriodSeconds: 0
-                  containers:
-                  - name: app
-                    image: busybox
-                    command: ["sleep", "3600"]
-                \(resources)
-                """
-            }
             try cli.apply([
-                pod("gu", "    resources: {limits: {cpu: 100m, memory: 64Mi}}"),
-                pod("bu", "    resources: {requests: {memory: 32Mi}}"),
-                pod("be", ""),
+                QoSTests.pod("gu", resources: "    resources: {limits: {cpu: 100m, memory: 64Mi}}"),
+                QoSTests.pod("bu", resources: "    resources: {requests: {memory: 32Mi}}"),
+                QoSTests.pod("be", resources: ""),
             ].joined(separator: "\n---\n"))
             for (name, qos) in [("gu", "kubepods"), ("bu", "kubepods/burstable"), ("be", "kubepods/besteffort")] {
                 let pid = try cli.pid("app", pod: name)
