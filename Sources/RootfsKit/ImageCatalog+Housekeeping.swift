@@ -68,7 +68,7 @@ extension ImageCatalog {
                 // Renamed aside first, so no half-removed entry is ever visible under its name.
                 let entry = cache.entryPath(digest: digest)
                 let aside = paths.imageCacheDir + "/.tmp-\(digest)-prune-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                try FileLock.withExclusiveLock(paths.imageCacheDir + "/\(digest).lock") {
+                _ = try FileLock.withExclusiveLock(paths.imageCacheDir + "/\(digest).lock") {
                     try checkedSyscall("rename(\(entry), \(aside))") { rename(entry, aside) }
                 }
                 try removeTree(aside)

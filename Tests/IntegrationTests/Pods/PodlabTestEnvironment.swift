@@ -134,18 +134,32 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     /// test's state dir carry `PODLAB_STATE_DIR=<path>/state`). Other variables do not count:
     /// every child of the test process inherits `TMPDIR=<root>/tmp`, including the servers that
     /// other test suites (the registries) run at the same time.
+    ///
+    /// `path` counts only as a whole path: `<root>/it4a5d-2` must not match the processes of
+    /// `<root>/it4a5d-20` (a sibling test's directory that shares the prefix; CI saw exactly that).
     static func processes(mentioning path: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        let needle = Data(path.utf8)
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid() else { return false }
             let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
             let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
             let settings = environ.split(separator: 0).contains { entry in
-                entry.starts(with: Data("PODLAB_".utf8)) && entry.range(of: needle) != nil
+                entry.starts(with: Data("PODLAB_".utf8)) && mentions(entry, path: path)
             }
-            return settings || cmdline.range(of: needle) != nil
+            return settings || cmdline.split(separator: 0).contains { mentions($0, path: path) }
         }
+    }
+
+    /// Whether `text` contains `path` followed by `/` or by the end of the text.
+    static func mentions(_ text: Data, path: String) -> Bool {
+        let bytes = Array(path.utf8)
+        let haystack = Array(text)
+        guard haystack.count >= bytes.count else { return false }
+        for start in 0...(haystack.count - bytes.count) where haystack[start..<start + bytes.count].elementsEqual(bytes) {
+            let end = start + bytes.count
+            if end == haystack.count || haystack[end] == UInt8(ascii: "/") { return true }
+        }
+        return false
     }
 
     static func commandLine(_ pid: Int32) -> String {
