@@ -181,7 +181,7 @@ struct OperationExecutor {
             var row = row
             row.containerID = row.containerID ?? (row.process == "pause" ? (status?.sandboxID ?? ref.id) : ids[row.process])
             return row
-        })
+        }, hostInodes: NamespaceLinks.inodes(process: "self", kinds: NamespaceKind.allCases.map(\.rawValue)))
         var outcome = OperationOutcome()
         outcome.observations.append(.namespaces(table))
         if let reference = table.reference {

@@ -100,6 +100,17 @@ public enum MarkdownReport {
         out.line("")
     }
 
+    /// The summary row's word for a kind: `host` when every process is in the host's own
+    /// namespace (nothing was unshared), so it is not taught as the pod's shared one.
+    static func summary(_ sharing: NamespaceSharing) -> String {
+        switch sharing {
+        case .host: "host"
+        case .shared: "shared"
+        case .private: "private"
+        default: "mixed"
+        }
+    }
+
     private static func renderNamespaces(_ lab: LabReport, pictures: Pictures, into out: inout MarkdownBuffer) {
         let tables = lab.steps.flatMap { step in
             step.operations.flatMap { operation in
@@ -116,7 +127,9 @@ public enum MarkdownReport {
         if pictures == .svgFiles { renderPictures(diagrams, into: &out) }
         for (position, (step, table)) in tables.enumerated() {
             out.line("")
-            out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private).")
+            let hostKinds = table.presentKinds.filter { table.sharing($0) == .host }
+            out.line("Pod `\(table.pod)`, step `\(step)`. ✔ = same inode as pause (shared), ✘ = its own (private)"
+                     + (hostKinds.isEmpty ? "." : "; host = the host's own namespace, which the pod did not unshare (\(hostKinds.joined(separator: ", "))), not one the pod shares."))
             out.line("")
             let kinds = table.presentKinds
             out.line("| Process | PID | " + kinds.joined(separator: " | ") + " |")
@@ -130,7 +143,7 @@ public enum MarkdownReport {
                 }
                 out.line("| \(cell(row.process)) | \(row.pid) | " + cells.joined(separator: " | ") + " |")
             }
-            out.line("| **summary** | | " + kinds.map { table.isShared($0) ? "shared" : (table.isPrivate($0) ? "private" : "mixed") }.joined(separator: " | ") + " |")
+            out.line("| **summary** | | " + kinds.map { Self.summary(table.sharing($0)) }.joined(separator: " | ") + " |")
             out.line("")
             switch pictures {
             case .svgFiles:

@@ -11,8 +11,9 @@ public enum MermaidNamespaceDiagram {
         }
         for kind in table.presentKinds {
             let inodes = uniqueInodes(of: kind, in: table)
-            let shared = table.isShared(kind)
-            lines.append("  subgraph \(kind)_ns [\"\(kind)\(shared ? " (shared)" : "")\"]")
+            let sharing = table.sharing(kind)
+            let note = sharing == .host ? " (the host's)" : (sharing == .shared ? " (shared)" : "")
+            lines.append("  subgraph \(kind)_ns [\"\(kind)\(note)\"]")
             for inode in inodes {
                 lines.append("    \(kind)_\(inode)([\"\(kind):[\(inode)]\"])")
             }

@@ -31,15 +31,17 @@ public enum NamespaceDiagramSVG {
     ///   - ip: the pod IP, written on the net namespace.
     ///   - processes: pause first, then the containers (the order of the boxes).
     ///   - caption: a second title line (e.g. "before the kill").
-    public static func render(pod: String, ip: String?, processes: [Process], caption: String? = nil) -> String {
-        Layout(pod: pod, ip: ip, processes: processes, caption: caption).svg()
+    ///   - host: the host's namespace inodes (podlab's own); a band every process shares with
+    ///     the host is drawn and labelled as the host's, not as shared by the pod.
+    public static func render(pod: String, ip: String?, processes: [Process], caption: String? = nil, host: [String: UInt64]? = nil) -> String {
+        Layout(pod: pod, ip: ip, processes: processes, caption: caption, host: host ?? [:]).svg()
     }
 
     /// The diagram of a namespace table from a report.
     public static func render(_ table: NamespaceTable, caption: String? = nil) -> String {
         render(pod: table.pod, ip: table.ip, processes: table.rows.map {
             Process(name: $0.process, pid: $0.pid, id: $0.containerID, inodes: $0.inodes)
-        }, caption: caption)
+        }, caption: caption, host: table.hostInodes)
     }
 }
 
@@ -50,6 +52,7 @@ private struct Layout {
     let ip: String?
     let processes: [NamespaceDiagramSVG.Process]
     let caption: String?
+    let host: [String: UInt64]
 
     let margin = 16.0
     let labelWidth = 64.0
@@ -68,6 +71,7 @@ private struct Layout {
         static let shared = ("#dcfce7", "#15803d")
         static let partly = ("#fef9c3", "#a16207")
         static let own = ("#f3f4f6", "#6b7280")
+        static let host = ("#e0e7ff", "#6366f1")
     }
 
     var kinds: [String] { NamespaceTable.kinds.filter { kind in processes.contains { $0.inodes[kind] != nil } } }
@@ -80,9 +84,16 @@ private struct Layout {
 
     func columnX(_ index: Int) -> Double { margin + labelWidth + Double(index) * (columnWidth + columnGap) }
 
+    /// Whether every process is in the host's own namespace of this kind (not unshared).
+    func isHost(_ kind: String, _ inode: UInt64) -> Bool {
+        host[kind] == inode && processes.allSatisfy { $0.inodes[kind] == inode }
+    }
+
     var legendItems: [(String, (String, String))] {
-        [("pause (the sandbox)", Palette.pause), ("app container", Palette.container),
-         ("shared by every process", Palette.shared), ("shared by some", Palette.partly), ("private (own inode)", Palette.own)]
+        let hostBand = kinds.contains { kind in processes.first?.inodes[kind].map { isHost(kind, $0) } ?? false }
+        return [("pause (the sandbox)", Palette.pause), ("app container", Palette.container),
+                ("shared by every process", Palette.shared), ("shared by some", Palette.partly), ("private (own inode)", Palette.own)]
+            + (hostBand ? [("the host's (not unshared)", Palette.host)] : [])
     }
 
     var width: Double {
@@ -152,10 +163,11 @@ private struct Layout {
             var end = index
             while end + 1 < processes.count, processes[end + 1].inodes[kind] == inode { end += 1 }
             let members = processes.filter { $0.inodes[kind] == inode }.count
-            let colors = members == processes.count && members > 1 ? Palette.shared : (members > 1 ? Palette.partly : Palette.own)
+            let hostBand = isHost(kind, inode)
+            let colors = hostBand ? Palette.host : (members == processes.count && members > 1 ? Palette.shared : (members > 1 ? Palette.partly : Palette.own))
             let x = columnX(index), bandWidth = columnX(end) + columnWidth - x
             var label = "\(kind):[\(inode)]"
-            if members > 1 { label += members == processes.count ? " shared by all \(members)" : " shared by \(members)" }
+            if hostBand { label += " the host's" } else if members > 1 { label += members == processes.count ? " shared by all \(members)" : " shared by \(members)" }
             let ipText = kind == "net" ? ip.flatMap { $0.isEmpty ? nil : "pod IP \($0)" } : nil
             lines.append("  <rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(bandWidth))\" height=\"\(f(rowHeight))\" rx=\"6\" fill=\"\(colors.0)\" stroke=\"\(colors.1)\" stroke-width=\"1.5\"/>")
             if let ipText, textWidth(label + " · " + ipText, size: 12) > bandWidth - 12 {

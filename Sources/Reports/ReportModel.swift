@@ -232,20 +232,25 @@ public struct NamespaceTable: Codable, Sendable {
     /// The pod IP when the table was taken (it lives in the net namespace).
     public var ip: String?
     public var rows: [Row]
+    /// The namespace inodes of the process that took the table (podlab, on the host), so a
+    /// kind every process shares with the host (e.g. `user`, or `cgroup` when the runtime does
+    /// not unshare it) is called the host's, not the pod's shared one. nil in old reports.
+    public var hostInodes: [String: UInt64]?
 
-    public init(pod: String, ip: String? = nil, rows: [Row]) {
+    public init(pod: String, ip: String? = nil, rows: [Row], hostInodes: [String: UInt64]? = nil) {
         self.pod = pod
         self.ip = ip
         self.rows = rows
+        self.hostInodes = hostInodes
     }
 
     /// The row the others are compared with: pause when present, else the first row.
     public var reference: Row? { rows.first { $0.process == "pause" } ?? rows.first }
 
     /// How `kind` is held across the rows: the one rule (`NamespaceSharing.of`).
-    public func sharing(_ kind: String) -> NamespaceSharing { NamespaceSharing.of(kind, in: rows) }
+    public func sharing(_ kind: String) -> NamespaceSharing { NamespaceSharing.of(kind, in: rows, host: hostInodes) }
 
-    /// The same inode in every row (at least two).
+    /// The same inode in every row (at least two), the host's included.
     public func isShared(_ kind: String) -> Bool { sharing(kind).isShared }
 
     /// No two rows share an inode of this kind (at least two).

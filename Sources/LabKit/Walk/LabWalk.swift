@@ -341,7 +341,8 @@ public final class LabWalk: LabStepDriver, LabRunObserver {
                 }
             case let .namespaces(table):
                 for kind in table.presentKinds {
-                    let verdict = table.isShared(kind) ? style.green("shared ") : (table.isPrivate(kind) ? style.yellow("private") : "mixed  ")
+                    // The host's own namespace (user; cgroup when not unshared) is not one the pod shares.
+                    let verdict = table.sharing(kind) == .host ? "host   " : (table.isShared(kind) ? style.green("shared ") : (table.isPrivate(kind) ? style.yellow("private") : "mixed  "))
                     let detail: String
                     if table.isShared(kind), let inode = table.reference?.inodes[kind] {
                         detail = "\(kind):[\(inode)]"

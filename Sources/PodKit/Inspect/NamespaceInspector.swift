@@ -1,20 +1,13 @@
 import Foundation
 import PodObservations
+import PodlabCore
 
 /// Reads namespace inodes from `/proc` (the rows of `podlab ns` and a lab's `namespaces`;
 /// `NamespaceSharing` is the rule that compares them).
 public enum NamespaceInspector {
     /// Reads every namespace inode of `pid`; missing ones (process gone) are left out.
     public static func inodes(pid: Int32, procRoot: String = "/proc") -> [String: UInt64] {
-        var result: [String: UInt64] = [:]
-        for type in NamespaceKind.allCases {
-            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(procRoot)/\(pid)/ns/\(type.rawValue)"),
-                  let open = link.firstIndex(of: "["), let close = link.firstIndex(of: "]"),
-                  let inode = UInt64(link[link.index(after: open)..<close])
-            else { continue }
-            result[type.rawValue] = inode
-        }
-        return result
+        NamespaceLinks.inodes(process: String(pid), kinds: NamespaceKind.allCases.map(\.rawValue), procRoot: procRoot)
     }
 
     /// Pause plus every running container of the pod.

@@ -10,17 +10,25 @@ struct Table {
 
     mutating func add(_ row: [String]) { rows.append(row) }
 
-    func render() -> String {
-        let all = [headers] + rows
+    /// Each column's width: its widest cell or header.
+    var widths: [Int] {
         var widths = headers.map(\.count)
-        for row in all {
+        for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
-        return all.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "   ")
-        }.joined(separator: "\n") + "\n"
+        return widths
+    }
+
+    func render() -> String {
+        let widths = widths
+        return ([headers] + rows).map { Table.line($0, widths: widths) }.joined(separator: "\n") + "\n"
+    }
+
+    /// One row padded to `widths` (a watch's later lines keep the first table's columns).
+    static func line(_ row: [String], widths: [Int]) -> String {
+        row.enumerated().map { i, cell in
+            i == row.count - 1 || i >= widths.count ? cell : cell.padding(toLength: max(widths[i], cell.count), withPad: " ", startingAt: 0)
+        }.joined(separator: "   ")
     }
 }
 

@@ -12,6 +12,10 @@ struct InspectPodCommand: ParsableCommand {
     @OptionGroup var selection: PodSelection
     @Option(help: "Print one value by dotted path, e.g. --template .info.pid (like crictl's go-template use).")
     var template: String?
+    @Option(name: .shortAndLong, help: "Output format: json, yaml or jsonpath=TEMPLATE (kubectl's JSONPath, e.g. jsonpath='{.status.network.ip}').")
+    var output: String = "json"
+
+    func validate() throws { _ = try documentFormat(output) }
 
     func run() throws {
         // An old, NotReady sandbox of a recreated pod, by its id or an id prefix of at least 6
@@ -25,7 +29,7 @@ struct InspectPodCommand: ParsableCommand {
             pods = try selection.resolve(.current, requireOne: selection.isEmpty)
         }
         let documents = pods.map { PodInspection.document($0, qosClass: qosClass(of: $0.spec)) }
-        try printDocuments(documents, template: template)
+        try printDocuments(documents, template: template, format: try documentFormat(output))
     }
 }
 
@@ -37,6 +41,10 @@ struct InspectContainerCommand: ParsableCommand {
     @Argument(help: "Container ID prefix, or a container name with -p POD.") var container: String
     @Option(name: .shortAndLong, help: "The pod, when CONTAINER is a name.") var pod: String?
     @Option(help: "Print one value by dotted path, e.g. --template .info.pid.") var template: String?
+    @Option(name: .shortAndLong, help: "Output format: json, yaml or jsonpath=TEMPLATE (kubectl's JSONPath, e.g. jsonpath='{.info.pid}').")
+    var output: String = "json"
+
+    func validate() throws { _ = try documentFormat(output) }
 
     func run() throws {
         let store = PodStore.current
@@ -54,12 +62,21 @@ struct InspectContainerCommand: ParsableCommand {
             // crictl/containerd: an ambiguous prefix is an error; list what it matched.
             throw PodlabError(.invalidArgument, "\"\(container)\" is ambiguous: it matches \(names.joined(separator: "; ")); give more of the ID or -p POD")
         }
-        try printDocuments(found, template: template)
+        try printDocuments(found, template: template, format: try documentFormat(output))
     }
 }
 
-/// One document as an object, several as an array (crictl); `--template` selects a value.
-func printDocuments<T: Encodable>(_ documents: [T], template: String?) throws {
+/// `-o` of the inspect commands: one document has no table, so `table`/`wide` are refused
+/// (crictl inspect's table is not modelled).
+func documentFormat(_ text: String) throws -> ObjectFormat {
+    let format = try ObjectFormat(parsing: text)
+    guard format.isStructured else { throw ValidationError("-o \(text): inspect prints a document; use json, yaml or jsonpath=TEMPLATE") }
+    return format
+}
+
+/// One document as an object, several as an array (crictl), in `format`; `--template`
+/// selects a value.
+func printDocuments<T: Encodable>(_ documents: [T], template: String?, format: ObjectFormat = .json) throws {
     if let template {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
@@ -76,7 +93,7 @@ func printDocuments<T: Encodable>(_ documents: [T], template: String?) throws {
         }
         return
     }
-    if documents.count == 1, let only = documents.first { try printJSON(only) } else { try printJSON(documents) }
+    if documents.count == 1, let only = documents.first { try format.print(only) } else { try format.print(documents) }
 }
 
 /// The pod's QoS class name (docs/FIDELITY.md #37).

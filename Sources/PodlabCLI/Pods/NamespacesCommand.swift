@@ -20,7 +20,7 @@ struct NamespacesCommand: ParsableCommand {
         let rows = NamespaceInspector.table(for: pod)
         if let svg {
             let processes = rows.map { NamespaceDiagramSVG.Process(name: $0.process, pid: $0.pid, id: String(($0.containerID ?? "").prefix(13)), inodes: $0.inodes) }
-            let text = NamespaceDiagramSVG.render(pod: pod.spec.name, ip: pod.sandbox.ip, processes: processes)
+            let text = NamespaceDiagramSVG.render(pod: pod.spec.name, ip: pod.sandbox.ip, processes: processes, host: NamespaceInspector.inodes(pid: getpid()))
             do {
                 try text.write(toFile: svg, atomically: true, encoding: .utf8)
             } catch {

@@ -213,6 +213,9 @@ final class RunningCommand {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// What the command has written to stdout so far (a watch that has not exited yet).
+    var outputSoFar: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+
     /// Waits for exit (SIGKILL after `timeout`) and collects the output.
     func wait(timeout: TimeInterval) throws -> CommandResult {
         let deadline = Date().addingTimeInterval(timeout)
