@@ -196,6 +196,9 @@ indirect enum OutputValue: Equatable, Decodable {
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return "\"\"" }
         let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"]
         if reserved.contains(text.lowercased()) { return quoted(text) }
+        // Timestamps and sexagesimal look-alikes (`2026-12-02T03:14:26Z`, `1:20`) resolve to other
+        // types in YAML 1.1, so go-yaml quotes them (kubectl prints `creationTimestamp: "…"`).
+        if ("0"..."9").contains(first), text.contains("-") || text.contains(":") { return quoted(text) }
         if Double(text) != nil || Int(text) != nil || text.hasPrefix("0x") || text.hasPrefix("0o") || text == ".inf" || text == ".nan" { return quoted(text) }
         if "-?:,[]{}#&*!|>'\"%@` ".unicodeScalars.contains(first) || last == " " || last == ":" { return quoted(text) }
         if text.contains(": ") || text.contains(" #") || text.contains("\t") { return quoted(text) }

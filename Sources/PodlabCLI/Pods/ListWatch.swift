@@ -28,6 +28,14 @@ enum ListWatch {
     static func run(pods: [PodRecord], widths: [Int], lines: @escaping (PodRecord) -> [Line]) throws {
         // Ctrl-C is the normal end of a watch: exit 0 at once (every line is already flushed).
         signal(SIGINT) { _ in _exit(0) }
+        // A parent may have started us with SIGINT blocked (the mask is inherited across exec,
+        // and the watch threads inherit it from here): unblock it, or Ctrl-C would never land.
+        var interrupt = sigset_t()
+        sigemptyset(&interrupt)
+        sigaddset(&interrupt, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
+        // The table was printed into stdio's buffer (a pipe or file is block-buffered): show it now.
+        fflush(stdout)
         let store = PodStore.current
         let output = NSLock()
         let done = DispatchGroup()

@@ -78,6 +78,7 @@ struct OutputFormatUnitTests {
             "unicode": .string("größe ✓"), "null": .null, "int": .int(1), "zero": .int(0), "bool": .bool(false),
             "double": .double(0.5), "list": .array([.string("a"), .object(["k": .string("v"), "n": .array([.int(3)])]), .array([])]),
             "nested": .object(["deeper": .object(["x": .string("true")])]), "emptyObject": .object([:]),
+            "stamp": .string("2026-12-02T03:14:26Z"), "clock": .string("1:20"), "ip": .string("10.1.0.2"),
         ]
         let original = OutputValue.object(tricky.merging(["document": try Self.value()]) { a, _ in a })
         let yaml = original.yaml()
@@ -85,7 +86,7 @@ struct OutputFormatUnitTests {
         let json = try JSONSerialization.data(withJSONObject: parsed, options: [.fragmentsAllowed])
         let back = try JSONDecoder().decode(OutputValue.self, from: json)
         #expect(back == original, "YAML:\n\(yaml)")
-        #expect(yaml.contains("\n\"yes\": \"yes\"\n") && yaml.contains("\nnumber: \"0123\"\n"), "\(yaml)")
+        #expect(yaml.contains("\n\"yes\": \"yes\"\n") && yaml.contains("\nstamp: \"2026-12-02T03:14:26Z\"\n") && yaml.contains("ip: 10.1.0.2\n") && yaml.contains("\nnumber: \"0123\"\n"), "\(yaml)")
     }
 
     @Test("JSON numbers 0 and 1 stay numbers, true and false stay booleans")
@@ -176,14 +177,14 @@ extension PodTests {
             func rows(_ text: String) -> [[String]] {
                 text.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             }
-            try waitUntil("ps -w prints the old container Exited and the new one Running with attempt 1", timeout: 5) {
+            let psSaw = eventually(timeout: 5) { () -> Bool? in
                 let lines = rows(ps.outputSoFar)
                 return lines.contains { $0.first == String(oldID.prefix(13)) && $0.contains("Exited") }
-                    && lines.contains { $0.first == String(newID.prefix(13)) && $0.contains("Running") && $0.contains("1") }
+                    && lines.contains { $0.first == String(newID.prefix(13)) && $0.contains("Running") && $0.contains("1") } ? true : nil
             }
-            try waitUntil("pods -w prints RESTARTS 1", timeout: 5) {
-                rows(pods.outputSoFar).contains { $0.last == "1" && $0.contains("1/1") }
-            }
+            #expect(psSaw == true, "ps -w prints the old container Exited and the new one Running with attempt 1:\n\(ps.outputSoFar)")
+            let podsSaw = eventually(timeout: 5) { rows(pods.outputSoFar).contains { $0.last == "1" && $0.contains("1/1") } ? true : nil }
+            #expect(podsSaw == true, "pods -w prints RESTARTS 1:\n\(pods.outputSoFar)")
             let unchanged = rows(ps.outputSoFar).count
             #expect(unchanged <= 4, "one initial row plus a line per change, not a repeated table: \(ps.outputSoFar)")
             for watch in [ps, pods] {
