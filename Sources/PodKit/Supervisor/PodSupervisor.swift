@@ -169,8 +169,12 @@ public final class PodSupervisor {
             record.containers[i].exitCode = 128
             record.containers[i].reason = "StartError"
             // The message goes to the status, not the log: kubelet shows it as the terminated
-            // state's message; the log holds only the container's output (#86).
-            record.containers[i].waitingMessage = "\(error)"
+            // state's message; the log holds only the container's output (#86). It is the
+            // attempt's own `message`, so it survives into `lastState.terminated.message` when
+            // the restart's back-off text takes `waiting.message` (kuberuntime_container.go
+            // startContainer returns the runtime's error; the CrashLoopBackOff message is built
+            // separately by kuberuntime_manager.go doBackOff; docs/FIDELITY.md #171).
+            record.containers[i].message = "\(error)"
             event(.warning, "Failed", "Error: \(error)", container: spec.name)
             runtime.cleanupContainer(record.containers[i], record: record)
             scheduleRestart(i, now: Date())
