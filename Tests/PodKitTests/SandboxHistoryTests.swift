@@ -1,4 +1,5 @@
 import Foundation
+import PodNetwork
 import Testing
 @testable import PodKit
 
@@ -50,19 +51,36 @@ struct SandboxHistoryTests {
         #expect(decoded.sandboxViews.count == 1)
     }
 
-    @Test("pod keys: label-shaped keys unchanged, others hashed, label-shaped and at most 127 characters")
+    @Test("pod keys: one key per namespace/name pair, label-shaped and at most 127 characters")
     func podKeys() {
         #expect(PodRecord.key(name: "web", namespace: "default") == "web")
-        let longest = String(repeating: "n", count: 63) + "-" + String(repeating: "p", count: 63)
-        #expect(PodRecord.key(name: String(repeating: "p", count: 63), namespace: String(repeating: "n", count: 63)) == longest)
+        #expect(PodRecord.key(name: "web", namespace: "team") == "team--web")
+        // The collision of the old `<namespace>-<name>` scheme (docs/FIDELITY.md #173).
+        #expect(PodRecord.key(name: "c", namespace: "a-b") == "a-b--c")
+        #expect(PodRecord.key(name: "b-c", namespace: "a") == "a--b-c")
+        #expect(PodRecord.key(name: "a-b", namespace: "default") == "a-b")
+        // `--` inside a part would make the split ambiguous: hashed, with `---`.
+        let doubled = PodRecord.key(name: "b--c", namespace: "a")
+        let doubledNamespace = PodRecord.key(name: "c", namespace: "a--b")
+        #expect(doubled != doubledNamespace && doubled.contains("---") && doubledNamespace.contains("---"), "\(doubled) \(doubledNamespace)")
+        #expect(PodRecord.key(name: "a--b", namespace: "default").contains("---"))
+        #expect(PodRecord.key(name: "a--b", namespace: "default") != PodRecord.key(name: "b", namespace: "a"))
+        // Two 63-character labels and `--` are 128 characters: hashed.
+        let longest = PodRecord.key(name: String(repeating: "p", count: 63), namespace: String(repeating: "n", count: 63))
+        #expect(longest.utf8.count <= 127 && longest.hasPrefix(String(repeating: "n", count: 63) + "-ppp"), "\(longest)")
+        let shorter = PodRecord.key(name: String(repeating: "p", count: 62), namespace: String(repeating: "n", count: 63))
+        #expect(shorter == String(repeating: "n", count: 63) + "--" + String(repeating: "p", count: 62))
         let dotted = PodRecord.key(name: "web.v1", namespace: "lab")
         let other = PodRecord.key(name: "web-v1", namespace: "lab")
-        #expect(other == "lab-web-v1")
-        #expect(dotted != other && dotted.hasPrefix("lab-web-v1-") && dotted.count == "lab-web-v1-".count + 16, "\(dotted)")
+        #expect(other == "lab--web-v1")
+        #expect(dotted != other && dotted.hasPrefix("lab-web-v1---") && dotted.count == "lab-web-v1---".count + 16, "\(dotted)")
         let long = String(repeating: "a.", count: 126) + "b"
         let key = PodRecord.key(name: long, namespace: "ns")
         #expect(key.utf8.count <= 127 && !key.contains(".") && key.first?.isLetter == true && key.last?.isHexDigit == true, "\(key)")
         #expect(PodRecord.key(name: long, namespace: "ns") == key, "stable")
         #expect(PodRecord.key(name: long + "x", namespace: "ns") != key)
+        for key in [doubled, doubledNamespace, longest, dotted, key] {
+            #expect((try? PodName.validateKey(key)) != nil, "\(key) is accepted by the network and IPAM")
+        }
     }
 }
