@@ -20,6 +20,8 @@ public struct CgroupV1Driver: CgroupDriver {
     public let mountPoints: [String: String]
     private let fileSystem: any CgroupFileSystem
     private let tree: CgroupTree
+    /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
+    private let burstableRequests: BurstableCPURequests
 
     /// The controllers whose hierarchies podlab creates cgroups in, in write order.
     public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices"]
@@ -36,8 +38,10 @@ public struct CgroupV1Driver: CgroupDriver {
     /// - Throws: `PodlabError.unsupported` if the memory hierarchy is missing.
     public init(
         mountPoints: [String: String], parent: String = CgroupDefaults.parentName,
-        fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
+        fileSystem: any CgroupFileSystem = HostCgroupFileSystem(),
+        burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil)
     ) throws {
+        self.burstableRequests = burstableRequests
         try validateCgroupName(parent, role: "parent")
         guard mountPoints["memory"] != nil else {
             throw PodlabError(.unsupported, "cgroup v1 memory controller is not mounted (expected /sys/fs/cgroup/memory)")
@@ -93,8 +97,19 @@ public struct CgroupV1Driver: CgroupDriver {
             try applyCommon(
                 cgroup, memoryLimit: resources.memoryLimitBytes, pinSwap: false, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+            if let name = KubepodsTree.burstablePodName(of: pod) {
+                try updateBurstableShares(adding: (name, resources.cpuRequestMilli))
+            }
         }
         return cgroup
+    }
+
+    /// kubelet's `setCPUCgroupConfig` for `kubepods/burstable` (docs/FIDELITY.md #172).
+    private func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
+        guard let dir = directory("cpu", KubepodsTree.qosDirectory(.burstable)), fileSystem.exists(dir) else { return }
+        try burstableRequests.update(lockDirectory: dir, adding: adding, pods: { try KubepodsTree.burstablePods(in: dir, fileSystem: fileSystem) }) { shares in
+            try fileSystem.write(dir + "/cpu.shares", String(shares))
+        }
     }
 
     public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
@@ -299,6 +314,11 @@ public struct CgroupV1Driver: CgroupDriver {
     public func remove(_ cgroup: any CgroupNode) throws {
         try validate(cgroup)
         try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
+        // A Burstable pod left: its request leaves the QoS cgroup's shares (UpdateQOSCgroups
+        // after pod cleanup).
+        if let pod = cgroup as? PodCgroup, KubepodsTree.burstablePodName(of: pod.pod) != nil {
+            try updateBurstableShares()
+        }
     }
 
     public func listPods() throws -> [String] {
