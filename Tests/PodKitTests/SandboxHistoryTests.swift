@@ -1,5 +1,6 @@
 import Foundation
 import PodNetwork
+import PodlabCore
 import Testing
 @testable import PodKit
 
@@ -82,5 +83,30 @@ struct SandboxHistoryTests {
         for key in [doubled, doubledNamespace, longest, dotted, key] {
             #expect((try? PodName.validateKey(key)) != nil, "\(key) is accepted by the network and IPAM")
         }
+    }
+
+    @Test("a pod made under the old `<namespace>-<name>` key keeps it; the same pair is refused, the holder of a taken key named")
+    func oldKeysKeepTheirPods() throws {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("podlab-keys-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = PodStore(paths: PodlabPaths(stateDir: root, dataDir: root + "/data", rootfsDir: root, labsDir: root, reportsDir: root))
+        var old = try makeRecord(podYAML())
+        old.spec.namespace = "team"
+        old.key = "team-web"  // the key podlab gave this pod before docs/FIDELITY.md #173
+        try store.create(old)
+        #expect(try store.find("web").map { $0.key } == ["team-web"], "found by name as before")
+        var again = try makeRecord(podYAML())
+        again.spec.namespace = "team"
+        again.key = PodRecord.key(name: "web", namespace: "team")
+        #expect(again.key == "team--web")
+        let refused = #expect(throws: PodlabError.self) { try store.create(again) }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("already exists in namespace \"team\" (key team-web"), "\(String(describing: refused))")
+        // A different pair whose (old-style) key is taken: refused, naming the holder.
+        var squatter = try makeRecord(podYAML())
+        squatter.spec.namespace = "default"
+        squatter.spec.name = "team-web"
+        squatter.key = "team-web"
+        let taken = #expect(throws: PodlabError.self) { try store.create(squatter) }
+        #expect("\(taken.map { "\($0)" } ?? "")".contains("is already used by pod team/web"), "\(String(describing: taken))")
     }
 }
