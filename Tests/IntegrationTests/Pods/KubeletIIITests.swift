@@ -114,5 +114,33 @@ extension PodTests {
             _ = try cli.succeed(["delete", "memonly", "--grace-period", "0"])
             #expect(value("burstable") == expected(0), "no Burstable pod left")
         }
+
+        @Test("cgroup v1: the container sits in its own cpuset and blkio cgroups and sees them read-only at /sys/fs/cgroup")
+        func cpusetAndBlkioView() throws {
+            let layout = try CgroupLayout.detect()
+            guard layout.version == .v1, let cpusetMount = layout.v1MountPoints["cpuset"], layout.v1MountPoints["blkio"] != nil else {
+                return  // v2: the cgroup2 view shows every enabled controller (#82)
+            }
+            let cli = try PodlabCLI("cpusetAndBlkioView")
+            defer { cli.tearDown() }
+            try cli.apply(QoSTests.pod("cs", resources: ""))
+            let pid = try cli.pid("app", pod: "cs")
+            let id = try #require(try cli.inspect("app", pod: "cs")["status"]["id"].string)
+            let own = "/podlab/kubepods/besteffort/pod\(cli.hostName("cs"))/\(id)"
+            let lines = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8).split(separator: "\n")
+            for controller in ["cpuset", "blkio"] {
+                let line = lines.first { $0.split(separator: ":", maxSplits: 2).dropFirst().first?.split(separator: ",").contains(Substring(controller)) == true }
+                #expect(line.map { String($0).hasSuffix(":" + own) } == true, "\(controller): \(String(describing: line))")
+            }
+            func run(_ script: String) throws -> CommandResult { try cli.exec("cs", "app", "sh", "-c", script) }
+            // The container's cpuset holds the CPUs its parents hold (runc copies them down).
+            let hostCPUs = try String(contentsOfFile: cpusetMount + "/cpuset.cpus", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try run("cat /sys/fs/cgroup/cpuset/cpuset.cpus").output == hostCPUs)
+            let listed = try run("cat /sys/fs/cgroup/cpuset/cgroup.procs").output.split(separator: "\n")
+            #expect(!listed.isEmpty && listed.count < 10, "its own processes only: \(listed)")
+            #expect(try run("ls /sys/fs/cgroup/blkio").output.contains("blkio."), "blkio's files")
+            let write = try run("echo 0 > /sys/fs/cgroup/cpuset/cpuset.cpus")
+            #expect(write.status != 0 && write.stderr.contains("Read-only file system"), "\(write)")
+        }
     }
 }
