@@ -142,5 +142,28 @@ extension PodTests {
             let write = try run("echo 0 > /sys/fs/cgroup/cpuset/cpuset.cpus")
             #expect(write.status != 0 && write.stderr.contains("Read-only file system"), "\(write)")
         }
+
+        @Test("a container never created (CreateContainerConfigError) has no log: logs says it is waiting to start, as kubelet does")
+        func configErrorWritesNoLog() throws {
+            let cli = try PodlabCLI("configErrorWritesNoLog")
+            defer { cli.tearDown() }
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: nr}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  securityContext: {runAsNonRoot: true}
+                  containers:
+                  - {name: root, image: busybox, command: ["sleep", "3600"]}
+                """)
+            try waitUntil("the container waits with CreateContainerConfigError", timeout: 15) {
+                try cli.inspect("root", pod: "nr")["status"]["reason"].string == "CreateContainerConfigError"
+            }
+            let logs = try cli.run(["logs", "nr", "-c", "root"])
+            #expect(logs.status != 0, "\(logs)")
+            #expect(logs.stderr.contains("container \"root\" in pod \"nr\" is waiting to start: CreateContainerConfigError"), "\(logs)")
+            #expect(!logs.stdout.contains("podlab:"), "no podlab text in the container's log: \(logs)")
+        }
     }
 }
