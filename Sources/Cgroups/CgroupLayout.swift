@@ -103,14 +103,19 @@ public struct CgroupLayout: Sendable, Equatable {
         parent: String = CgroupDefaults.parentName,
         fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
     ) throws -> any CgroupDriver {
+        // One request directory per cgroup parent: every podlab sharing the parent shares it.
+        // A fake tree (tests) records nothing on the host.
+        try validateCgroupName(parent, role: "parent")
+        let requests = BurstableCPURequests(
+            directory: fileSystem is HostCgroupFileSystem ? BurstableCPURequests.defaultRoot + "/" + parent : nil)
         switch version {
         case .v1:
-            return try CgroupV1Driver(mountPoints: v1MountPoints, parent: parent, fileSystem: fileSystem)
+            return try CgroupV1Driver(mountPoints: v1MountPoints, parent: parent, fileSystem: fileSystem, burstableRequests: requests)
         case .v2:
             guard let unifiedMountPoint else {
                 throw PodlabError(.invalidArgument, "cgroup v2 layout without a cgroup2 mount point")
             }
-            return try CgroupV2Driver(mountPoint: unifiedMountPoint, parent: parent, fileSystem: fileSystem)
+            return try CgroupV2Driver(mountPoint: unifiedMountPoint, parent: parent, fileSystem: fileSystem, burstableRequests: requests)
         }
     }
 }

@@ -11,11 +11,16 @@ public struct PodCgroupResources: Sendable, Equatable {
     public var cpuPeriodMicros: UInt64
     /// Maximum number of tasks (`pids.max`); kubelet leaves it unset unless configured.
     public var pidsLimit: Int64?
+    /// The pod's CPU request in milli-CPU (`resource.PodRequests`), which a Burstable pod adds
+    /// to its QoS cgroup's shares (``BurstableCPURequests``, docs/FIDELITY.md #172).
+    public var cpuRequestMilli: Int64
 
     public init(
         memoryLimitBytes: Int64? = nil, cpuShares: UInt64? = nil, cpuQuotaMicros: Int64? = nil,
-        cpuPeriodMicros: UInt64 = KubernetesResources.quotaPeriod, pidsLimit: Int64? = nil
+        cpuPeriodMicros: UInt64 = KubernetesResources.quotaPeriod, pidsLimit: Int64? = nil,
+        cpuRequestMilli: Int64 = 0
     ) {
+        self.cpuRequestMilli = cpuRequestMilli
         self.memoryLimitBytes = memoryLimitBytes
         self.cpuShares = cpuShares
         self.cpuQuotaMicros = cpuQuotaMicros

@@ -8,8 +8,8 @@ import Musl
 
 /// cgroup v1 (legacy or hybrid layout): one directory per controller hierarchy.
 ///
-/// podlab uses the memory, cpu, pids, freezer and devices hierarchies (those mounted; memory is
-/// required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
+/// podlab uses the memory, cpu, pids, freezer, devices, cpuset and blkio hierarchies (those
+/// mounted; memory is required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
 /// is there only so ``killAll(_:)`` can stop a pod from forking while it is being killed, as
 /// runc does on v1. The devices hierarchy carries each child's device allowlist.
 public struct CgroupV1Driver: CgroupDriver {
@@ -20,9 +20,14 @@ public struct CgroupV1Driver: CgroupDriver {
     public let mountPoints: [String: String]
     private let fileSystem: any CgroupFileSystem
     private let tree: CgroupTree
+    /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
+    private let burstableRequests: BurstableCPURequests
 
-    /// The controllers whose hierarchies podlab creates cgroups in, in write order.
-    public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices"]
+    /// The controllers whose hierarchies podlab creates cgroups in, in write order. cpuset and
+    /// blkio carry no podlab value, but runc's v1 manager places a container in every mounted
+    /// hierarchy (libcontainer/cgroups/fs `subsystems`), so its read-only `/sys/fs/cgroup`
+    /// shows its own `cpuset.cpus` and blkio statistics (docs/FIDELITY.md #174).
+    public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices", "cpuset", "blkio"]
 
     /// Values at or above this in `memory.limit_in_bytes` mean "unlimited": the kernel shows
     /// `PAGE_COUNTER_MAX` pages (0x7FFFFFFFFFFFF000 with 4 KiB pages; lower for larger pages).
@@ -36,8 +41,10 @@ public struct CgroupV1Driver: CgroupDriver {
     /// - Throws: `PodlabError.unsupported` if the memory hierarchy is missing.
     public init(
         mountPoints: [String: String], parent: String = CgroupDefaults.parentName,
-        fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
+        fileSystem: any CgroupFileSystem = HostCgroupFileSystem(),
+        burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil)
     ) throws {
+        self.burstableRequests = burstableRequests
         try validateCgroupName(parent, role: "parent")
         guard mountPoints["memory"] != nil else {
             throw PodlabError(.unsupported, "cgroup v1 memory controller is not mounted (expected /sys/fs/cgroup/memory)")
@@ -93,8 +100,19 @@ public struct CgroupV1Driver: CgroupDriver {
             try applyCommon(
                 cgroup, memoryLimit: resources.memoryLimitBytes, pinSwap: false, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+            if let name = KubepodsTree.burstablePodName(of: pod) {
+                try updateBurstableShares(adding: (name, resources.cpuRequestMilli))
+            }
         }
         return cgroup
+    }
+
+    /// kubelet's `setCPUCgroupConfig` for `kubepods/burstable` (docs/FIDELITY.md #172).
+    private func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
+        guard let dir = directory("cpu", KubepodsTree.qosDirectory(.burstable)), fileSystem.exists(dir) else { return }
+        try burstableRequests.update(lockDirectory: dir, adding: adding, pods: { try KubepodsTree.burstablePods(in: dir, fileSystem: fileSystem) }) { shares in
+            try fileSystem.write(dir + "/cpu.shares", String(shares))
+        }
     }
 
     public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
@@ -172,18 +190,37 @@ public struct CgroupV1Driver: CgroupDriver {
                 // The QoS parents (kubepods, kubepods/burstable) are shared by every pod: made
                 // when missing, never removed on failure (another pod may be moving in).
                 let shared = cgroup.pod.split(separator: "/").count - 1
+                var levels = [parentDir]
                 for (index, component) in cgroup.relativePath.split(separator: "/").enumerated() {
                     dir += "/" + component
+                    levels.append(dir)
                     if !fileSystem.exists(dir) {
                         try fileSystem.makeDirectory(dir)
                         if index >= shared { created.append(dir) }
                     }
                 }
+                if mount == mountPoints["cpuset"] { try initializeCpuset(mount, levels: levels) }
             }
             try configure()
         } catch {
             for dir in created.reversed() { try? fileSystem.removeDirectory(dir) }
             throw error
+        }
+    }
+
+    /// A new v1 cpuset cgroup starts with empty `cpuset.cpus` and `cpuset.mems`, and no task
+    /// can join it (ENOSPC) until both are set: each level, from the top, takes its parent's
+    /// values when its own are empty, as runc's `cpusetEnsureParent`/`cpusetCopyIfNeeded`
+    /// (libcontainer/cgroups/fs/cpuset.go) do. Existing levels are checked too: another
+    /// podlab may have made a shared QoS parent a moment ago and not yet filled it.
+    private func initializeCpuset(_ mount: String, levels: [String]) throws {
+        var parentDir = mount
+        for dir in levels {
+            for file in ["cpuset.cpus", "cpuset.mems"] where fileSystem.exists(dir + "/" + file) {
+                guard try fileSystem.read(dir + "/" + file).trimmingWhitespace().isEmpty else { continue }
+                try fileSystem.write(dir + "/" + file, try fileSystem.read(parentDir + "/" + file).trimmingWhitespace())
+            }
+            parentDir = dir
         }
     }
 
@@ -299,6 +336,11 @@ public struct CgroupV1Driver: CgroupDriver {
     public func remove(_ cgroup: any CgroupNode) throws {
         try validate(cgroup)
         try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
+        // A Burstable pod left: its request leaves the QoS cgroup's shares (UpdateQOSCgroups
+        // after pod cleanup).
+        if let pod = cgroup as? PodCgroup, KubepodsTree.burstablePodName(of: pod.pod) != nil {
+            try updateBurstableShares()
+        }
     }
 
     public func listPods() throws -> [String] {

@@ -19,6 +19,8 @@ public struct CgroupV2Driver: CgroupDriver {
     public let mountPoint: String
     private let fileSystem: any CgroupFileSystem
     private let tree: CgroupTree
+    /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
+    private let burstableRequests: BurstableCPURequests
 
     /// Controllers podlab enables for its subtree, in the order written.
     public static let wantedControllers = ["memory", "cpu", "pids"]
@@ -29,8 +31,10 @@ public struct CgroupV2Driver: CgroupDriver {
     ///   - fileSystem: the file operations (the host's, or a fake).
     public init(
         mountPoint: String, parent: String = CgroupDefaults.parentName,
-        fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
+        fileSystem: any CgroupFileSystem = HostCgroupFileSystem(),
+        burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil)
     ) throws {
+        self.burstableRequests = burstableRequests
         try validateCgroupName(parent, role: "parent")
         self.mountPoint = mountPoint
         self.parent = parent
@@ -83,11 +87,24 @@ public struct CgroupV2Driver: CgroupDriver {
             try writeCommon(
                 dir, memoryLimit: resources.memoryLimitBytes, cpuShares: resources.cpuShares,
                 quota: resources.cpuQuotaMicros, period: resources.cpuPeriodMicros, pids: resources.pidsLimit)
+            if let name = KubepodsTree.burstablePodName(of: pod) {
+                try updateBurstableShares(adding: (name, resources.cpuRequestMilli))
+            }
         } catch {
             if !existed { try? fileSystem.removeDirectory(dir) }
             throw error
         }
         return cgroup
+    }
+
+    /// kubelet's `setCPUCgroupConfig` for `kubepods/burstable`, the shares converted to
+    /// `cpu.weight` as for every other cgroup (docs/FIDELITY.md #172).
+    private func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
+        let dir = parentDir + "/" + KubepodsTree.qosDirectory(.burstable)
+        guard fileSystem.exists(dir + "/cpu.weight") else { return }
+        try burstableRequests.update(lockDirectory: dir, adding: adding, pods: { try KubepodsTree.burstablePods(in: dir, fileSystem: fileSystem) }) { shares in
+            try writeCommon(dir, memoryLimit: nil, cpuShares: shares, quota: nil, period: 0, pids: nil)
+        }
     }
 
     public func createChild(pod: String, name: String, resources: ContainerCgroupResources) throws -> ContainerCgroup {
@@ -207,6 +224,10 @@ public struct CgroupV2Driver: CgroupDriver {
     public func remove(_ cgroup: any CgroupNode) throws {
         try validate(cgroup)
         try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
+        // A Burstable pod left: its request leaves the QoS cgroup's weight.
+        if let pod = cgroup as? PodCgroup, KubepodsTree.burstablePodName(of: pod.pod) != nil {
+            try updateBurstableShares()
+        }
     }
 
     public func listPods() throws -> [String] {

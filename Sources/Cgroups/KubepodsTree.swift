@@ -58,12 +58,27 @@ public enum KubepodsTree {
 
     /// The QoS parent whose CPU weight kubelet pins when `podPath` is created: BestEffort's,
     /// with `MinShares` (2) (`qos_container_manager_linux.go` setCPUCgroupConfig:
-    /// `bestEffortCPUShares`). nil for the other classes. Burstable's shares (the sum of its
-    /// pods' requests, recomputed on every pod sync) are not modelled (docs/FIDELITY.md #91).
+    /// `bestEffortCPUShares`). nil for the other classes. Burstable's shares are the sum of
+    /// its pods' requests, recomputed as pods come and go (``BurstableCPURequests``,
+    /// docs/FIDELITY.md #91, #172).
     static func pinnedQoSParent(of podPath: String) -> (path: String, cpuShares: UInt64)? {
         let parent = qosDirectory(.bestEffort)
         guard podPath.hasPrefix(parent + "/") else { return nil }
         return (parent, KubernetesResources.minShares)
+    }
+
+    /// The pod cgroup name (`pod<uid>`) of a Burstable pod path, nil for other paths.
+    static func burstablePodName(of podPath: String) -> String? {
+        let parent = qosDirectory(.burstable) + "/"
+        guard podPath.hasPrefix(parent) else { return nil }
+        let name = String(podPath.dropFirst(parent.count))
+        return name.hasPrefix(podPrefix) && !name.contains("/") ? name : nil
+    }
+
+    /// The pod cgroup names (`pod<uid>`) in the Burstable QoS parent `directory`.
+    static func burstablePods(in directory: String, fileSystem: any CgroupFileSystem) throws -> [String] {
+        guard fileSystem.exists(directory) else { return [] }
+        return try fileSystem.subdirectories(of: directory).filter { $0.hasPrefix(podPrefix) && $0.count > podPrefix.count }
     }
 
     /// Lists the pod paths found below `parentDirectory` (podlab's parent in one hierarchy).

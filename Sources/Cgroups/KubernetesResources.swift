@@ -260,7 +260,8 @@ public enum KubernetesResources {
             return PodCgroupResources(
                 memoryLimitBytes: memoryLimitsDeclared && limits.memoryBytes > 0 ? limits.memoryBytes : nil,
                 cpuShares: shares,
-                cpuQuotaMicros: cpuLimitsDeclared && quota > 0 ? quota : nil)
+                cpuQuotaMicros: cpuLimitsDeclared && quota > 0 ? quota : nil,
+                cpuRequestMilli: requests.cpuMilli)
         case .bestEffort:
             return PodCgroupResources(cpuShares: minShares)
         }

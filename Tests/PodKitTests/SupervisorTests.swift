@@ -195,7 +195,11 @@ struct SupervisorTests {
         let status = supervisor.record.containers[0]
         #expect(status.exitCode == 128)
         #expect(status.reason == "StartError")
-        #expect(status.waitingMessage?.contains("execve(/bin/nope)") == true)
+        // The start error is the attempt's terminated message; waiting carries the back-off
+        // (docs/FIDELITY.md #171).
+        #expect(status.message?.contains("execve(/bin/nope)") == true)
+        #expect(status.lastTerminated?.message?.contains("execve(/bin/nope)") == true)
+        #expect(status.waitingMessage?.contains("execve") != true)
         #expect(status.nextStartAt != nil)
     }
 }

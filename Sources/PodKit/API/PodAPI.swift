@@ -62,6 +62,11 @@ public struct PodAPI {
             path = status.logPath
         }
         guard let data = FileManager.default.contents(atPath: path) else {
+            // A container that never ran has no log: kubelet's validateContainerLogStatus
+            // (kubelet_pods.go) answers "is waiting to start: <reason>" (docs/FIDELITY.md #175).
+            if !previous, status.state == .created, status.lastTerminated == nil {
+                throw PodlabError(.invalidState, "container \"\(status.name)\" in pod \"\(record.spec.name)\" is waiting to start: \(status.waitingReason ?? "ContainerCreating")")
+            }
             throw PodlabError(.notFound, "no logs at \(path)")
         }
         return data

@@ -6,8 +6,9 @@ enum ContainerCgroupView {
     /// v2: a cgroup2 mount in the container's own cgroup namespace. v1: each hierarchy podlab
     /// places the container in, under the hierarchy's host directory name, bound from the
     /// container's own cgroup directory (runc `mountCgroupV1` binds the process' own path of
-    /// every subsystem). The other v1 hierarchies (cpuset, blkio, …) and a hybrid host's
-    /// `unified` hierarchy are not shown: podlab does not place containers in them.
+    /// every subsystem): memory, cpu, pids, freezer, devices, cpuset and blkio
+    /// (docs/FIDELITY.md #174). The others (cpuacct, hugetlb, net_cls, perf_event, …) and a
+    /// hybrid host's `unified` hierarchy are not shown: podlab does not place containers in them.
     static func view(of cgroup: ContainerCgroup, driver: any CgroupDriver) -> ContainerFilesystem.CgroupView? {
         switch driver.version {
         case .v2:

@@ -125,7 +125,8 @@ public struct SandboxStatus: Codable, Sendable {
 /// Written by `apply` (once) and then only by the pod's supervisor, atomically; every other
 /// podlab process (ps, inspect, ns, exec, delete) only reads it.
 public struct PodRecord: Codable, Sendable {
-    /// Directory name and unique handle: the pod name, prefixed with the namespace if not `default`.
+    /// Directory name and unique handle: `PodRecord.key(name:namespace:)` when the record was
+    /// created (stored, never recomputed: host names of a live pod derive from it).
     public var key: String
     /// Sandbox id: 64 hex characters (crictl shows the first 13).
     public var id: String
@@ -159,11 +160,11 @@ public struct PodRecord: Codable, Sendable {
         return "podlab-" + PodlabPaths.fromEnvironment().hostName(forPod: key)
     }
 
-    /// The record's pod key for a name/namespace pair: `<name>` or `<namespace>-<name>`, the
-    /// name of the pod's state directory and the seed of every host-side name. A pod name is a
-    /// DNS subdomain of up to 253 characters (docs/FIDELITY.md #94), so a key that would not be
-    /// label-shaped or would pass `PodKey.maxReadableLength` is hashed (`PodKey.hashed`).
+    /// The record's pod key for a name/namespace pair: `<name>` or `<namespace>--<name>`, the
+    /// name of the pod's state directory and the seed of every host-side name; one key per
+    /// pair (`PodKey.make`, docs/FIDELITY.md #94, #173). A record keeps the key it was created
+    /// with, so pods made under an older scheme (`<namespace>-<name>`) keep theirs.
     public static func key(name: String, namespace: String) -> String {
-        PodKey.make(namespace == "default" ? name : "\(namespace)-\(name)")
+        PodKey.make(name: name, namespace: namespace)
     }
 }

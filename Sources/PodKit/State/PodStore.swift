@@ -36,15 +36,27 @@ public struct PodStore: Sendable {
         return decoder
     }()
 
-    /// Creates the pod's directory; fails if a pod with that key exists already.
+    /// Creates the pod's directory; fails if a pod with that namespace and name, or with that
+    /// key, exists already.
     public func create(_ record: PodRecord) throws {
         try FileSystem.makeDirectories(paths.podsDir)
+        // The same namespace/name under another key: a pod created before the key scheme
+        // changed (`<namespace>-<name>`, docs/FIDELITY.md #173) keeps its stored key.
+        if let existing = list().first(where: { $0.spec.namespace == record.spec.namespace && $0.spec.name == record.spec.name }) {
+            throw PodlabError(.conflict, "pod \"\(record.spec.name)\" already exists in namespace \"\(record.spec.namespace)\" (key \(existing.key); delete it first: podlab delete \(record.spec.name))")
+        }
         let dir = directory(for: record.key)
         guard mkdir(dir, 0o700) == 0 else {
-            if errno == EEXIST {
+            let code = errno
+            if code == EEXIST {
+                // Two pairs with one key would share every host name: say which pod holds it.
+                if let holder = try? load(key: record.key),
+                   holder.spec.namespace != record.spec.namespace || holder.spec.name != record.spec.name {
+                    throw PodlabError(.conflict, "pod key \(record.key) of pod \(record.spec.namespace)/\(record.spec.name) is already used by pod \(holder.spec.namespace)/\(holder.spec.name)")
+                }
                 throw PodlabError(.conflict, "pod \"\(record.spec.name)\" already exists (delete it first: podlab delete \(record.spec.name))")
             }
-            throw PodlabError.syscall("mkdir(\(dir))", .init(rawValue: errno))
+            throw PodlabError.syscall("mkdir(\(dir))", .init(rawValue: code))
         }
         do {
             try save(record)

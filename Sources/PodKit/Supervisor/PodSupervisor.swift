@@ -157,7 +157,9 @@ public final class PodSupervisor {
             record.containers[i].waitingReason = "CreateContainerConfigError"
             record.containers[i].waitingMessage = "\(error)"
             record.containers[i].nextStartAt = Date().addingTimeInterval(backOff.initial)
-            appendLog(record.containers[i].logPath, "podlab: cannot create container \(spec.name): \(error)\n")
+            // No log: the container was never created, so there is no output to keep; the
+            // reason is the waiting message, and `logs` says the container is waiting to start
+            // (kubelet_pods.go validateContainerLogStatus; docs/FIDELITY.md #175).
             event(.warning, "Failed", "Error: \(error)", container: spec.name)
             runtime.cleanupContainer(record.containers[i], record: record)
         } catch {
@@ -169,8 +171,12 @@ public final class PodSupervisor {
             record.containers[i].exitCode = 128
             record.containers[i].reason = "StartError"
             // The message goes to the status, not the log: kubelet shows it as the terminated
-            // state's message; the log holds only the container's output (#86).
-            record.containers[i].waitingMessage = "\(error)"
+            // state's message; the log holds only the container's output (#86). It is the
+            // attempt's own `message`, so it survives into `lastState.terminated.message` when
+            // the restart's back-off text takes `waiting.message` (kuberuntime_container.go
+            // startContainer returns the runtime's error; the CrashLoopBackOff message is built
+            // separately by kuberuntime_manager.go doBackOff; docs/FIDELITY.md #171).
+            record.containers[i].message = "\(error)"
             event(.warning, "Failed", "Error: \(error)", container: spec.name)
             runtime.cleanupContainer(record.containers[i], record: record)
             scheduleRestart(i, now: Date())
@@ -181,19 +187,6 @@ public final class PodSupervisor {
     func logPath(container: String, attempt: Int) -> String {
         // kubelet: /var/log/pods/<ns>_<pod>_<uid>/<container>/<restartCount>.log (#16)
         return store?.podDirectory(for: record.key).log(container: container, attempt: attempt) ?? "/tmp/podlab-logs/\(container)/\(attempt).log"
-    }
-
-    func appendLog(_ path: String, _ text: String) {
-        let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        if let handle = FileHandle(forWritingAtPath: path) {
-            // The throwing API: the deprecated `write(_:)` traps on a full disk.
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(text.utf8))
-            try? handle.close()
-        } else {
-            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        }
     }
 
     // MARK: events

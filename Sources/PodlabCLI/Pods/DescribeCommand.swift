@@ -99,6 +99,8 @@ enum PodDescription {
         if let last = status.lastTerminated {
             line("Last State", "Terminated")
             line("Reason", last.reason, indent: "      ")
+            // kubectl describe's describeContainerState prints a terminated state's message.
+            if let message = last.message, !message.isEmpty { line("Message", message, indent: "      ") }
             line("Exit Code", String(last.exitCode), indent: "      ")
             line("Started", rfc1123(last.startedAt), indent: "      ")
             line("Finished", rfc1123(last.finishedAt), indent: "      ")

@@ -1,4 +1,5 @@
 import Foundation
+import PodKit
 import PodNetwork
 import PodlabCore
 import Testing
@@ -32,7 +33,7 @@ final class PodlabCLI {
     /// Per test: `<root>/<namespace>/{state,manifests}`.
     let directory: String
     let stateDir: String
-    /// Manifests are applied with `-n namespace`, so every pod key is `<namespace>-<pod>`.
+    /// Manifests are applied with `-n namespace`, so every pod key is `<namespace>--<pod>` (`PodKey`).
     let namespace: String
     /// Pod keys this test created (for the leak check).
     private(set) var keys: Set<String> = []
@@ -110,7 +111,7 @@ final class PodlabCLI {
             guard line.hasPrefix("pod/"), let end = line.range(of: " created") else { return nil }
             return String(line[line.index(line.startIndex, offsetBy: 4)..<end.lowerBound])
         }
-        for name in names { keys.insert("\(namespace)-\(name)") }
+        for name in names { keys.insert(key(name)) }
         return names
     }
 
@@ -118,12 +119,12 @@ final class PodlabCLI {
     func adopt(_ result: CommandResult) {
         for line in result.stdout.split(separator: "\n") where line.hasPrefix("pod/") {
             guard let end = line.range(of: " created") else { continue }
-            keys.insert("\(namespace)-\(line[line.index(line.startIndex, offsetBy: 4)..<end.lowerBound])")
+            keys.insert(key(String(line[line.index(line.startIndex, offsetBy: 4)..<end.lowerBound])))
         }
     }
 
     /// The pod key `podlab` uses for a pod of this test (its state-dir record; see `hostName`).
-    func key(_ pod: String) -> String { "\(namespace)-\(pod)" }
+    func key(_ pod: String) -> String { PodRecord.key(name: pod, namespace: namespace) }
 
     /// The pod's machine-wide name (netns `podlab-<name>`, cgroup `podlab/<name>`, veth hash,
     /// lease owner): the key qualified by this test's state dir.
