@@ -1,5 +1,6 @@
 import ContainerdKit
 import Foundation
+import PodKit
 import PodlabCore
 import Testing
 
@@ -22,8 +23,11 @@ extension PodTests {
             ProcessInfo.processInfo.environment["PODLAB_CRI"].map { ["PODLAB_CRI": $0] } ?? [:]
         }
 
-        /// The seed labs that pass on containerd today; the others are in the report.
-        static let labs = ["pause-persistence"]
+        /// The seed labs that pass on containerd; `PODLAB_TEST_CONTAINERD_LABS` (comma
+        /// separated) picks others.
+        static let labs: [String] = ProcessInfo.processInfo.environment["PODLAB_TEST_CONTAINERD_LABS"]
+            .map { $0.split(separator: ",").map(String.init) }
+            ?? ["pause-persistence", "pause-namespaces", "pause-process-tree", "sidecar-busybox", "memory-limits"]
 
         @Test("seed labs pass with --runtime containerd, and down leaves nothing",
               .enabled(if: PodlabTestEnvironment.canRun))
@@ -46,11 +50,35 @@ extension PodTests {
             daemon = try instance.up(timeout: 90).pid
             try ContainerdImages(setup: setup).importPause(pause: ContainerdCRITests.pauseBinary)
 
+            // The pod really runs on containerd: its sandbox process is a child of a
+            // containerd shim, and its CRI ids are saved for later commands.
+            let endpoint = ["--runtime", "containerd", "--cri-endpoint", "unix://" + setup.socket]
+            let applied = try cli.run(["apply", "-f", LabClaimTests.labsDirectory + "/manifests/alpine-deployment.yaml", "-n", cli.namespace,
+                                       "--image", "alpine:3.2=busybox"] + endpoint, environment: Self.shimEnvironment)
+            cli.adopt(applied)
+            try #require(applied.status == 0, "\(applied.description)")
+            let store = PodStore(paths: paths)
+            let record = try #require(store.list().first, "no pod after \(applied.description)")
+            let saved = try #require(ContainerdPodRuntime.state(paths: paths, key: record.key), "no cri.json for \(record.key)")
+            #expect(saved.sandboxID != nil && saved.containers.count == 1, "\(saved)")
+            let pause = try #require(record.sandbox.pausePID)
+            #expect(Self.parentCommand(of: pause).hasPrefix("containerd-shim"), "pause's parent is \(Self.parentCommand(of: pause))")
+            let app = try #require(record.containers.first?.pid)
+            #expect(Self.parentCommand(of: app).hasPrefix("containerd-shim"), "the app's parent is \(Self.parentCommand(of: app))")
+            let hosts = try cli.run(["exec", record.spec.name, "--", "cat", "/etc/hosts"])
+            #expect(hosts.stdout.contains(record.sandbox.ip ?? "no IP"), "\(hosts.description)")
+            #expect(try cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120).status == 0)
+
             let reports = cli.directory + "/reports"
             let result = try cli.run(
-                ["run"] + Self.labs + ["--runtime", "containerd", "--cri-endpoint", "unix://" + setup.socket, "--report-dir", reports],
+                ["run"] + Self.labs + endpoint + ["--report-dir", reports],
                 environment: Self.shimEnvironment.merging(["PODLAB_LABS_DIR": LabClaimTests.labsDirectory]) { $1 }, timeout: 600)
             #expect(result.status == 0, "\(result.description)")
+            // For the side-by-side comparison by hand: keep the reports.
+            if let keep = ProcessInfo.processInfo.environment["PODLAB_TEST_KEEP_REPORTS"] {
+                try? FileManager.default.removeItem(atPath: keep)
+                try? FileManager.default.copyItem(atPath: reports, toPath: keep)
+            }
             for lab in Self.labs {
                 let markdown = (try? String(contentsOfFile: "\(reports)/\(lab).md", encoding: .utf8)) ?? ""
                 #expect(markdown.hasPrefix("# ✅ \(lab)"), "\(lab) on containerd: \(markdown.prefix(3000))")
@@ -61,6 +89,14 @@ extension PodTests {
             let removal = try instance.down()
             #expect(removal.containerdStopped)
             #expect(ContainerdCRITests.leftovers(setup: setup, root: cli.directory, pids: [daemon], netnsPins: []) == [])
+        }
+
+        /// The command name of `pid`'s parent.
+        static func parentCommand(of pid: Int32) -> String {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("PPid:") }),
+                  let parent = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else { return "" }
+            return ((try? String(contentsOfFile: "/proc/\(parent)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
         @Test("--runtime containerd with no containerd answering is refused before any pod exists")
