@@ -39,7 +39,7 @@ struct PodsCommand: ParsableCommand {
         var table = Table("POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME")
         for pod in pods {
             table.add([shortID(pod.sandboxID, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
-                       pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", "podlab"])
+                       pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", RuntimeKind.name(ofPod: pod.key).rawValue])
         }
         print(table.render(), terminator: "")
     }

@@ -51,6 +51,12 @@ enum RuntimeKind: String {
         }
     }
 
+    /// The runtime pod `key` runs on (`pods`' RUNTIME column): containerd when its supervisor
+    /// saved CRI ids (`cri.json`).
+    static func name(ofPod key: String, paths: PodlabPaths = .fromEnvironment()) -> RuntimeKind {
+        ContainerdPodRuntime.state(paths: paths, key: key) != nil ? .containerd : .podlab
+    }
+
     /// The runtime of pod `key`'s supervisor: the one its `cri.json` names, else the environment's.
     static func runtime(forPod key: String, paths: PodlabPaths, environment: [String: String] = ProcessInfo.processInfo.environment) -> any PodRuntime {
         if ContainerdPodRuntime.state(paths: paths, key: key) != nil || environment["PODLAB_RUNTIME"] == RuntimeKind.containerd.rawValue {

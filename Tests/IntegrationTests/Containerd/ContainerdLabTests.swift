@@ -65,6 +65,8 @@ extension PodTests {
             #expect(Self.parentCommand(of: pause).hasPrefix("containerd-shim"), "pause's parent is \(Self.parentCommand(of: pause))")
             let app = try #require(record.containers.first?.pid)
             #expect(Self.parentCommand(of: app).hasPrefix("containerd-shim"), "the app's parent is \(Self.parentCommand(of: app))")
+            let listed = try cli.run(["pods"])
+            #expect(listed.stdout.contains("containerd"), "pods' RUNTIME column: \(listed.description)")
             let hosts = try cli.run(["exec", record.spec.name, "--", "cat", "/etc/hosts"])
             #expect(hosts.stdout.contains(record.sandbox.ip ?? "no IP"), "\(hosts.description)")
             #expect(try cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120).status == 0)
