@@ -69,6 +69,40 @@ extension PodTests {
             #expect(listed.stdout.contains("containerd"), "pods' RUNTIME column: \(listed.description)")
             let hosts = try cli.run(["exec", record.spec.name, "--", "cat", "/etc/hosts"])
             #expect(hosts.stdout.contains(record.sandbox.ip ?? "no IP"), "\(hosts.description)")
+
+            // Exec probes go through CRI ExecSync off the supervisor's thread: the readiness
+            // probe makes the pod Ready, the failing liveness probe restarts the container.
+            let probed = try cli.run(["apply", "-f", "-", "-n", cli.namespace] + endpoint, environment: Self.shimEnvironment, input: """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: probed, annotations: {podlab.dev/backoff-scale: "0.1"}}
+                spec:
+                  terminationGracePeriodSeconds: 2
+                  containers:
+                  - name: app
+                    image: busybox
+                    command: [sh, -c, "touch /tmp/ok; sleep 3600"]
+                    readinessProbe: {exec: {command: [cat, /tmp/ok]}, periodSeconds: 1}
+                  - name: sick
+                    image: busybox
+                    command: [sleep, "3600"]
+                    livenessProbe: {exec: {command: [sh, -c, "echo sick; exit 3"]}, periodSeconds: 1, failureThreshold: 1}
+                """)
+            cli.adopt(probed)
+            try #require(probed.status == 0, "\(probed.description)")
+            let key = cli.namespace + "-probed"
+            var restarted: PodRecord?
+            for _ in 0..<60 {
+                if let current = try? store.load(key: key), current.containers.first(where: { $0.name == "sick" })?.restartCount ?? 0 >= 1 {
+                    restarted = current
+                    break
+                }
+                usleep(500_000)
+            }
+            let afterProbes = try #require(restarted, "the failing liveness probe never restarted sick: \(String(describing: try? store.load(key: key).containers))")
+            #expect(afterProbes.containers.first { $0.name == "app" }?.ready == true, "readiness via ExecSync: \(afterProbes.containers)")
+            #expect(afterProbes.containers.first { $0.name == "sick" }?.lastTerminated?.message?.contains("liveness") == true,
+                    "\(String(describing: afterProbes.containers.last?.lastTerminated))")
             #expect(try cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120).status == 0)
 
             let reports = cli.directory + "/reports"
