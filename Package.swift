@@ -88,7 +88,7 @@ let package = Package(
         // binary links no NIO/gRPC), a containerd of podlab's own, OCI image archives for it.
         .target(
             name: "ContainerdKit",
-            dependencies: ["PodlabCore", "RootfsKit", "Netlink"]),
+            dependencies: ["PodlabCore", "RootfsKit", "Netlink", "PodKit", "Cgroups"]),
         // Lab files: model, strict parser, linter, runner.
         .target(
             name: "LabKit",

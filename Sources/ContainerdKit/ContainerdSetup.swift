@@ -57,7 +57,12 @@ public struct ContainerdSetup: Equatable, Sendable {
         self.containerdBinary = containerdBinary; self.runcBinary = runcBinary; self.ctrBinary = ctrBinary
     }
 
-    public var socket: String { stateDir + "/containerd.sock" }
+    /// Another containerd's socket, for image imports into a containerd podlab did not start
+    /// (`--cri-endpoint`); nil: this setup's own.
+    public var addressOverride: String? = nil
+
+    /// The socket `ctr` and the CRI client use.
+    public var socket: String { addressOverride ?? stateDir + "/containerd.sock" }
     public var configPath: String { stateDir + "/config.toml" }
     public var containerdStateDir: String { stateDir + "/state" }
     public var cniConfDir: String { stateDir + "/net.d" }

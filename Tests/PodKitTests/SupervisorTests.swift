@@ -14,36 +14,46 @@ final class FakeRuntime: PodRuntime {
     var oomContainers: Set<String> = []
     var failStart: Set<String> = []
 
-    func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
+    func runPodSandbox(_ record: PodRecord) throws -> SandboxStatus {
         sandboxes += 1
         nextPID += 1
         return SandboxStatus(ready: true, attempt: record.sandbox.attempt, pausePID: nextPID, netnsPath: "/run/netns/podlab-\(record.key)",
                              ip: "10.88.0.\(sandboxes + 1)", gateway: "10.88.0.1", hostVeth: "plvtest", createdAt: Date())
     }
-    func destroySandbox(_ record: PodRecord) { destroyed += 1 }
+    func stopPodSandbox(_ record: PodRecord) { destroyed += 1 }
+    func removePodSandbox(_ record: PodRecord) {}
     func prepareVolumes(_ record: PodRecord) throws {}
     func removeVolumes(_ record: PodRecord) {}
-    func startContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws -> StartedContainer {
+    func createContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws {
         if failStart.contains(spec.name) { throw PodlabError.syscall("execve(/bin/nope)", .noSuchFileOrDirectory) }
+    }
+    func startContainer(_ status: ContainerStatus, record: PodRecord) throws -> StartedContainer {
         nextPID += 1
-        started.append((spec.name, status.restartCount, nextPID))
+        started.append((status.name, status.restartCount, nextPID))
         return StartedContainer(pid: nextPID, cgroupPath: nil)
     }
-    func cleanupContainer(_ status: ContainerStatus, record: PodRecord) { cleaned.append(status.id) }
-    func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool { oomContainers.contains(status.name) }
+    func removeContainer(_ status: ContainerStatus, record: PodRecord) { cleaned.append(status.id) }
+    func containerStatus(_ status: ContainerStatus, record: PodRecord) -> RuntimeContainerStatus {
+        RuntimeContainerStatus(oomKilled: oomContainers.contains(status.name), terminationMessageFile: nil)
+    }
     /// Handler processes (exec probes, hooks) the supervisor started: command and pid.
     var handlers: [(command: [String], pid: Int32)] = []
     var signals: [(pid: Int32, signal: Int32)] = []
-    func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
+    func execStart(_ command: [String], container: ContainerStatus, record: PodRecord, timeout: TimeInterval) throws -> HandlerProcess {
         nextPID += 1
         handlers.append((command, nextPID))
         return HandlerProcess(pid: nextPID, output: nil)
     }
-    func signal(_ pid: Int32, _ signal: Int32) { signals.append((pid, signal)) }
-    func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? { nil }
-    /// The fake has no real children: never the test process's own (`waitpid(-1)` here stole
-    /// the exits of `podlab` processes other tests were waiting for).
-    func reapExitedChild() -> ChildReap { .noChildren }
+    func stopContainer(_ status: ContainerStatus, signal: Int32, record: PodRecord) {
+        if let pid = status.pid { signals.append((pid, signal)) }
+    }
+    func cancelExec(_ handle: Int32) { signals.append((handle, SIGKILL)) }
+    /// Events the test queued (a CRI runtime's relist), else none: the fake has no real
+    /// children, and never the test process's own (`waitpid(-1)` here stole the exits of
+    /// `podlab` processes other tests were waiting for).
+    var events: [RuntimeEvent] = []
+    func nextEvent() -> RuntimeEvent { events.isEmpty ? .nothingToWatch : events.removeFirst() }
+    var relistInterval: TimeInterval? { nil }
 }
 
 func makeRecord(_ yaml: String) throws -> PodRecord {

@@ -139,9 +139,12 @@ public struct PodAPI {
     /// The namespace inodes of pause and every running container.
     public func namespaces(_ record: PodRecord) -> [NamespaceRow] { NamespaceInspector.table(for: record) }
 
-    /// The supervisor's process tree: pause, the containers and their children.
+    /// The pod's shim's process tree: pause, the containers and their children. The shim is
+    /// pause's parent: the supervisor on podlab's runtime, containerd-shim on containerd
+    /// (docs/FIDELITY.md #160).
     public func processTree(_ record: PodRecord) throws -> ProcessNode {
-        guard let root = record.supervisorPID, let tree = ProcessTree.build(root: root) else {
+        let shim = record.sandbox.pausePID.flatMap { ProcessTree.parentPID($0, procRoot: "/proc") }.flatMap { $0 > 1 ? $0 : nil }
+        guard let root = shim ?? record.supervisorPID, let tree = ProcessTree.build(root: root) else {
             throw PodlabError(.invalidState, "the supervisor of \(record.spec.name) is not running")
         }
         return tree

@@ -26,6 +26,15 @@ public final class LinuxPodRuntime: PodRuntime {
     let spawner = ProcessSpawner()
     private var cachedDriver: (any CgroupDriver)?
     private var cachedNetwork: PodNetwork?
+    /// Attempts `createContainer` prepared and `startContainer` has not spawned yet, by id.
+    private var created: [String: CreatedAttempt] = [:]
+
+    /// A created attempt: the spawn request (everything but its log) and its cgroup.
+    struct CreatedAttempt {
+        var request: SpawnRequest
+        var cgroup: ContainerCgroup
+        var cgroupPath: String?
+    }
 
     /// - Parameter configuration: nil reads the state directory's saved settings (else the environment's).
     public init(paths: PodlabPaths, configuration: RuntimeConfiguration? = nil) {
@@ -68,7 +77,8 @@ public final class LinuxPodRuntime: PodRuntime {
 
     // MARK: sandbox
 
-    public func createSandbox(_ record: PodRecord) throws -> SandboxStatus {
+    /// CRI `RunPodSandbox`, built here as containerd + runc build it (docs/FIDELITY.md #8–#13).
+    public func runPodSandbox(_ record: PodRecord) throws -> SandboxStatus {
         let dir = podDirectory(record.key)
         var undo: [() -> Void] = []
         do {
@@ -154,7 +164,8 @@ public final class LinuxPodRuntime: PodRuntime {
     /// pause's credentials: the pause image's `USER 65535:65535`, no supplementary groups.
     public static let sandboxUser = SpawnRequest.User(uid: 65535, gid: 65535, groups: [])
 
-    public func destroySandbox(_ record: PodRecord) {
+    /// CRI `StopPodSandbox`: pause, the network, /dev/shm and the pod cgroup go at once.
+    public func stopPodSandbox(_ record: PodRecord) {
         // The supervisor's stderr is the pod's supervisor.log: what could not be removed is
         // written there, and left for `podlab clean`.
         for failure in tearDownSandbox(record).failures {
@@ -162,7 +173,11 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    /// `destroySandbox`, reporting each step that failed (forced removal prints them).
+    /// CRI `RemovePodSandbox`: nothing left after `stopPodSandbox` (the pod directory's
+    /// files go with the pod's state directory).
+    public func removePodSandbox(_ record: PodRecord) {}
+
+    /// `stopPodSandbox`, reporting each step that failed (forced removal prints them).
     public func tearDownSandbox(_ record: PodRecord) -> TeardownLog {
         var log = TeardownLog()
         let dir = podDirectory(record.key)
@@ -293,7 +308,9 @@ public final class LinuxPodRuntime: PodRuntime {
 
     // MARK: containers
 
-    public func startContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws -> StartedContainer {
+    /// CRI `CreateContainer`: the attempt's directories, mounts, termination-log file, cgroup and
+    /// process settings; the process is spawned by `startContainer`.
+    public func createContainer(_ spec: ContainerSpec, status: ContainerStatus, record: PodRecord) throws {
         guard let pause = record.sandbox.pausePID else { throw PodlabError(.invalidState, "the sandbox of \(record.spec.name) has no pause process") }
         guard let image = record.imageRoots[spec.name] else { throw PodlabError(.invalidState, "no image resolved for container \(spec.name)") }
         let dir = directory(record)
@@ -379,15 +396,31 @@ public final class LinuxPodRuntime: PodRuntime {
         process.security.apply(to: &request)
         request.workingDirectory = process.workingDirectory
         request.environment = ImagePasswd.addingHome(to: process.environment, uid: process.security.uid, imageRoot: image)
-        let log = try openLog(status.logPath)
-        defer { try? log.close() }
-        request.stdout = log
-        request.stderr = log
+        created[status.id] = CreatedAttempt(request: request, cgroup: cgroup, cgroupPath: driver.directories(of: cgroup).first)
+    }
+
+    /// CRI `StartContainer`: spawns the attempt `createContainer` prepared, its output to its log.
+    public func startContainer(_ status: ContainerStatus, record: PodRecord) throws -> StartedContainer {
+        guard var attempt = created.removeValue(forKey: status.id) else {
+            throw PodlabError(.invalidState, "container \(status.name) (\(status.id.prefix(13))) was not created")
+        }
+        let driver = try cgroups()
+        let log: FileDescriptor
         do {
-            let started = try spawner.spawn(request)
-            return StartedContainer(pid: started.pid, cgroupPath: driver.directories(of: cgroup).first)
+            log = try openLog(status.logPath)
         } catch {
-            try? driver.remove(cgroup)
+            try? driver.remove(attempt.cgroup)
+            throw error
+        }
+        defer { try? log.close() }
+        attempt.request.stdout = log
+        attempt.request.stderr = log
+        do {
+            let started = try spawner.spawn(attempt.request)
+            return StartedContainer(pid: started.pid, cgroupPath: attempt.cgroupPath)
+        } catch {
+            try? driver.remove(attempt.cgroup)
+            let request = attempt.request
             // The status message names the program as runc does; the log stays the
             // container's own output (#86).
             if let message = ExecFailure.runcMessage(for: error, program: request.arguments.first ?? "") {
@@ -405,7 +438,9 @@ public final class LinuxPodRuntime: PodRuntime {
         return value
     }
 
-    public func cleanupContainer(_ status: ContainerStatus, record: PodRecord) {
+    /// CRI `RemoveContainer`: the attempt's directory and cgroup.
+    public func removeContainer(_ status: ContainerStatus, record: PodRecord) {
+        created[status.id] = nil
         let attempt = podDirectory(record.key).container(status.id)
         var log = TeardownLog()
         // The overlay lived in the container's own mount namespace, gone with its last process;
@@ -423,18 +458,18 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    public func wasOOMKilled(_ status: ContainerStatus, record: PodRecord) -> Bool {
-        guard let driver = try? cgroups() else { return false }
-        return driver.oomKilled(ContainerCgroup(pod: podCgroup(record), name: status.id))
+    /// CRI `ContainerStatus` of a finished attempt: OOMKilled from its cgroup's OOM kill
+    /// count, and its termination-log file.
+    public func containerStatus(_ status: ContainerStatus, record: PodRecord) -> RuntimeContainerStatus {
+        let oom = (try? cgroups()).map { $0.oomKilled(ContainerCgroup(pod: podCgroup(record), name: status.id)) } ?? false
+        return RuntimeContainerStatus(oomKilled: oom, terminationMessageFile: Self.terminationMessageFile(attempt: podDirectory(record.key).container(status.id).path))
     }
 
     static func terminationMessageFile(attempt: String) -> String { "\(attempt)/termination-log" }
 
-    public func terminationMessageFile(_ status: ContainerStatus, record: PodRecord) -> String? {
-        Self.terminationMessageFile(attempt: podDirectory(record.key).container(status.id).path)
-    }
-
-    public func startHandlerProcess(_ command: [String], container: ContainerStatus, record: PodRecord) throws -> HandlerProcess {
+    /// An exec handler as a child process of the supervisor (`podlab exec`'s request); the
+    /// timeout is the supervisor's (it calls `cancelExec`).
+    public func execStart(_ command: [String], container: ContainerStatus, record: PodRecord, timeout: TimeInterval) throws -> HandlerProcess {
         guard container.state == .running, let pid = container.pid else {
             throw PodlabError(.invalidState, "container \(container.name) is not running")
         }
@@ -468,9 +503,25 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    public func signal(_ pid: Int32, _ signal: Int32) {
-        kill(pid, signal)
+    /// Signals the attempt's process (this supervisor's child, so its pid cannot be reused
+    /// before the supervisor reaps it).
+    public func stopContainer(_ status: ContainerStatus, signal: Int32, record: PodRecord) {
+        if let pid = status.pid { kill(pid, signal) }
     }
+
+    public func cancelExec(_ handle: Int32) { kill(handle, SIGKILL) }
+
+    /// One reaped child: containers, pause and exec handlers are all this supervisor's children.
+    public func nextEvent() -> RuntimeEvent {
+        switch reapExitedChild() {
+        case .exited(let pid, let waitStatus): return .processExited(pid: pid, waitStatus: waitStatus)
+        case .noneExited: return .nothing
+        case .noChildren: return .nothingToWatch
+        }
+    }
+
+    /// SIGCHLD wakes the supervisor: no relisting.
+    public var relistInterval: TimeInterval? { nil }
 
     // MARK: helpers
 

@@ -2,8 +2,8 @@ import Foundation
 import PodlabCore
 
 /// Probes, lifecycle hooks and graceful kills, driven by the supervisor's single-threaded loop:
-/// nothing here blocks. Exec handlers are child processes whose exits arrive through
-/// `PodRuntime.reapExitedChild`; network handlers are non-blocking sockets polled from `tick`.
+/// nothing here blocks. Exec handlers are started with `PodRuntime.execStart` and end as a
+/// runtime event (`PodRuntime.nextEvent`); network handlers are non-blocking sockets polled from `tick`.
 extension PodSupervisor {
     /// kubelet's `minimumGracePeriodInSeconds` (`kuberuntime_container.go` killContainer):
     /// every graceful kill leaves at least this long between SIGTERM and SIGKILL.
@@ -56,7 +56,7 @@ extension PodSupervisor {
         do {
             switch action {
             case .exec(let command):
-                let process = try runtime.startHandlerProcess(command, container: status, record: record)
+                let process = try runtime.execStart(command, container: status, record: record, timeout: timeout)
                 return HandlerRun(work: .process(pid: process.pid), deadline: deadline, outputFD: process.output)
             case .httpGet(let host, let port, let path, let headers):
                 guard let ip = host ?? record.sandbox.ip else { throw PodlabError(.invalidState, "the pod has no IP") }
@@ -104,7 +104,7 @@ extension PodSupervisor {
                 if now >= run.deadline { run.outcome = .success }
             case .process(let pid):
                 if now >= run.deadline {
-                    runtime.signal(pid, SIGKILL)
+                    runtime.cancelExec(pid)
                     run.outcome = .failure("command timed out")
                 }
             }
@@ -234,7 +234,7 @@ extension PodSupervisor {
     func advanceKill(_ i: Int, now: Date) {
         let name = record.containers[i].name
         guard var kill = containerHandlers[name]?.kill, record.containers[i].state == .running,
-              let pid = record.containers[i].pid else { return }
+              record.containers[i].pid != nil else { return }
         if kill.sigkillAt == nil {
             if let hook = kill.preStop, hook.outcome == nil, now < kill.graceEnd { return }
             if case .failure(let why)? = kill.preStop?.outcome {
@@ -243,11 +243,11 @@ extension PodSupervisor {
             }
             kill.preStop = nil
             // The image's StopSignal (nginx: SIGQUIT, a graceful stop), else SIGTERM (#104).
-            runtime.signal(pid, ImageProcessDefaults.stopSignal(record.imageConfigs?[name]?.stopSignal))
+            runtime.stopContainer(record.containers[i], signal: ImageProcessDefaults.stopSignal(record.imageConfigs?[name]?.stopSignal), record: record)
             kill.sigkillAt = max(kill.graceEnd, now.addingTimeInterval(kill.minimumWindow))
         }
         if !kill.killed, let at = kill.sigkillAt, now >= at {
-            runtime.signal(pid, SIGKILL)
+            runtime.stopContainer(record.containers[i], signal: SIGKILL, record: record)
             kill.killed = true
         }
         containerHandlers[name]?.kill = kill

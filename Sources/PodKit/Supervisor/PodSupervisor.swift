@@ -74,7 +74,7 @@ public final class PodSupervisor {
         event(.normal, "Scheduled", "Successfully assigned \(record.spec.namespace)/\(record.spec.name) to \(DownwardAPIValues.nodeName())", now: now)
         do {
             try runtime.prepareVolumes(record)
-            record.sandbox = try runtime.createSandbox(record)
+            record.sandbox = try runtime.runPodSandbox(record)
         } catch {
             record.failure = "\(error)"
             record.sandbox.ready = false
@@ -140,7 +140,9 @@ public final class PodSupervisor {
         // kubelet's image manager with imagePullPolicy IfNotPresent: images are local (the catalog).
         event(.normal, "Pulled", "Container image \"\(spec.image)\" already present on machine", container: spec.name, now: now)
         do {
-            let started = try runtime.startContainer(spec, status: status, record: record)
+            // CRI CreateContainer then StartContainer (kuberuntime_container.go startContainer).
+            try runtime.createContainer(spec, status: status, record: record)
+            let started = try runtime.startContainer(status, record: record)
             record.containers[i].pid = started.pid
             record.containers[i].cgroupPath = started.cgroupPath
             record.containers[i].state = .running
@@ -161,7 +163,7 @@ public final class PodSupervisor {
             // reason is the waiting message, and `logs` says the container is waiting to start
             // (kubelet_pods.go validateContainerLogStatus; docs/FIDELITY.md #175).
             event(.warning, "Failed", "Error: \(error)", container: spec.name)
-            runtime.cleanupContainer(record.containers[i], record: record)
+            runtime.removeContainer(record.containers[i], record: record)
         } catch {
             // containerd reports a failed start as exit code 128, reason StartError.
             record.containers[i].state = .exited
@@ -178,7 +180,7 @@ public final class PodSupervisor {
             // separately by kuberuntime_manager.go doBackOff; docs/FIDELITY.md #171).
             record.containers[i].message = "\(error)"
             event(.warning, "Failed", "Error: \(error)", container: spec.name)
-            runtime.cleanupContainer(record.containers[i], record: record)
+            runtime.removeContainer(record.containers[i], record: record)
             scheduleRestart(i, now: Date())
         }
         save()
@@ -191,7 +193,26 @@ public final class PodSupervisor {
 
     // MARK: events
 
-    /// A child process exited (from `waitpid`). Unknown pids (re-parented orphans) are ignored.
+    /// One event from the runtime (`PodRuntime.nextEvent`): a container, the sandbox or an
+    /// exec ended. Events about things the pod no longer has are ignored.
+    public func handle(_ event: RuntimeEvent, now: Date = Date()) {
+        switch event {
+        case .processExited(let pid, let waitStatus):
+            handleExit(pid: pid, waitStatus: waitStatus, now: now)
+        case .containerExited(let id, let code, let finishedAt):
+            guard let i = record.containers.firstIndex(where: { $0.id == id && $0.state == .running }) else { return }
+            containerExited(i, exitCode: code, signal: nil, now: finishedAt ?? now)
+        case .sandboxExited:
+            if record.sandbox.ready { sandboxDied(now: now) }
+        case .execExited(let handle, let code):
+            if handlerProcessExited(pid: handle, waitStatus: exitWaitStatus(code)) { runHandlers(now: now) }
+        case .nothing, .nothingToWatch:
+            return
+        }
+    }
+
+    /// A child process exited (podlab's runtime, from `waitpid`). Unknown pids (re-parented
+    /// orphans) are ignored.
     public func handleExit(pid: Int32, waitStatus: Int32, now: Date = Date()) {
         if handlerProcessExited(pid: pid, waitStatus: waitStatus) {
             runHandlers(now: now)
@@ -202,24 +223,31 @@ public final class PodSupervisor {
             return
         }
         guard let i = record.containers.firstIndex(where: { $0.pid == pid && $0.state == .running }) else { return }
-        recordTermination(i, waitStatus: waitStatus, now: now)
-        runtime.cleanupContainer(record.containers[i], record: record)
+        let (code, signal) = exitCode(fromWaitStatus: waitStatus)
+        containerExited(i, exitCode: code, signal: signal, now: now)
+    }
+
+    /// The running attempt `i` ended: recorded, removed, restarted per policy.
+    func containerExited(_ i: Int, exitCode code: Int32, signal: Int32?, now: Date) {
+        recordTermination(i, exitCode: code, signal: signal, now: now)
+        runtime.removeContainer(record.containers[i], record: record)
         if !shuttingDown && !podFinished { scheduleRestart(i, now: now) }
         advance(now: now)
         save()
         finishPodIfDone(now: now)
     }
 
-    func recordTermination(_ i: Int, waitStatus: Int32, now: Date) {
-        let (code, signal) = exitCode(fromWaitStatus: waitStatus)
+    func recordTermination(_ i: Int, exitCode code: Int32, signal: Int32?, now: Date) {
         var status = record.containers[i]
+        // CRI ContainerStatus: the OOM reason and the termination message file.
+        let final = runtime.containerStatus(status, record: record)
         status.state = .exited
         status.pid = nil
         status.exitCode = code
         status.signal = signal
         status.finishedAt = now
         // containerd: OOMKilled when the cgroup saw an OOM kill, else Completed / Error (#20, #21).
-        if code != 0, runtime.wasOOMKilled(status, record: record) {
+        if code != 0, final.oomKilled {
             status.reason = "OOMKilled"
             event(.warning, "OOMKilling", "Memory cgroup out of memory: killed process in container \(status.name)", container: status.name, now: now)
         } else {
@@ -230,7 +258,7 @@ public final class PodSupervisor {
         // shows it as the Killing event, podlab also as terminated.message, docs/FIDELITY.md #49).
         let spec = specFor(status.name)
         status.message = TerminationMessage.message(
-            file: runtime.terminationMessageFile(status, record: record), log: status.logPath,
+            file: final.terminationMessageFile, log: status.logPath,
             policy: spec?.terminationMessagePolicy ?? .file, exitCode: code) ?? ended.postStartFailure ?? ended.killMessage
         status.readyFlag = false
         status.startedFlag = false
@@ -321,7 +349,8 @@ public final class PodSupervisor {
         event(.normal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", now: now)
         save()
         stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
-        runtime.destroySandbox(record)
+        runtime.stopPodSandbox(record)
+        runtime.removePodSandbox(record)
         if shuttingDown { return }
         let hasRun = record.containers.contains { $0.startedAt != nil }
         if record.spec.restartPolicy == .never && hasRun {
@@ -335,7 +364,7 @@ public final class PodSupervisor {
         do {
             var next = record
             next.sandbox = fresh
-            record.sandbox = try runtime.createSandbox(next)
+            record.sandbox = try runtime.runPodSandbox(next)
             record.sandbox.attempt = fresh.attempt
             record.sandbox.id = fresh.id
         } catch {
@@ -394,21 +423,35 @@ public final class PodSupervisor {
             beginKill(i, grace: remaining, minimumWindow: force ? 0 : Self.minimumGracePeriod, message: nil, now: Date())
         }
         while group.contains(where: { record.containers[$0].state == .running }) {
-            let reaped = runtime.reapExitedChild()
-            if case .exited(let pid, let status) = reaped {
+            let event = runtime.nextEvent()
+            switch event {
+            case .processExited(let pid, let status):
                 if handlerProcessExited(pid: pid, waitStatus: status) {
                     continue
                 } else if let i = record.containers.indices.first(where: { record.containers[$0].pid == pid && record.containers[$0].state == .running }) {
-                    recordTermination(i, waitStatus: status, now: Date())
-                    runtime.cleanupContainer(record.containers[i], record: record)
-                    save()  // other terminals see each termination as it happens
+                    let (code, signal) = exitCode(fromWaitStatus: status)
+                    recordStop(i, exitCode: code, signal: signal)
                 } else if pid == record.sandbox.pausePID {
                     record.sandbox.ready = false
                     record.sandbox.pausePID = nil
                 }
                 continue
+            case .containerExited(let id, let code, let finishedAt):
+                if let i = record.containers.indices.first(where: { record.containers[$0].id == id && record.containers[$0].state == .running }) {
+                    recordStop(i, exitCode: code, signal: nil, now: finishedAt)
+                }
+                continue
+            case .sandboxExited:
+                record.sandbox.ready = false
+                record.sandbox.pausePID = nil
+                continue
+            case .execExited(let handle, let code):
+                _ = handlerProcessExited(pid: handle, waitStatus: exitWaitStatus(code))
+                continue
+            case .nothing, .nothingToWatch:
+                break
             }
-            if reaped == .noChildren {
+            if event == .nothingToWatch {
                 // Not our children (tests with a fake runtime): nothing more to reap.
                 for i in group where record.containers[i].state == .running {
                     record.containers[i].state = .exited
@@ -425,6 +468,13 @@ public final class PodSupervisor {
         }
     }
 
+    /// A container stopped while the pod stops: recorded and removed, not restarted.
+    func recordStop(_ i: Int, exitCode code: Int32, signal: Int32?, now: Date? = nil) {
+        recordTermination(i, exitCode: code, signal: signal, now: now ?? Date())
+        runtime.removeContainer(record.containers[i], record: record)
+        save()  // other terminals see each termination as it happens
+    }
+
     /// kubelet's pod termination once the pod is terminal (`pod_workers.go`: a pod whose phase
     /// is Succeeded or Failed is terminated): when every regular container is done and none
     /// will restart, or an init container failed under `restartPolicy: Never`, the native
@@ -439,7 +489,8 @@ public final class PodSupervisor {
         for i in record.containers.indices { record.containers[i].nextStartAt = nil }
         log("pod \(record.spec.name) is \(phase.rawValue): stopping sidecars and the sandbox")
         stopContainers(now: now, grace: TimeInterval(record.spec.terminationGracePeriodSeconds))
-        runtime.destroySandbox(record)
+        runtime.stopPodSandbox(record)
+        runtime.removePodSandbox(record)
         record.sandbox.ready = false
         record.sandbox.pausePID = nil
         save()
@@ -457,7 +508,8 @@ public final class PodSupervisor {
         if record.containers.contains(where: { $0.state == .running }) { save() }
         // Only an explicit `--grace-period 0` is a force kill; a spec's 0 still gets kubelet's 2 s.
         stopContainers(now: Date(), grace: grace ?? TimeInterval(record.spec.terminationGracePeriodSeconds), force: grace == 0)
-        runtime.destroySandbox(record)
+        runtime.stopPodSandbox(record)
+        runtime.removePodSandbox(record)
         record.sandbox.ready = false
         record.sandbox.pausePID = nil
         runtime.removeVolumes(record)

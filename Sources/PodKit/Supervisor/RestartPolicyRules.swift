@@ -76,6 +76,12 @@ public func exitCode(fromWaitStatus status: Int32) -> (code: Int32, signal: Int3
     return (exit.exitCode, nil)
 }
 
+/// The wait status of a normal exit with `code` (an exec's exit code reported by a CRI
+/// runtime, fed to code that reads wait statuses). Codes outside 0...255 become 255.
+func exitWaitStatus(_ code: Int32) -> Int32 {
+    (0...255).contains(code) ? code << 8 : 255 << 8
+}
+
 /// Pod phase from container states (docs/FIDELITY.md #23, `pkg/kubelet/kubelet_pods.go: getPhase`).
 public func podPhase(containers: [ContainerStatus], policy: RestartPolicy, sandboxReady: Bool, started: Bool) -> PodPhase {
     let apps = containers.filter { !$0.isInit }

@@ -50,7 +50,9 @@ public enum SupervisorLoop {
         while true {
             reap(supervisor)
             supervisor.tick()
-            let wait = max(0, min(1, supervisor.nextDeadline.map { $0.timeIntervalSinceNow } ?? 1))
+            // A CRI runtime has no SIGCHLD to wake the loop: relist on its interval (PLEG).
+            let idle = runtime.relistInterval.map { min(1, $0) } ?? 1
+            let wait = max(0, min(idle, supervisor.nextDeadline.map { $0.timeIntervalSinceNow } ?? idle))
             var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - floor(wait)) * 1e9))
             var info = siginfo_t()
             let received = sigtimedwait(&signals, &info, &timeout)
@@ -72,9 +74,12 @@ public enum SupervisorLoop {
         return formatter.string(from: date)
     }
 
+    /// Hands every pending runtime event to the supervisor.
     static func reap(_ supervisor: PodSupervisor) {
-        while case .exited(let pid, let status) = supervisor.runtime.reapExitedChild() {
-            supervisor.handleExit(pid: pid, waitStatus: status)
+        while true {
+            let event = supervisor.runtime.nextEvent()
+            if event == .nothing || event == .nothingToWatch { return }
+            supervisor.handle(event)
         }
     }
 }

@@ -52,6 +52,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("keep-on-failure"), help: "When a lab fails, leave its pods running and print how to inspect and delete them.")
     var keepOnFailure = false
 
+    @OptionGroup var runtime: RuntimeOptions
+
     func run() throws {
         let paths = PodlabPaths.fromEnvironment()
         let catalog = LabCatalog(labsDirectory: paths.labsDir)
@@ -78,6 +80,7 @@ struct RunCommand: ParsableCommand {
             // Every lab needs the pod backend, which needs root: a setup error (2) before any
             // lab starts, not a failed lab (1) per lab.
             try Preflight.requireRoot("run")
+            try runtime.export(paths: paths)
         } catch {
             LabFileLoading.printError("podlab run: \(error)")
             throw ExitCode(2)

@@ -18,6 +18,7 @@ struct ApplyCommand: ParsableCommand {
     var imageMappings: [String] = []
     @Option(name: .shortAndLong, help: "Put the pods in this namespace instead of the manifest's.") var namespace: String?
     @Option(help: "Seconds to wait for the pods to start.") var timeout: Double = 60
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if file.isEmpty { throw ValidationError("name a manifest with -f FILE (- for standard input, or a directory)") }
@@ -40,6 +41,7 @@ struct ApplyCommand: ParsableCommand {
         }
         let map = try PodLauncher.parseImageMap(imageMappings)
         try Preflight.requireRoot("apply")
+        try runtime.export(paths: paths)
         // Ctrl-C/SIGTERM while the pods start: delete every pod this apply created, then exit
         // 130, so no pod runs on that apply never reported.
         InterruptGuard.shared.install()
@@ -123,7 +125,7 @@ struct SuperviseCommand: ParsableCommand {
 
     static func supervise(key: String) -> Int32 {
         let paths = PodlabPaths.fromEnvironment()
-        return SupervisorLoop.run(key: key, store: PodStore(paths: paths), runtime: LinuxPodRuntime(paths: paths))
+        return SupervisorLoop.run(key: key, store: PodStore(paths: paths), runtime: RuntimeKind.runtime(forPod: key, paths: paths))
     }
 }
 

@@ -68,7 +68,7 @@ struct PodsCommand: ParsableCommand {
 
     func row(_ pod: PodRecord, wide: Bool) -> [String] {
         var cells = [shortID(pod.sandboxID, noTrunc: noTrunc), humanAgo(pod.createdAt), pod.isSandboxReady ? "Ready" : "NotReady",
-                     pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", "podlab"]
+                     pod.spec.name, pod.spec.namespace, "\(pod.sandbox.attempt)", RuntimeKind.name(ofPod: pod.key).rawValue]
         if wide {
             // kubectl's READY counts app containers (and started sidecars), RESTARTS sums them
             // (kubectl `printPod` in pkg/printers/internalversion/printers.go).
