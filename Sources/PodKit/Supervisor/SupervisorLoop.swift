@@ -32,6 +32,7 @@ public enum SupervisorLoop {
         var current = record
         current.supervisorPID = getpid()
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
+        supervisor.deferCleanups = true
         let eventLog = PodEventLog(store.podDirectory(for: key))
         supervisor.recordEvent = { eventLog.append($0) }
         supervisor.log = { line in
@@ -50,6 +51,8 @@ public enum SupervisorLoop {
         while true {
             reap(supervisor)
             supervisor.tick()
+            // After the restarts tick just started: the ended attempts' rootfs and cgroups.
+            supervisor.flushCleanups()
             let wait = max(0, min(1, supervisor.nextDeadline.map { $0.timeIntervalSinceNow } ?? 1))
             var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - floor(wait)) * 1e9))
             var info = siginfo_t()
@@ -65,11 +68,25 @@ public enum SupervisorLoop {
         }
     }
 
-    /// RFC 3339 with milliseconds, UTC (the supervisor log's time column).
+    /// RFC 3339 with milliseconds, UTC (the supervisor log's time column), e.g.
+    /// `2026-12-02T03:17:15.143Z`. Formatted with `gmtime_r`, not `ISO8601DateFormatter`: that one
+    /// is ICU's `udat_open` in swift-corelibs-foundation, which a fresh formatter per line made
+    /// the supervisor load ICU's calendar and locale data on its first log line (time on the
+    /// restart path, and heap it kept for the pod's lifetime).
     static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let since1970 = date.timeIntervalSince1970
+        guard since1970.isFinite, since1970 >= 0, since1970 < 253_402_300_800 else { return "\(since1970)" }
+        var millis = Int((since1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
+        millis %= 1000
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "\(since1970)" }
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     static func reap(_ supervisor: PodSupervisor) {
