@@ -13,12 +13,15 @@ struct SupervisorRestartOrderTests {
         let runtime = FakeRuntime()
         let supervisor = PodSupervisor(record: try makeRecord(podYAML()), runtime: runtime, store: nil)
         supervisor.deferCleanups = true
+        var warmUps = 0
+        supervisor.restartDue = { warmUps += 1 }
         let t0 = Date()
         try supervisor.start(now: t0)
         let firstPID = try #require(supervisor.record.containers[0].pid)
         let firstID = supervisor.record.containers[0].id
 
         supervisor.handleExit(pid: firstPID, waitStatus: SIGKILL, now: t0.addingTimeInterval(1))
+        #expect(warmUps == 1, "the cgroup warm-up starts when the restart is known")
         #expect(runtime.cleaned.isEmpty, "the ended attempt must wait for the restart")
         #expect(supervisor.record.containers[0].nextStartAt == t0.addingTimeInterval(1))
 
@@ -40,6 +43,8 @@ struct SupervisorRestartOrderTests {
         let runtime = FakeRuntime()
         let supervisor = PodSupervisor(record: try makeRecord(podYAML()), runtime: runtime, store: nil)
         supervisor.deferCleanups = true
+        var warmUps = 0
+        supervisor.restartDue = { warmUps += 1 }
         var now = Date()
         try supervisor.start(now: now)
         // First exit: immediate restart, deferred cleanup.
@@ -51,6 +56,7 @@ struct SupervisorRestartOrderTests {
         now = now.addingTimeInterval(0.5)
         supervisor.handleExit(pid: try #require(supervisor.record.containers[0].pid), waitStatus: 1 << 8, now: now)
         #expect(runtime.cleaned.count == 2)
+        #expect(warmUps == 1, "no warm-up for a restart 1 s away")
         #expect(supervisor.record.containers[0].waitingReason == "CrashLoopBackOff")
     }
 

@@ -46,6 +46,9 @@ public final class PodSupervisor {
     /// attempt's log stays and only its rootfs and cgroups go, right after the start.
     public var deferCleanups = false
     var pendingCleanups: [ContainerStatus] = []
+    /// Called as soon as an exit is known to restart at once (with `deferCleanups`), before the
+    /// restart itself: the supervisor process starts the cgroup migration warm-up there.
+    public var restartDue: () -> Void = {}
 
     /// Set while the last save failed (the state filesystem is full, say): the event loop
     /// retries every `saveRetryInterval` until it succeeds, so what happened meanwhile (a
@@ -225,6 +228,7 @@ public final class PodSupervisor {
         if deferCleanups, let at = record.containers[i].nextStartAt, at <= now {
             // An immediate restart (the first one, docs/FIDELITY.md #19): the loop's `tick` starts
             // the next attempt and saves the record, then `flushCleanups` removes this one.
+            restartDue()
             pendingCleanups.append(ended)
             return
         }

@@ -1,4 +1,5 @@
 import CPodlab
+import Cgroups
 import Foundation
 import PodlabCore
 
@@ -33,6 +34,16 @@ public enum SupervisorLoop {
         current.supervisorPID = getpid()
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
         supervisor.deferCleanups = true
+        // The restarted container's `cgroup.procs` write waits for an RCU grace period (10-15 ms
+        // after a quiet spell, see CgroupMigrationWarmUp); start that wait when the exit is
+        // reaped, so it runs while the exit is recorded and the next attempt is prepared.
+        if ProcessInfo.processInfo.environment["PODLAB_CGROUP_WARMUP"] != "0" {
+            var layout: CgroupLayout??
+            supervisor.restartDue = {
+                if layout == nil { layout = .some(try? CgroupLayout.detect()) }
+                if let detected = layout ?? nil { CgroupMigrationWarmUp.begin(layout: detected) }
+            }
+        }
         let eventLog = PodEventLog(store.podDirectory(for: key))
         supervisor.recordEvent = { eventLog.append($0) }
         supervisor.log = { line in
