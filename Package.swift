@@ -28,10 +28,15 @@ let package = Package(
         .executableTarget(
             name: "podlab",
             dependencies: ["PodlabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c.
+        // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c, and
+        // linked like upstream's (build/pause/Makefile: `-static`): SwiftPM links every executable
+        // with the swift driver, which adds swiftrt.o (and through it libswiftCore, libstdc++:
+        // 8.7 MB, 3.9 MB RSS). `-nostartfiles` drops the Swift start-up object, `-static-executable`
+        // links glibc statically: a ~0.7 MB binary with no Swift or C++ runtime (BENCHMARKS.md).
         .executableTarget(
             name: "pause",
-            path: "Sources/pause"),
+            path: "Sources/pause",
+            linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]),
         // One file per command (swift-argument-parser).
         .target(
             name: "PodlabCLI",

@@ -13,6 +13,11 @@
 //
 // One deliberate difference: upstream calls psignal() and exit() inside the handler, neither of
 // which is async-signal-safe. Here the handler writes the same bytes with write(2) and _exit()s.
+//
+// Linked statically without the Swift runtime (Package.swift: `-static-executable -nostartfiles`),
+// as upstream's build/pause/Makefile links it with `-static`: no loader, no libswiftCore (whose
+// crash backtracer used to install handlers for QUIT, ILL, TRAP, ABRT, BUS, FPE and SEGV at load
+// time and had to be undone here), so the caught set is exactly INT, TERM and CHLD (SigCgt 0x14002).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -76,20 +81,6 @@ static int install(int signo, void (*handler)(int), int flags) {
     return sigaction(signo, &sa, NULL);
 }
 
-/// Gives every signal pause does not handle its default action back. SwiftPM links this C target
-/// with libswiftCore, whose crash backtracer installs handlers for QUIT, ILL, TRAP, ABRT, BUS, FPE
-/// and SEGV at load time; upstream's pause catches exactly INT, TERM and CHLD (SigCgt 0x14002),
-/// and as PID 1 that set decides which signals can stop it. Ignored signals stay ignored, as
-/// execve leaves them.
-static void drop_foreign_handlers(void) {
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction old;
-        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old) < 0) continue;
-        if ((old.sa_flags & SA_SIGINFO) == 0 && (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN)) continue;
-        (void)install(sig, SIG_DFL, 0);
-    }
-}
-
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcasecmp(argv[i], "-v") == 0) {
@@ -101,7 +92,6 @@ int main(int argc, char **argv) {
         // Not fatal: pause also runs outside a fresh PID namespace (shared host PID, tests).
         fprintf(stderr, "Warning: pause should be the first process\n");
     }
-    drop_foreign_handlers();
     // Exit codes 1-3 name the handler that could not be installed, as upstream's do.
     if (install(SIGINT, on_shutdown, 0) < 0) return 1;
     if (install(SIGTERM, on_shutdown, 0) < 0) return 2;

@@ -1,4 +1,5 @@
 import CPodlab
+import Cgroups
 import Foundation
 import PodlabCore
 
@@ -32,6 +33,17 @@ public enum SupervisorLoop {
         var current = record
         current.supervisorPID = getpid()
         let supervisor = PodSupervisor(record: current, runtime: runtime, store: store)
+        supervisor.deferCleanups = true
+        // The restarted container's `cgroup.procs` write waits for an RCU grace period (10-15 ms
+        // after a quiet spell, see CgroupMigrationWarmUp); start that wait when the exit is
+        // reaped, so it runs while the exit is recorded and the next attempt is prepared.
+        if ProcessInfo.processInfo.environment["PODLAB_CGROUP_WARMUP"] != "0" {
+            var layout: CgroupLayout??
+            supervisor.restartDue = {
+                if layout == nil { layout = .some(try? CgroupLayout.detect()) }
+                if let detected = layout ?? nil { CgroupMigrationWarmUp.begin(layout: detected) }
+            }
+        }
         let eventLog = PodEventLog(store.podDirectory(for: key))
         supervisor.recordEvent = { eventLog.append($0) }
         supervisor.log = { line in
@@ -50,6 +62,8 @@ public enum SupervisorLoop {
         while true {
             reap(supervisor)
             supervisor.tick()
+            // After the restarts tick just started: the ended attempts' rootfs and cgroups.
+            supervisor.flushCleanups()
             // A CRI runtime has no SIGCHLD to wake the loop: relist on its interval (PLEG).
             let idle = runtime.relistInterval.map { min(1, $0) } ?? 1
             let wait = max(0, min(idle, supervisor.nextDeadline.map { $0.timeIntervalSinceNow } ?? idle))
@@ -67,11 +81,25 @@ public enum SupervisorLoop {
         }
     }
 
-    /// RFC 3339 with milliseconds, UTC (the supervisor log's time column).
+    /// RFC 3339 with milliseconds, UTC (the supervisor log's time column), e.g.
+    /// `2026-12-02T03:17:15.143Z`. Formatted with `gmtime_r`, not `ISO8601DateFormatter`: that one
+    /// is ICU's `udat_open` in swift-corelibs-foundation, which a fresh formatter per line made
+    /// the supervisor load ICU's calendar and locale data on its first log line (time on the
+    /// restart path, and heap it kept for the pod's lifetime).
     static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let since1970 = date.timeIntervalSince1970
+        guard since1970.isFinite, since1970 >= 0, since1970 < 253_402_300_800 else { return "\(since1970)" }
+        var millis = Int((since1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
+        millis %= 1000
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "\(since1970)" }
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     /// Hands every pending runtime event to the supervisor.
