@@ -168,8 +168,12 @@ public struct SystemdScope: Sendable, Equatable {
         let arguments = startTransientUnitArguments(pid: pid)
         let (status, message) = try Self.run(busctl, arguments)
         if status == 0 { return .started }
-        // org.freedesktop.systemd1.UnitExists: "Unit podlab.scope already exists."
-        if message.contains("already exists") { return .exists(message) }
+        // org.freedesktop.systemd1.UnitExists has two messages (systemd src/core/dbus-manager.c,
+        // transient_unit_from_message / manager_load_unit): "Unit podlab.scope already exists."
+        // and, while a concurrent supervisor's start job is still queued or a stopped scope is not
+        // yet collected, "Unit podlab.scope was already loaded or has a fragment file." (seen in
+        // the test VM with three pods applied at once). Both mean: wait for its cgroup and join.
+        if message.contains("already exists") || message.contains("already loaded") { return .exists(message) }
         throw PodlabError(
             .syscall,
             "busctl StartTransientUnit \(unitName) (Slice=\(Self.slice), Delegate=yes, PIDs=[\(pid)]): exit \(status): \(message)")

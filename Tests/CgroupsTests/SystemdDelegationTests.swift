@@ -52,7 +52,10 @@ struct SystemdDelegationTests {
         let parent = "podlab-sdtest-\(UInt32.random(in: 0...UInt32.max))"
         let scope = try SystemdScope(parent: parent)
         let scopeDir = mount + "/" + scope.relativePath
-        let original = try #require(try ownCgroup())
+        // Where to go back to: the cgroup the test started in, unless it is gone by then (an
+        // earlier test's scope, emptied when this process left it), then the root cgroup.
+        let started = try #require(try ownCgroup())
+        var original: String { FileManager.default.fileExists(atPath: mount + started) ? started : "" }
         let driver = try CgroupV2Driver(mountPoint: mount, parent: parent, placement: .systemdScope)
         defer {
             try? driver.removeAll()
