@@ -2,7 +2,7 @@ import PodlabCore
 
 /// Creates, inspects and removes podlab's cgroups. One implementation per cgroup API
 /// (``CgroupV1Driver``, ``CgroupV2Driver``); get the right one from
-/// ``CgroupLayout/makeDriver(parent:fileSystem:)``.
+/// ``CgroupLayout/makeDriver(parent:fileSystem:placement:)``.
 ///
 /// Layout: everything lives under one parent, `podlab/`:
 /// v1 `/sys/fs/cgroup/<controller>/podlab/<pod>/<child>`, v2 `/sys/fs/cgroup/podlab/<pod>/<child>`.

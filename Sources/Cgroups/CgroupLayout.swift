@@ -99,9 +99,12 @@ public struct CgroupLayout: Sendable, Equatable {
     /// - Parameters:
     ///   - parent: the one cgroup under which podlab creates everything (`podlab`).
     ///   - fileSystem: how cgroup files are touched; tests pass a fake over a temporary directory.
+    ///   - placement: v2 only: where the parent lives; by default a delegated systemd scope
+    ///     where systemd is PID 1 (``CgroupV2Placement/detect(environment:runDirectory:)``).
     public func makeDriver(
         parent: String = CgroupDefaults.parentName,
-        fileSystem: any CgroupFileSystem = HostCgroupFileSystem()
+        fileSystem: any CgroupFileSystem = HostCgroupFileSystem(),
+        placement: CgroupV2Placement = CgroupV2Placement.detect()
     ) throws -> any CgroupDriver {
         // One request directory per cgroup parent: every podlab sharing the parent shares it.
         // A fake tree (tests) records nothing on the host.
@@ -115,7 +118,8 @@ public struct CgroupLayout: Sendable, Equatable {
             guard let unifiedMountPoint else {
                 throw PodlabError(.invalidArgument, "cgroup v2 layout without a cgroup2 mount point")
             }
-            return try CgroupV2Driver(mountPoint: unifiedMountPoint, parent: parent, fileSystem: fileSystem, burstableRequests: requests)
+            return try CgroupV2Driver(mountPoint: unifiedMountPoint, parent: parent, fileSystem: fileSystem,
+                                      burstableRequests: requests, placement: placement)
         }
     }
 }

@@ -17,6 +17,8 @@ public struct CgroupV2Driver: CgroupDriver {
     public let parent: String
     /// The cgroup2 mount point (`/sys/fs/cgroup`), or a fake tree's root in tests.
     public let mountPoint: String
+    /// Below the root, or in podlab's delegated systemd scope (``CgroupV2Placement``).
+    public let placement: CgroupV2Placement
     private let fileSystem: any CgroupFileSystem
     private let tree: CgroupTree
     /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
@@ -29,20 +31,30 @@ public struct CgroupV2Driver: CgroupDriver {
     ///   - mountPoint: where cgroup2 is mounted, usually ``CgroupLayout/unifiedMountPoint``.
     ///   - parent: the podlab parent cgroup name.
     ///   - fileSystem: the file operations (the host's, or a fake).
+    ///   - placement: `.root` (`<mount>/<parent>`) or `.systemdScope`
+    ///     (`<mount>/system.slice/<parent>.scope`, ``SystemdScope``).
     public init(
         mountPoint: String, parent: String = CgroupDefaults.parentName,
         fileSystem: any CgroupFileSystem = HostCgroupFileSystem(),
-        burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil)
+        burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil),
+        placement: CgroupV2Placement = .root
     ) throws {
         self.burstableRequests = burstableRequests
         try validateCgroupName(parent, role: "parent")
         self.mountPoint = mountPoint
         self.parent = parent
+        self.placement = placement
         self.fileSystem = fileSystem
         self.tree = CgroupTree(fileSystem: fileSystem)
     }
 
-    private var parentDir: String { mountPoint + "/" + parent }
+    /// The parent cgroup's directory: `<mount>/podlab`, or the scope's on systemd hosts.
+    public var parentDir: String {
+        switch placement {
+        case .root: return mountPoint + "/" + parent
+        case .systemdScope: return mountPoint + "/" + SystemdScope.slice + "/" + parent + ".scope"
+        }
+    }
 
     private func directory(_ cgroup: any CgroupNode) -> String {
         parentDir + "/" + cgroup.relativePath
@@ -64,8 +76,15 @@ public struct CgroupV2Driver: CgroupDriver {
         try validatePodPath(pod)
         let cgroup = PodCgroup(pod: pod)
         let dir = directory(cgroup)
-        try enableControllers(in: mountPoint, required: resources.memoryLimitBytes != nil)
-        try fileSystem.makeDirectory(parentDir)
+        switch placement {
+        case .root:
+            try enableControllers(in: mountPoint, required: resources.memoryLimitBytes != nil)
+            try fileSystem.makeDirectory(parentDir)
+        case .systemdScope:
+            // systemd enables the controllers down to a Delegate=yes scope; podlab writes only
+            // inside it, after leaving its own cgroup empty (docs/FIDELITY.md #187).
+            try SystemdScope(parent: parent).join(mountPoint: mountPoint, fileSystem: fileSystem)
+        }
         try enableControllers(in: parentDir, required: resources.memoryLimitBytes != nil)
         // The QoS parents (kubepods, kubepods/burstable), shared and kept, each delegating the
         // controllers to the next level.

@@ -34,7 +34,8 @@ struct DoctorCommand: ParsableCommand {
                             fix: "modprobe overlay"))
         do {
             let layout = try CgroupLayout.detect()
-            let detail = layout.version == .v2 ? "cgroup v2 at \(layout.unifiedMountPoint ?? "?")"
+            let detail = layout.version == .v2
+                ? "cgroup v2 at \(layout.unifiedMountPoint ?? "?"); \(layout.v2ParentSummary(parent: RuntimeConfiguration.current(paths: paths).cgroupParent))"
                 : "cgroup v1\(layout.isHybrid ? " (hybrid: memory on v1, cgroup2 at \(layout.unifiedMountPoint ?? "?"))" : "")"
             checks.append(Check(name: "cgroups", ok: true, detail: detail))
             do {

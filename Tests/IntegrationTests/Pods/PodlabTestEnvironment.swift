@@ -104,10 +104,12 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     }
 
     /// The pod cgroup parents: `/sys/fs/cgroup/<controller>/podlab/<kubepods QoS dir>` (v1) or
-    /// `/sys/fs/cgroup/podlab/<kubepods QoS dir>` (v2), docs/FIDELITY.md #90.
+    /// `/sys/fs/cgroup/podlab/<kubepods QoS dir>` (v2), docs/FIDELITY.md #90, or on a systemd
+    /// v2 host podlab's delegated scope `/sys/fs/cgroup/system.slice/podlab.scope/...` (#186).
     static var podCgroupParents: [String] {
         let controllers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
-        let roots = controllers.map { "/sys/fs/cgroup/\($0)/podlab" } + ["/sys/fs/cgroup/podlab"]
+        let roots = controllers.map { "/sys/fs/cgroup/\($0)/podlab" }
+            + ["/sys/fs/cgroup/podlab", "/sys/fs/cgroup/\(SystemdScope.slice)/\(CgroupDefaults.parentName).scope"]
         return roots.flatMap { root in KubepodsTree.qosDirectories.map { "\(root)/\($0)" } }
     }
 
