@@ -379,10 +379,14 @@ public final class LinuxPodRuntime: PodRuntime {
         process.security.apply(to: &request)
         request.workingDirectory = process.workingDirectory
         request.environment = ImagePasswd.addingHome(to: process.environment, uid: process.security.uid, imageRoot: image)
-        let log = try openLog(status.logPath)
-        defer { try? log.close() }
-        request.stdout = log
-        request.stderr = log
+        // A pipe per stream into the CRI-format log copier, as containerd's shim (#200).
+        let outputs = try ContainerLogCopier.start(path: status.logPath)
+        defer {
+            try? outputs.stdout.close()
+            try? outputs.stderr.close()
+        }
+        request.stdout = outputs.stdout
+        request.stderr = outputs.stderr
         do {
             let started = try spawner.spawn(request)
             return StartedContainer(pid: started.pid, cgroupPath: driver.directories(of: cgroup).first)

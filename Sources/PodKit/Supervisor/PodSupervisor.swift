@@ -184,16 +184,9 @@ public final class PodSupervisor {
     }
 
     func appendLog(_ path: String, _ text: String) {
-        let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        if let handle = FileHandle(forWritingAtPath: path) {
-            // The throwing API: the deprecated `write(_:)` traps on a full disk.
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(text.utf8))
-            try? handle.close()
-        } else {
-            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        }
+        // podlab's own line in a container's log is a CRI entry like the container's (#200).
+        try? FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
+        CRILog.append(text, to: path)
     }
 
     // MARK: events
