@@ -19,8 +19,8 @@ import SystemPackage
 /// before any copier starts, so a copier never takes a SIGCHLD or SIGTERM meant for the loop.
 ///
 /// When the supervisor dies, the read ends close with it; the container's next write gets
-/// EPIPE and SIGPIPE (default action: terminate), as a container whose containerd-shim was
-/// killed does (docs/FIDELITY.md #203).
+/// EPIPE, and SIGPIPE kills any process but the container's PID 1 (the kernel spares a
+/// namespace init a default-action signal), as with a killed containerd-shim (docs/FIDELITY.md #203).
 public final class ContainerLogCopier: @unchecked Sendable {
     /// The write ends, for the container's fd 1 and 2; the caller closes them after the spawn.
     public struct Outputs {
