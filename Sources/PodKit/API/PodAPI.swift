@@ -48,19 +48,23 @@ public struct PodAPI {
 
     // MARK: logs
 
-    /// A container's log file: the current attempt's, or with `previous` the last terminated
-    /// attempt's (kubectl logs --previous; the error text is kubelet's).
-    public func logs(_ record: PodRecord, container name: String?, previous: Bool) throws -> Data {
+    /// The path of a container's log file: the current attempt's, or with `previous` the last
+    /// terminated attempt's (kubectl logs --previous; the error text is kubelet's).
+    public func logPath(_ record: PodRecord, container name: String?, previous: Bool) throws -> String {
         let status = try record.container(name)
-        let path: String
         if previous {
             guard let last = status.lastTerminated else {
                 throw PodlabError(.notFound, "previous terminated container \"\(status.name)\" in pod \"\(record.spec.name)\" not found")
             }
-            path = last.logPath
-        } else {
-            path = status.logPath
+            return last.logPath
         }
+        return status.logPath
+    }
+
+    /// The stored (CRI-format) log of a container, as written: `logs` decodes it.
+    public func rawLogs(_ record: PodRecord, container name: String?, previous: Bool) throws -> Data {
+        let status = try record.container(name)
+        let path = try logPath(record, container: name, previous: previous)
         guard let data = FileManager.default.contents(atPath: path) else {
             // A container that never ran has no log: kubelet's validateContainerLogStatus
             // (kubelet_pods.go) answers "is waiting to start: <reason>" (docs/FIDELITY.md #175).
@@ -70,6 +74,14 @@ public struct PodAPI {
             throw PodlabError(.notFound, "no logs at \(path)")
         }
         return data
+    }
+
+    /// A container's output as `kubectl logs` prints it (kubelet's `ReadLogs` over the CRI log,
+    /// docs/FIDELITY.md #201): the last `tail` stored lines (-1: all), with `timestamps` each
+    /// line prefixed by its write time.
+    public func logs(_ record: PodRecord, container name: String?, previous: Bool, timestamps: Bool = false, tail: Int = -1) throws -> Data {
+        let raw = try rawLogs(record, container: name, previous: previous)
+        return CRILog.decode(CRILog.tail(raw, lines: tail), timestamps: timestamps)
     }
 
     // MARK: exec

@@ -405,16 +405,20 @@ public final class LinuxPodRuntime: PodRuntime {
             throw PodlabError(.invalidState, "container \(status.name) (\(status.id.prefix(13))) was not created")
         }
         let driver = try cgroups()
-        let log: FileDescriptor
+        let outputs: ContainerLogCopier.Outputs
         do {
-            log = try openLog(status.logPath)
+            // A pipe per stream into the CRI-format log copier, as containerd's shim (#200).
+            outputs = try ContainerLogCopier.start(path: status.logPath)
         } catch {
             try? driver.remove(attempt.cgroup)
             throw error
         }
-        defer { try? log.close() }
-        attempt.request.stdout = log
-        attempt.request.stderr = log
+        defer {
+            try? outputs.stdout.close()
+            try? outputs.stderr.close()
+        }
+        attempt.request.stdout = outputs.stdout
+        attempt.request.stderr = outputs.stderr
         do {
             let started = try spawner.spawn(attempt.request)
             return StartedContainer(pid: started.pid, cgroupPath: attempt.cgroupPath)

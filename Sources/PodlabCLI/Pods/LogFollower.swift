@@ -8,35 +8,16 @@ import PodKit
 import PodlabCore
 import SystemPackage
 
-/// `logs --tail N` and `logs -f`, after kubectl: `--tail` keeps the last N lines (-1: all);
-/// `-f` streams the current attempt's log until that attempt ends or the pod is deleted, as
+/// `logs -f`, after kubectl: it streams the current attempt's log until that attempt ends or the pod is deleted, as
 /// kubelet's log follower stops at the container's exit (`pkg/kubelet/kuberuntime/logs`,
 /// `ReadLogs` with `Follow` watches the file with fsnotify and ends once the container is
 /// not running). Like `PodWatcher`, it sleeps on inotify: the log file (IN_MODIFY) and the pod
 /// directory (the record's rename is IN_MOVED_TO), never on a polling interval.
 enum LogFollower {
-    /// The last `count` lines of `data` (a trailing partial line counts as one).
-    static func tail(_ data: Data, lines count: Int) -> Data {
-        guard count >= 0 else { return data }
-        if count == 0 { return Data() }
-        let bytes = [UInt8](data)
-        var end = bytes.count
-        if end > 0, bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
-        var seen = 0
-        var index = end
-        while index > 0 {
-            if bytes[index - 1] == UInt8(ascii: "\n") {
-                seen += 1
-                if seen == count { return Data(bytes[index...]) }
-            }
-            index -= 1
-        }
-        return data
-    }
-
-    /// Prints the log at `status.logPath` from `offset` on, then follows it until the attempt
+    /// Prints the CRI log at `status.logPath` from `offset` on, decoded by `decoder`, then follows it until the attempt
     /// `status.id` of `record` is no longer running.
-    static func follow(record: PodRecord, container status: ContainerStatus, from offset: Int, store: PodStore) throws {
+    static func follow(record: PodRecord, container status: ContainerStatus, from offset: Int, decoder: CRILogDecoder, store: PodStore) throws {
+        var decoder = decoder
         let path = status.logPath
         let inotify = try checkedSyscall("inotify_init1(IN_NONBLOCK|IN_CLOEXEC)") { inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC)) }
         defer { close(inotify) }
@@ -58,7 +39,7 @@ enum LogFollower {
                     throw PodlabError.syscall("read(\(path))", Errno(rawValue: errno))
                 }
                 if count == 0 { return }
-                StandardStreams.output(Data(buffer[0..<count]))
+                StandardStreams.output(decoder.feed(Data(buffer[0..<count])))
             }
         }
         var events = [UInt8](repeating: 0, count: 4096)
@@ -68,6 +49,7 @@ enum LogFollower {
             let attempt = current?.containers.first { $0.name == status.name }
             if attempt?.id != status.id || attempt?.state != .running {
                 try drain()
+                StandardStreams.output(decoder.finish())
                 return
             }
             var pfd = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)

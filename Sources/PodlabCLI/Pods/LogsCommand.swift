@@ -12,13 +12,9 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "The previous attempt's logs, as kubectl logs --previous.") var previous = false
     @Flag(name: .shortAndLong, help: "Keep printing the log as it grows until the container exits (kubectl logs -f).") var follow = false
     @Option(help: "Only the last N lines (-1: all), as kubectl logs --tail.") var tail: Int = -1
-    @Flag(help: "Not available: podlab's logs are the raw output, without the CRI per-line timestamps.") var timestamps = false
+    @Flag(help: "Prefix each line with its RFC 3339 write time, as kubectl logs --timestamps.") var timestamps = false
 
     func validate() throws {
-        if timestamps {
-            // Refused rather than faked: the log files carry no write times (NOTES.md).
-            throw ValidationError("--timestamps: podlab's container logs are raw output without per-line times (no CRI log format)")
-        }
         if tail < -1 { throw ValidationError("--tail \(tail): give N >= 0, or -1 for all lines") }
     }
 
@@ -26,12 +22,21 @@ struct LogsCommand: ParsableCommand {
         let store = PodStore.current
         let target = try selection.resolveTarget(store, container: container)
         let usePrevious = previous || target.previousAttempt
-        let data = try PodAPI(paths: .fromEnvironment()).logs(target.pod, container: target.container, previous: usePrevious)
-        StandardStreams.output(LogFollower.tail(data, lines: tail))
-        guard follow, !usePrevious else { return }
+        let api = try PodAPI(paths: .fromEnvironment())
+        let raw = try api.rawLogs(target.pod, container: target.container, previous: usePrevious)
+        // The stored log is CRI-format (docs/FIDELITY.md #201): --tail counts stored lines, as kubelet.
+        var decoder = CRILogDecoder(timestamps: timestamps)
+        StandardStreams.output(decoder.feed(CRILog.tail(raw, lines: tail)))
+        guard follow, !usePrevious else {
+            StandardStreams.output(decoder.finish())
+            return
+        }
         let status = try target.pod.container(target.container)
-        guard status.state == .running else { return }
-        try LogFollower.follow(record: target.pod, container: status, from: data.count, store: store)
+        guard status.state == .running else {
+            StandardStreams.output(decoder.finish())
+            return
+        }
+        try LogFollower.follow(record: target.pod, container: status, from: raw.count, decoder: decoder, store: store)
     }
 }
 

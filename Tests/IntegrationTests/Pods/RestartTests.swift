@@ -99,7 +99,9 @@ extension PodTests {
             // Each attempt printed its start time (/proc/uptime) into its own log, N.log (#16).
             let starts = try (0...3).map { attempt -> Double in
                 let text = try String(contentsOfFile: "\(cli.podDirectory("crash"))/logs/app/\(attempt).log", encoding: .utf8)
-                return try #require(Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), "attempt \(attempt) log: \(text)")
+                // A CRI log line (#200): `<time> stdout F <uptime>`; the message is the 4th field on.
+                let message = text.split(separator: " ", maxSplits: 3).last.map(String.init) ?? ""
+                return try #require(Double(message.trimmingCharacters(in: .whitespacesAndNewlines)), "attempt \(attempt) log: \(text)")
             }
             let delays = zip(starts.dropFirst(), starts).map { $0 - $1 }
             #expect(delays[0] < 0.4, "first restart immediate: \(delays)")
