@@ -114,6 +114,14 @@ public final class ContainerdPodRuntime: PodRuntime {
     /// (`pkg/kubelet/kuberuntime/kuberuntime_sandbox.go`).
     func sandboxConfig(_ record: PodRecord) -> CRIPodSandboxConfig {
         let pid = record.spec.shareProcessNamespace ? "POD" : "CONTAINER"
+        var security = CRILinuxSandboxSecurityContext(namespaceOptions: CRINamespaceOption(network: "POD", pid: pid, ipc: "POD"))
+        // The pod-level user and groups go to the sandbox too (docs/FIDELITY.md #176).
+        if let context = record.spec.securityContext {
+            security.runAsUser = context.shared.runAsUser.map(CRIInt64Value.init)
+            security.runAsGroup = context.shared.runAsGroup.map(CRIInt64Value.init)
+            let groups = (context.fsGroup.map { [$0] } ?? []) + context.supplementalGroups
+            if !groups.isEmpty { security.supplementalGroups = groups.map { CRIInt64($0) } }
+        }
         return CRIPodSandboxConfig(
             metadata: CRIPodSandboxMetadata(name: record.spec.name, uid: record.uid, namespace: record.spec.namespace,
                                             attempt: UInt32(clamping: record.sandbox.attempt)),
@@ -123,7 +131,7 @@ public final class ContainerdPodRuntime: PodRuntime {
                      "io.kubernetes.pod.uid": record.uid, "podlab.dev/pod": paths.hostName(forPod: record.key)],
             linux: CRILinuxPodSandboxConfig(
                 cgroupParent: podCgroupParent(record),
-                securityContext: CRILinuxSandboxSecurityContext(namespaceOptions: CRINamespaceOption(network: "POD", pid: pid, ipc: "POD"))))
+                securityContext: security))
     }
 
     /// kubelet's pod cgroup (`kubepods/<qos>/pod<uid>`, docs/FIDELITY.md #90) below the cgroup

@@ -150,6 +150,7 @@ struct SecurityContextParsingTests {
         ("spec:\n  containers: [{name: c, image: busybox, securityContext: {capabilities: {add: [FLY]}}}]", "5", "unknown capability \"CAP_FLY\""),
         ("spec:\n  containers: [{name: c, image: busybox, securityContext: {allowPrivilegeEscalation: false, capabilities: {add: [SYS_ADMIN]}}}]", "5", "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"),
         ("spec:\n  securityContext: {runAsUser: -1}\n  containers: [{name: c, image: busybox}]", "5", "between 0 and 2147483647"),
+        ("spec:\n  securityContext: {runAsGroup: 3000}\n  containers: [{name: c, image: busybox}]", "5", "pod-level runAsGroup without runAsUser"),
         ("spec:\n  containers: [{name: c, image: busybox, env: [{name: A, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]", "5", "there are no Secrets"),
         ("spec:\n  containers: [{name: c, image: busybox, env: [{name: A, valueFrom: {fieldRef: {fieldPath: spec.nope}}}]}]", "5", "Unsupported value: \"spec.nope\""),
         ("spec:\n  containers: [{name: c, image: busybox, env: [{name: A, valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 2}}}]}]", "5", "only divisor's values 1m and 1 are supported with the cpu resource"),

@@ -29,6 +29,12 @@ extension ManifestParser {
         let map = try node.mapping()
         var context = PodSecurityContext()
         context.shared = try parseSharedSecurityFields(map)
+        if context.shared.runAsUser == nil, let group = map.optional("runAsGroup") {
+            // The pod-level user goes to the sandbox: containerd's `GenerateUserString`
+            // (internal/cri/util) refuses a group without a user, so RunPodSandbox would fail
+            // on every retry (docs/FIDELITY.md #176).
+            throw group.error("not modelled by podlab: a pod-level runAsGroup without runAsUser makes containerd's RunPodSandbox fail (\"user group is specified without user\"); set runAsUser too, or set runAsGroup on the containers")
+        }
         if let groups = map.optional("supplementalGroups") {
             context.supplementalGroups = try groups.sequence().map { Int64(try $0.int(in: 0...Self.maxID)) }
         }

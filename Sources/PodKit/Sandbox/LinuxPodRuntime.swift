@@ -114,12 +114,13 @@ public final class LinuxPodRuntime: PodRuntime {
             request.hostname = hostname
             request.cgroupProcsFiles = driver.procsFiles(for: pauseCgroup)
             request.oomScoreAdj = Self.allowedOOMScoreAdj(Int32(KubernetesResources.pauseOOMScoreAdj))
-            // The pause image's `USER 65535:65535` (kubernetes build/pause/Dockerfile), which
-            // containerd's `sandboxContainerSpecOpts` applies with `oci.WithUser`; the spec keeps
-            // containerd's default capability sets (`WithoutDefaultSecuritySettings` drops only
-            // seccomp, AppArmor and rlimits), so the bounding set is the default 14 and the
-            // non-root exec leaves permitted and effective empty (docs/FIDELITY.md #87).
-            request.user = Self.sandboxUser
+            // The pause image's `USER 65535:65535` (kubernetes build/pause/Dockerfile), or the
+            // pod's runAsUser/runAsGroup, which containerd's `sandboxContainerSpecOpts` applies
+            // with `oci.WithUser` (#87, #176); the spec keeps containerd's default capability
+            // sets (`WithoutDefaultSecuritySettings` drops only seccomp, AppArmor and rlimits),
+            // so the bounding set is the default 14 and a non-root exec leaves permitted and
+            // effective empty.
+            request.user = Self.sandboxUser(for: record.spec.securityContext)
             request.capabilities = ContainerDefaults.capabilities
             let log = try openLog(dir.pauseLog)
             let startedPause: StartedSpawn
@@ -161,8 +162,27 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
-    /// pause's credentials: the pause image's `USER 65535:65535`, no supplementary groups.
+    /// pause's credentials without a pod-level user: the pause image's `USER 65535:65535`.
     public static let sandboxUser = SpawnRequest.User(uid: 65535, gid: 65535, groups: [])
+
+    /// pause's credentials for a pod (docs/FIDELITY.md #87, #176). kubelet's
+    /// `generatePodSandboxLinuxConfig` (kuberuntime_sandbox.go) passes the pod's `runAsUser`,
+    /// `runAsGroup` and, as supplemental groups, `fsGroup` then `supplementalGroups`; containerd's
+    /// `sandboxContainerSpecOpts` makes the user string with `GenerateUserString` (a group without
+    /// a user is refused at apply, ManifestParser) and applies it with `oci.WithUser`, over the
+    /// image's 65535:65535. A numeric user alone takes its group from the pause image's
+    /// /etc/passwd, which it has none of: gid 0 (`WithUserID`). `WithSupplementalGroups` sets the
+    /// groups whatever the user.
+    public static func sandboxUser(for context: PodSecurityContext?) -> SpawnRequest.User {
+        var user = sandboxUser
+        if let runAsUser = context?.shared.runAsUser, let uid = UInt32(exactly: runAsUser) {
+            user.uid = uid
+            user.gid = context?.shared.runAsGroup.flatMap { UInt32(exactly: $0) } ?? 0
+        }
+        let fsGroup = context?.fsGroup.map { [$0] } ?? []
+        user.groups = (fsGroup + (context?.supplementalGroups ?? [])).compactMap { UInt32(exactly: $0) }
+        return user
+    }
 
     /// CRI `StopPodSandbox`: pause, the network, /dev/shm and the pod cgroup go at once.
     public func stopPodSandbox(_ record: PodRecord) {

@@ -50,6 +50,42 @@ extension PodTests {
             #expect(try cli.exec("sb", "app", "hostname").output == "sb")
         }
     
+        /// The pod-level user and groups reach pause, as kubelet passes them in the sandbox config
+        /// and containerd applies them over the pause image's user (docs/FIDELITY.md #176).
+        @Test("pause runs as the pod's runAsUser:runAsGroup with fsGroup and supplementalGroups; a user alone gets gid 0")
+        func pauseTakesThePodsUser() throws {
+            let cli = try PodlabCLI("pausePodUser")
+            defer { cli.tearDown() }
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: both}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000]}
+                  containers:
+                  - {name: app, image: busybox, command: ["sleep", "3600"]}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: useronly}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  securityContext: {runAsUser: 1001}
+                  containers:
+                  - {name: app, image: busybox, command: ["sleep", "3600"]}
+                """)
+            let both = try cli.pausePID("both")
+            #expect(try Self.statusField("Uid", pid: both).split(whereSeparator: \.isWhitespace) == ["1000", "1000", "1000", "1000"])
+            #expect(try Self.statusField("Gid", pid: both).split(whereSeparator: \.isWhitespace) == ["3000", "3000", "3000", "3000"])
+            #expect(try Self.statusField("Groups", pid: both) == "2000 4000")
+            #expect(try Self.statusField("CapEff", pid: both) == "0000000000000000")
+            let userOnly = try cli.pausePID("useronly")
+            #expect(try Self.statusField("Uid", pid: userOnly).split(whereSeparator: \.isWhitespace).first == "1001")
+            #expect(try Self.statusField("Gid", pid: userOnly).split(whereSeparator: \.isWhitespace).first == "0")
+            #expect(try Self.statusField("Groups", pid: userOnly) == "")
+        }
+
         /// `podlab pods -o json` items of pod `name`, as (id, state, attempt), in listing order.
         static func sandboxes(_ cli: PodlabCLI, name: String) throws -> [(id: String, state: String, attempt: Int)] {
             let items = try JSON(parsing: try cli.succeed(["pods", "-o", "json"]).stdout)["items"].array
