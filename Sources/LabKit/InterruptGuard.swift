@@ -96,6 +96,16 @@ public final class InterruptGuard: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// For a long command (`run`) about to exit with its own status: if an interrupt is being
+    /// handled, its handler deletes the pods and exits 130, so this waits for it instead of
+    /// racing it with the command's status (an interrupted run exited 1 under load).
+    public func yieldToInterrupt() {
+        lock.lock()
+        let interrupted = interrupting
+        lock.unlock()
+        if interrupted { while true { pause() } }
+    }
+
     public func unregister(_ token: UUID) {
         lock.lock()
         cleanups[token] = nil

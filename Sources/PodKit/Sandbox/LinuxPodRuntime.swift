@@ -162,6 +162,24 @@ public final class LinuxPodRuntime: PodRuntime {
         }
     }
 
+    /// pause is exiting (`PF_EXITING` in the flags of `/proc/<pid>/stat`, set at the start of
+    /// `do_exit`) or gone. While an init exits, `zap_pid_ns_processes` kills and reaps the rest
+    /// of its PID namespace before the init itself becomes a zombie, so its containers' exits
+    /// reach the supervisor first; a container started then would fork into a dying PID
+    /// namespace (`alloc_pid`: ENOMEM) and count as a failed restart (docs/FIDELITY.md #177).
+    public func sandboxIsExiting(_ record: PodRecord) -> Bool {
+        guard let pid = record.sandbox.pausePID else { return false }
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+              let text = String(data: data, encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return true }
+        // After "pid (comm)": state, ppid, pgrp, session, tty_nr, tpgid, flags.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 6 else { return true }
+        if fields[0] == "Z" || fields[0] == "X" { return true }
+        let pfExiting: UInt64 = 0x4
+        return (UInt64(fields[6]) ?? 0) & pfExiting != 0
+    }
+
     /// pause's credentials without a pod-level user: the pause image's `USER 65535:65535`.
     public static let sandboxUser = SpawnRequest.User(uid: 65535, gid: 65535, groups: [])
 

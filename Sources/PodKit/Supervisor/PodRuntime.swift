@@ -62,6 +62,15 @@ public protocol PodRuntime: AnyObject {
     /// How often the supervisor must ask for events when nothing wakes it: nil when a signal
     /// (SIGCHLD) wakes it; CRI runtimes are relisted on this interval.
     var relistInterval: TimeInterval? { get }
+    /// Whether the sandbox is going away although its exit has not been reported yet. A
+    /// restart must not be started into it: kubelet's `computePodActions` sees the dead
+    /// sandbox and the dead containers in one relist and recreates the sandbox first.
+    func sandboxIsExiting(_ record: PodRecord) -> Bool
+}
+
+extension PodRuntime {
+    /// CRI runtimes report the sandbox and its containers together in one relist.
+    public func sandboxIsExiting(_ record: PodRecord) -> Bool { false }
 }
 
 /// What a runtime reports to the supervisor.

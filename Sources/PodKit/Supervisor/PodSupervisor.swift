@@ -351,6 +351,11 @@ public final class PodSupervisor {
         if unsavedSince != nil { save() }
         guard !shuttingDown, !podFinished, record.sandbox.ready else { return }
         runHandlers(now: now)
+        // When pause (PID 1 of a shared PID namespace) exits, the kernel kills the containers
+        // first and reports pause last: their immediate restarts must wait for its exit, which
+        // recreates the sandbox (docs/FIDELITY.md #177).
+        let due = record.containers.contains { ($0.nextStartAt.map { $0 <= now }) ?? false }
+        if due, runtime.sandboxIsExiting(record) { return }
         var changed = false
         for i in record.containers.indices {
             guard let at = record.containers[i].nextStartAt, at <= now else { continue }

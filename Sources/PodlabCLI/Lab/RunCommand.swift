@@ -98,6 +98,7 @@ struct RunCommand: ParsableCommand {
             runner.run(lab: lab, namespace: namespace, backend: backend, observer: console)
         }
         console.summary(result.report, files: result.files)
+        InterruptGuard.shared.yieldToInterrupt()
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 

@@ -90,7 +90,7 @@ extension PodTests {
                 """)
             cli.adopt(probed)
             try #require(probed.status == 0, "\(probed.description)")
-            let key = cli.namespace + "-probed"
+            let key = cli.key("probed")
             var restarted: PodRecord?
             for _ in 0..<60 {
                 if let current = try? store.load(key: key), current.containers.first(where: { $0.name == "sick" })?.restartCount ?? 0 >= 1 {
