@@ -2,7 +2,7 @@ import Foundation
 import PodlabCore
 
 /// The namespace a lab's pods get in one run: short, so the names built from it
-/// (`podlab-<namespace>-<pod>` netns pins, `ip netns exec …` commands shown to students) fit on
+/// (`podlab-<namespace>--<pod>` netns pins, `ip netns exec …` commands shown to students) fit on
 /// a line, yet unique per run and per lab.
 ///
 /// `<abbrev>-<4 hex>`: the lab name itself when it has at most ``maxAbbreviationLength``
@@ -10,7 +10,7 @@ import PodlabCore
 /// `sidecar-shared-logs` → `ssl`); the hex is a stable hash of the run id and the full lab
 /// name, so two labs with the same initials in one run still differ (and `LabSuite` widens the
 /// hash if they do not). The result is a DNS-1123 label, as a namespace must be; the pod key
-/// (`<namespace>-<pod>`) and the instance tag added by `PodlabPaths.hostName(forPod:)` are formed
+/// (`<namespace>--<pod>`, `PodKey`) and the instance tag added by `PodlabPaths.hostName(forPod:)` are formed
 /// from it unchanged.
 public enum LabNamespaceName {
     public static let maxAbbreviationLength = 10

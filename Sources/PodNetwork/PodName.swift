@@ -16,10 +16,10 @@ public enum PodName {
         }
     }
 
-    /// The longest pod key: `<namespace>-<name>`, two DNS-1123 labels (docs/FIDELITY.md #94).
+    /// The longest readable pod key: two DNS-1123 labels and a separator (`PodKey`, docs/FIDELITY.md #94, #173).
     public static let maxKeyLength = 2 * KubeValidation.dns1123LabelMaxLength + 1
 
-    /// Checks a pod key (`<namespace>-<name>`, the name the network and IPAM are given): the
+    /// Checks a pod key (`<namespace>--<name>`, `PodKey`; the name the network and IPAM are given): the
     /// characters of a DNS-1123 label, at most ``maxKeyLength`` bytes. A 63-character pod in a
     /// namespace longer than a few characters is valid, so the key itself may pass 63; every
     /// host-side name made from it stays short enough (the veth is hashed, the netns pin and
