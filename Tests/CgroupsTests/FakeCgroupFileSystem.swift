@@ -26,6 +26,10 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     /// v2: answer EPERM to device filter attachments, as a kernel without CONFIG_CGROUP_BPF would.
     var refuseDeviceFilters = false
 
+    /// The fake tree goes with the fake (tests that made one without removing it left
+    /// `podlab-cgfake-*` in /tmp).
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
     /// v1 controllers, each mounted at `<root>/<controller>`.
     static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"]
 

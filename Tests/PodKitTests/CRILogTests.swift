@@ -11,12 +11,15 @@ import Glibc
 /// The CRI log format as containerd writes and kubelet reads it (docs/FIDELITY.md #200–#202),
 /// through the real copier: real pipes, a real thread, a real file.
 @Suite("CRI container logs: copier and parser")
-struct CRILogTests {
+final class CRILogTests {
     let dir: String = {
         let path = NSTemporaryDirectory() + "podlab-crilog-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()
+
+    /// Each test's scratch directory goes with it (they were left in /tmp).
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func writeAll(_ fd: FileDescriptor, _ text: String) throws {
         _ = try fd.writeAll(Array(text.utf8))

@@ -58,8 +58,13 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         // Temporary files of this process and of every podlab it starts (lab scripts' working
         // directories `podlab-<namespace>`, NSTemporaryDirectory users) go below `root`, which
         // `finalCheck` removes, instead of piling up in /tmp when a run is killed.
+        originalTMPDIR = ProcessInfo.processInfo.environment["TMPDIR"]
         setenv("TMPDIR", "\(root)/tmp", 1)
     }
+
+    /// TMPDIR before this run set it: restored by `finalCheck`, so suites still running after
+    /// the pod suite do not recreate `root/tmp` once it is removed.
+    private var originalTMPDIR: String?
 
     /// The `podlab` executable built next to the test bundle (`swift build` puts every product in
     /// the same directory; scripts/test builds podlab and pause first).
@@ -196,6 +201,7 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         found += Self.processes(mentioning: root).map { "process \($0): \(Self.commandLine($0))" }
         #expect(found.isEmpty, "the pod tests left these behind: \(found)")
         if !Self.bridgeExisted { deleteBridge() }
+        if let originalTMPDIR { setenv("TMPDIR", originalTMPDIR, 1) } else { unsetenv("TMPDIR") }
         Self.removeTree(root)
     }
 
