@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -270,6 +271,21 @@ public struct ContainerdInstance {
             // Deepest first: rmdir needs an empty cgroup without children.
             let subdirectories = Self.directories(under: directory).sorted { $0.count > $1.count }
             for path in subdirectories + [directory] where rmdir(path) == 0 { removed += 1 }
+        }
+        // runc's cgroupfs driver creates the whole parent path in every mounted hierarchy,
+        // also in those podlab's own driver never uses (cpuacct, name=systemd, the hybrid
+        // unified mount): the empty ancestors (`/podlab`) it made there go too. Hierarchies
+        // podlab's driver uses are left alone: their ancestors belong to podlab's own
+        // instance with that cgroup parent.
+        let managed: Set<String> = {
+            guard let layout = try? CgroupLayout.detect() else { return [] }
+            if layout.version == .v2 { return Set([layout.unifiedMountPoint].compactMap { $0 }) }
+            return Set(CgroupV1Driver.usedControllers.compactMap { layout.v1MountPoints[$0] })
+        }()
+        var ancestor = (setup.cgroupParent as NSString).deletingLastPathComponent
+        while ancestor != "/" && !ancestor.isEmpty {
+            for mount in CgroupMounts.mountPoints() where !managed.contains(mount) && rmdir(mount + ancestor) == 0 { removed += 1 }
+            ancestor = (ancestor as NSString).deletingLastPathComponent
         }
         return removed
     }
