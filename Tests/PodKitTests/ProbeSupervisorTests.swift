@@ -27,6 +27,14 @@ func probePod(policy: String = "Always", grace: Int = 30, container: String, ini
 /// Wait statuses: exit code `n`, or death by signal `n`.
 func exited(_ n: Int32) -> Int32 { n << 8 }
 
+/// A supervisor of `yaml` on `runtime`, started at the returned instant (the tests' t0).
+func startedSupervisor(_ yaml: String, runtime: FakeRuntime) throws -> (PodSupervisor, Date) {
+    let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
+    let t0 = Date()
+    try supervisor.start(now: t0)
+    return (supervisor, t0)
+}
+
 @Suite("Supervisor: probes, hooks and kills (docs/FIDELITY.md #47–#58)")
 struct ProbeSupervisorTests {
     @Test("failureThreshold failed liveness runs kill the container with SIGTERM and restart it; lastState says why")
@@ -38,9 +46,7 @@ struct ProbeSupervisorTests {
                   periodSeconds: 10
                   failureThreshold: 3
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         let app = try #require(supervisor.record.containers[0].pid)
         for run in 0..<3 {
             supervisor.tick(now: t0.addingTimeInterval(Double(run) * 1.0 + 0.05))
@@ -71,9 +77,7 @@ struct ProbeSupervisorTests {
                   exec: {command: ["true"]}
                   failureThreshold: 3
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         let app = try #require(supervisor.record.containers[0].pid)
         for (run, code) in [1, 1, 0, 1, 1].enumerated() {
             supervisor.tick(now: t0.addingTimeInterval(Double(run) + 0.05))
@@ -93,9 +97,7 @@ struct ProbeSupervisorTests {
                   successThreshold: 2
                   failureThreshold: 1
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         let app = try #require(supervisor.record.containers[0].pid)
         #expect(supervisor.record.containers[0].ready == false)
         supervisor.tick(now: t0.addingTimeInterval(1.9))
@@ -128,9 +130,7 @@ struct ProbeSupervisorTests {
                 readinessProbe:
                   exec: {command: [ready]}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         #expect(runtime.handlers.map(\.command) == [["startup"]])
         #expect(supervisor.record.containers[0].started == false)
@@ -156,9 +156,7 @@ struct ProbeSupervisorTests {
                   failureThreshold: 1
                   terminationGracePeriodSeconds: 5
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         let app = try #require(supervisor.record.containers[0].pid)
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: exited(1), now: t0.addingTimeInterval(0.1))
@@ -177,9 +175,7 @@ struct ProbeSupervisorTests {
                   exec: {command: [live]}
                   failureThreshold: 1
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: exited(1), now: t0.addingTimeInterval(0.1))
         #expect(runtime.signals.map(\.signal) == [SIGTERM])
@@ -200,9 +196,7 @@ struct ProbeSupervisorTests {
                   preStop:
                     exec: {command: [drain]}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: exited(1), now: t0.addingTimeInterval(0.1))
         #expect(runtime.handlers.last?.command == ["drain"])
@@ -224,9 +218,7 @@ struct ProbeSupervisorTests {
                   preStop:
                     sleep: {seconds: 3}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: exited(1), now: t0.addingTimeInterval(0.1))
         supervisor.tick(now: t0.addingTimeInterval(2.9))
@@ -243,9 +235,7 @@ struct ProbeSupervisorTests {
                   postStart:
                     exec: {command: [setup]}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         let app = try #require(supervisor.record.containers[0].pid)
         #expect(runtime.handlers.map(\.command) == [["setup"]])
         #expect(supervisor.record.containers[0].ready == false, "not ready while postStart runs")
@@ -268,9 +258,7 @@ struct ProbeSupervisorTests {
                   postStart:
                     exec: {command: [setup]}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         supervisor.tick(now: t0.addingTimeInterval(3))
         #expect(runtime.handlers.map(\.command) == [["setup"]], "liveness waits for postStart")
         let deadline = try #require(supervisor.nextDeadline)
@@ -359,9 +347,7 @@ struct ProbeSupervisorTests {
                 startupProbe:
                   exec: {command: [up]}
             """)
-        let supervisor = PodSupervisor(record: try makeRecord(yaml), runtime: runtime, store: nil)
-        let t0 = Date()
-        try supervisor.start(now: t0)
+        let (supervisor, t0) = try startedSupervisor(yaml, runtime: runtime)
         #expect(runtime.started.map(\.name) == ["proxy"])
         supervisor.tick(now: t0.addingTimeInterval(0.05))
         supervisor.handleExit(pid: runtime.handlers[0].pid, waitStatus: 0, now: t0.addingTimeInterval(0.1))
