@@ -12,14 +12,14 @@ import Musl
 /// mounted; memory is required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
 /// is there only so ``killAll(_:)`` can stop a pod from forking while it is being killed, as
 /// runc does on v1. The devices hierarchy carries each child's device allowlist.
-public struct CgroupV1Driver: CgroupDriver {
+public struct CgroupV1Driver: CgroupTreeDriver {
     public var version: CgroupVersion { .v1 }
     /// The parent cgroup name (`podlab`), below each hierarchy's mount point.
     public let parent: String
     /// Controller → mount point for the hierarchies this driver uses.
     public let mountPoints: [String: String]
     private let fileSystem: any CgroupFileSystem
-    private let tree: CgroupTree
+    let tree: CgroupTree
     /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
     private let burstableRequests: BurstableCPURequests
 
@@ -108,7 +108,7 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     /// kubelet's `setCPUCgroupConfig` for `kubepods/burstable` (docs/FIDELITY.md #172).
-    private func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
+    func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
         guard let dir = directory("cpu", KubepodsTree.qosDirectory(.burstable)), fileSystem.exists(dir) else { return }
         try burstableRequests.update(lockDirectory: dir, adding: adding, pods: { try KubepodsTree.burstablePods(in: dir, fileSystem: fileSystem) }) { shares in
             try fileSystem.write(dir + "/cpu.shares", String(shares))
@@ -290,13 +290,11 @@ public struct CgroupV1Driver: CgroupDriver {
         try fileSystem.write(quotaFile, String(quota))
     }
 
-    public func oomKillCount(_ cgroup: any CgroupNode) throws -> UInt64 {
-        try validate(cgroup)
-        return try tree.oomKillCounter(in: interfaceFile("memory.oom_control", of: cgroup))
-    }
+    /// Where the kernel counts OOM kills (the `oom_kill` line) on this cgroup API.
+    static let oomKillCounterFile = "memory.oom_control"
 
     public func memoryLimit(of cgroup: any CgroupNode) throws -> Int64? {
-        try validate(cgroup)
+        try validateCgroupPath(cgroup)
         let file = interfaceFile("memory.limit_in_bytes", of: cgroup)
         let text = try fileSystem.read(file).trimmingWhitespace()
         guard let value = UInt64(text) else {
@@ -305,13 +303,8 @@ public struct CgroupV1Driver: CgroupDriver {
         return value >= Self.unlimitedMemoryThreshold ? nil : Int64(value)
     }
 
-    public func processes(in cgroup: any CgroupNode) throws -> [Int32] {
-        try validate(cgroup)
-        return try tree.processes(inTrees: directories(of: cgroup))
-    }
-
     public func killAll(_ cgroup: any CgroupNode) throws {
-        try validate(cgroup)
+        try validateCgroupPath(cgroup)
         let roots = directories(of: cgroup)
         // Nothing to kill (the usual case at teardown: the supervisor reaped pause and the
         // containers itself): skip the freeze/thaw round trip.
@@ -333,27 +326,11 @@ public struct CgroupV1Driver: CgroupDriver {
         try tree.killUntilEmpty(roots, timeout: CgroupDefaults.killWaitSeconds)
     }
 
-    public func remove(_ cgroup: any CgroupNode) throws {
-        try validate(cgroup)
-        try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
-        // A Burstable pod left: its request leaves the QoS cgroup's shares (UpdateQOSCgroups
-        // after pod cleanup).
-        if let pod = cgroup as? PodCgroup, KubepodsTree.burstablePodName(of: pod.pod) != nil {
-            try updateBurstableShares()
-        }
-    }
-
     public func listPods() throws -> [String] {
         var pods: Set<String> = []
         for mount in hierarchies where fileSystem.exists(mount + "/" + parent) {
             pods.formUnion(try KubepodsTree.listPods(under: mount + "/" + parent, fileSystem: fileSystem))
         }
         return pods.sorted()
-    }
-
-    private func validate(_ cgroup: any CgroupNode) throws {
-        for component in cgroup.relativePath.split(separator: "/", omittingEmptySubsequences: false) {
-            try validateCgroupName(String(component), role: "path component")
-        }
     }
 }

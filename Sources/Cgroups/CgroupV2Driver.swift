@@ -11,7 +11,7 @@ import Musl
 /// root, of `podlab` and of each pod, as needed, so the children get their interface files.
 /// Processes live only in the children, which satisfies v2's "no internal processes" rule.
 /// Each child also gets a device filter program (``DeviceFilterProgram``), v2's devices cgroup.
-public struct CgroupV2Driver: CgroupDriver {
+public struct CgroupV2Driver: CgroupTreeDriver {
     public var version: CgroupVersion { .v2 }
     /// The parent cgroup name (`podlab`) below the mount point.
     public let parent: String
@@ -20,7 +20,7 @@ public struct CgroupV2Driver: CgroupDriver {
     /// Below the root, or in podlab's delegated systemd scope (``CgroupV2Placement``).
     public let placement: CgroupV2Placement
     private let fileSystem: any CgroupFileSystem
-    private let tree: CgroupTree
+    let tree: CgroupTree
     /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
     private let burstableRequests: BurstableCPURequests
 
@@ -118,7 +118,7 @@ public struct CgroupV2Driver: CgroupDriver {
 
     /// kubelet's `setCPUCgroupConfig` for `kubepods/burstable`, the shares converted to
     /// `cpu.weight` as for every other cgroup (docs/FIDELITY.md #172).
-    private func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
+    func updateBurstableShares(adding: (podName: String, milliCPU: Int64)? = nil) throws {
         let dir = parentDir + "/" + KubepodsTree.qosDirectory(.burstable)
         guard fileSystem.exists(dir + "/cpu.weight") else { return }
         try burstableRequests.update(lockDirectory: dir, adding: adding, pods: { try KubepodsTree.burstablePods(in: dir, fileSystem: fileSystem) }) { shares in
@@ -208,13 +208,11 @@ public struct CgroupV2Driver: CgroupDriver {
         }
     }
 
-    public func oomKillCount(_ cgroup: any CgroupNode) throws -> UInt64 {
-        try validate(cgroup)
-        return try tree.oomKillCounter(in: interfaceFile("memory.events", of: cgroup))
-    }
+    /// Where the kernel counts OOM kills (the `oom_kill` line) on this cgroup API.
+    static let oomKillCounterFile = "memory.events"
 
     public func memoryLimit(of cgroup: any CgroupNode) throws -> Int64? {
-        try validate(cgroup)
+        try validateCgroupPath(cgroup)
         let file = interfaceFile("memory.max", of: cgroup)
         let text = try fileSystem.read(file).trimmingWhitespace()
         if text == "max" { return nil }
@@ -224,13 +222,8 @@ public struct CgroupV2Driver: CgroupDriver {
         return value
     }
 
-    public func processes(in cgroup: any CgroupNode) throws -> [Int32] {
-        try validate(cgroup)
-        return try tree.processes(inTrees: directories(of: cgroup))
-    }
-
     public func killAll(_ cgroup: any CgroupNode) throws {
-        try validate(cgroup)
+        try validateCgroupPath(cgroup)
         let dir = directory(cgroup)
         guard fileSystem.exists(dir) else { return }
         // cgroup.kill (Linux 5.14+) kills the whole subtree atomically, forks included.
@@ -240,23 +233,8 @@ public struct CgroupV2Driver: CgroupDriver {
         try tree.killUntilEmpty([dir], timeout: CgroupDefaults.killWaitSeconds)
     }
 
-    public func remove(_ cgroup: any CgroupNode) throws {
-        try validate(cgroup)
-        try tree.removeTrees(directories(of: cgroup), timeout: CgroupDefaults.busyRetrySeconds)
-        // A Burstable pod left: its request leaves the QoS cgroup's weight.
-        if let pod = cgroup as? PodCgroup, KubepodsTree.burstablePodName(of: pod.pod) != nil {
-            try updateBurstableShares()
-        }
-    }
-
     public func listPods() throws -> [String] {
         guard fileSystem.exists(parentDir) else { return [] }
         return try KubepodsTree.listPods(under: parentDir, fileSystem: fileSystem).sorted()
-    }
-
-    private func validate(_ cgroup: any CgroupNode) throws {
-        for component in cgroup.relativePath.split(separator: "/", omittingEmptySubsequences: false) {
-            try validateCgroupName(String(component), role: "path component")
-        }
     }
 }

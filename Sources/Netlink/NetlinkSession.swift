@@ -10,15 +10,13 @@ import SystemPackage
 /// the kernel resolves in `rtnl_setlink`/`rtnl_dellink`/`rtnl_getlink`) so no extra lookup is
 /// needed; addresses and routes take an interface index as the kernel requires.
 public final class NetlinkSession {
-    private let socket: any NetlinkSocket
-    private var sequence: UInt32
+    private let channel: NetlinkChannel
 
     /// - Parameters:
     ///   - socket: where requests go.
     ///   - firstSequence: the first `nlmsg_seq`; fixed so tests can compare exact bytes.
     public init(socket: any NetlinkSocket, firstSequence: UInt32 = 1) {
-        self.socket = socket
-        self.sequence = firstSequence
+        self.channel = NetlinkChannel(socket: socket, firstSequence: firstSequence)
     }
 
     // MARK: Links
@@ -176,10 +174,7 @@ public final class NetlinkSession {
 
     // MARK: Plumbing
 
-    private func nextSequence() -> UInt32 {
-        defer { sequence &+= 1 }
-        return sequence
-    }
+    private func nextSequence() -> UInt32 { channel.nextSequence() }
 
     private func newLink(operation: String, create: Bool, _ body: (inout NetlinkMessageBuilder) -> Void) throws {
         let seq = nextSequence()
@@ -193,33 +188,19 @@ public final class NetlinkSession {
     /// Sends `request` and collects the replies with its sequence number until the ACK (or, for
     /// dumps, `NLMSG_DONE`). Replies to other sequence numbers (stale ones) are skipped.
     private func exchange(_ request: [UInt8], sequence seq: UInt32, operation: String, dump: Bool = false) throws -> [NetlinkMessage] {
-        try socket.send(request)
+        try channel.send(request)
         var replies: [NetlinkMessage] = []
         while true {
-            let datagram = try socket.receive()
-            let messages: [NetlinkMessage]
-            do {
-                messages = try NetlinkMessage.parse(datagram: datagram)
-            } catch {
-                throw PodlabError(.syscall, "netlink \(operation): \(error)")
-            }
-            guard !messages.isEmpty else {
-                throw PodlabError(.syscall, "netlink \(operation): empty reply")
-            }
-            for message in messages where message.sequence == seq {
+            for message in try channel.receive(operation) where message.sequence == seq {
                 switch message.type {
                 case NetlinkConstant.NLMSG_ERROR:
-                    guard let code = message.errorCode else {
-                        throw PodlabError(.syscall, "netlink \(operation): truncated NLMSG_ERROR")
-                    }
+                    let code = try NetlinkChannel.errorCode(of: message, operation: operation)
                     if code < 0 { throw PodlabError.syscall("netlink \(operation)", Errno(rawValue: -code)) }
                     return replies  // code 0: the ACK
                 case NetlinkConstant.NLMSG_DONE:
                     return replies
                 case NetlinkConstant.NLMSG_NOOP:
                     continue
-                case NetlinkConstant.NLMSG_OVERRUN:
-                    throw PodlabError(.syscall, "netlink \(operation): receive buffer overrun")
                 default:
                     replies.append(message)
                     // A GETLINK for one link answers with the link and no ACK (no NLM_F_ACK sent).

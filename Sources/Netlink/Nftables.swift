@@ -124,15 +124,13 @@ public struct NftBaseChain: Equatable, Sendable {
 /// libnftnl (src/table.c, src/chain.c, src/rule.c, src/expr/{meta,cmp,immediate}.c) byte for byte,
 /// except that podlab sets NLM_F_ACK where nft only polls for errors.
 public final class NftablesSession {
-    private let socket: any NetlinkSocket
-    private var sequence: UInt32
+    private let channel: NetlinkChannel
 
     /// - Parameters:
     ///   - socket: a `NETLINK_NETFILTER` socket (or a recorder in tests).
     ///   - firstSequence: the first `nlmsg_seq`; fixed so tests can compare exact bytes.
     public init(socket: any NetlinkSocket, firstSequence: UInt32 = 1) {
-        self.socket = socket
-        self.sequence = firstSequence
+        self.channel = NetlinkChannel(socket: socket, firstSequence: firstSequence)
     }
 
     /// Makes table `family name` hold exactly `chains` (with their rules), atomically: one
@@ -212,15 +210,15 @@ public final class NftablesSession {
         message.appendAttribute(type: NftConstant.NFTA_RULE_TABLE, string: table)
         message.appendAttribute(type: NftConstant.NFTA_RULE_CHAIN, string: chain)
         let operation = "NFT_MSG_GETRULE(\(Self.familyName(family)) \(table) \(chain))"
-        try socket.send(message.finish())
+        try channel.send(message.finish())
         var count = 0
         while true {
-            for reply in try receive(operation) where reply.sequence == seq {
+            for reply in try channel.receive(operation) where reply.sequence == seq {
                 switch reply.type {
                 case NetlinkConstant.NLMSG_DONE:
                     return count
                 case NetlinkConstant.NLMSG_ERROR:
-                    guard let code = reply.errorCode else { throw PodlabError(.syscall, "netlink \(operation): truncated NLMSG_ERROR") }
+                    let code = try NetlinkChannel.errorCode(of: reply, operation: operation)
                     if code == -ENOENT { return 0 }
                     if code < 0 { throw PodlabError.syscall("netlink \(operation)", Errno(rawValue: -code)) }
                     return count
@@ -235,10 +233,7 @@ public final class NftablesSession {
 
     // MARK: Plumbing
 
-    private func nextSequence() -> UInt32 {
-        defer { sequence &+= 1 }
-        return sequence
-    }
+    private func nextSequence() -> UInt32 { channel.nextSequence() }
 
     /// Sends `messages` as one transaction in one datagram and waits for the ACK of the last
     /// one. The kernel reports the errors of a batch together after processing all of it
@@ -254,30 +249,15 @@ public final class NftablesSession {
         var operations: [UInt32: String] = [beginBytes.readUInt32(at: 8): "NFNL_MSG_BATCH_BEGIN"]
         for entry in messages { operations[entry.message.readUInt32(at: 8)] = entry.operation }
         let lastSequence = last.message.readUInt32(at: 8)
-        try socket.send(beginBytes + messages.flatMap(\.message) + end.finish())
+        try channel.send(beginBytes + messages.flatMap(\.message) + end.finish())
         while true {
-            for reply in try receive(last.operation) where reply.type == NetlinkConstant.NLMSG_ERROR {
+            for reply in try channel.receive(last.operation) where reply.type == NetlinkConstant.NLMSG_ERROR {
                 guard let operation = operations[reply.sequence] else { continue }  // stale
-                guard let code = reply.errorCode else { throw PodlabError(.syscall, "netlink \(operation): truncated NLMSG_ERROR") }
+                let code = try NetlinkChannel.errorCode(of: reply, operation: operation)
                 if code < 0 { throw PodlabError.syscall("netlink \(operation)", Errno(rawValue: -code)) }
                 if reply.sequence == lastSequence { return }
             }
         }
-    }
-
-    private func receive(_ operation: String) throws -> [NetlinkMessage] {
-        let datagram = try socket.receive()
-        let messages: [NetlinkMessage]
-        do {
-            messages = try NetlinkMessage.parse(datagram: datagram)
-        } catch {
-            throw PodlabError(.syscall, "netlink \(operation): \(error)")
-        }
-        guard !messages.isEmpty else { throw PodlabError(.syscall, "netlink \(operation): empty reply") }
-        if let overrun = messages.first(where: { $0.type == NetlinkConstant.NLMSG_OVERRUN }) {
-            throw PodlabError(.syscall, "netlink \(operation): receive buffer overrun (seq \(overrun.sequence))")
-        }
-        return messages
     }
 
     /// One `NFTA_LIST_ELEM` as libnftnl lays it out (src/expr/*.c: *_build).

@@ -83,25 +83,7 @@ public enum KubeValidation {
     /// A value as Go's `%q` shows it in `Invalid value: "…"`: control characters, quotes and
     /// backslashes escaped, so a newline in a hostname is visible rather than breaking the line.
     public static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\0": out += "\\x00"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        TextEscaping.doubleQuoted(value) { "\\x" + TextEscaping.hexByte($0) }
     }
 
     // MARK: character classes

@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// Renders the report as TAP version 13, bats-core style: one test point per step
 /// (`ok 1 pause-persistence/01 create-pod`), `# SKIP` for steps that did not run, and a YAML
@@ -50,17 +51,6 @@ public enum TAPReport {
 
     /// A double-quoted YAML scalar.
     private static func yamlScalar(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        TextEscaping.doubleQuoted(text) { "\\x" + TextEscaping.hexByte($0, uppercase: true) }
     }
 }

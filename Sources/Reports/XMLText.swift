@@ -1,3 +1,4 @@
+import PodlabCore
 /// Escaping for XML 1.0 text and attribute values.
 ///
 /// Command output is arbitrary bytes: besides the five markup characters, control characters
@@ -6,26 +7,19 @@
 /// text.
 public enum XMLText {
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
+        TextEscaping.escaped(text) { scalar in
             switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&apos;"
+            case "\t", "\n", "\r": return nil
             default:
                 let value = scalar.value
                 let allowed = value >= 0x20 && !(0xD800...0xDFFF).contains(value) && value != 0xFFFE && value != 0xFFFF
-                if allowed {
-                    out.unicodeScalars.append(scalar)
-                } else {
-                    out += "\\u{" + String(value, radix: 16, uppercase: true) + "}"
-                }
+                return allowed ? nil : "\\u{" + String(value, radix: 16, uppercase: true) + "}"
             }
         }
-        return out
     }
 }

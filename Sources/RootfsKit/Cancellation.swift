@@ -86,4 +86,16 @@ public enum ImportInterruption {
         raise(signal)
         _exit(128 + signal)
     }
+
+    /// Runs an import, unpack or pull with the handlers installed; if it fails because a signal
+    /// interrupted it (its scratch already removed), dies of that signal, else rethrows.
+    public static func run<T>(_ operation: () throws -> T) throws -> T {
+        installSignalHandlers()
+        do {
+            return try operation()
+        } catch {
+            exitIfInterrupted(reporting: error)
+            throw error
+        }
+    }
 }

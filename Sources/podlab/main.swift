@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PodlabCLI
 
-// Exit codes (DESIGN.md): 0 success, 1 a lab or command failed, 2 usage or lab-file errors.
+// Exit codes (README.md, "The labs"): 0 success, 1 a lab or command failed, 2 usage or lab-file errors.
 // swift-argument-parser uses 64 (EX_USAGE) for usage errors; podlab maps it to 2.
 // A closed pipe (`podlab run … | head`) must not kill podlab mid-lab before it deletes its pods:
 // writes then fail with EPIPE instead. Every child podlab starts resets its signal dispositions.

@@ -117,16 +117,22 @@ public struct PodCleaner {
                 if try network.removeBridgeIfUnused() { report.append("removed bridge \(network.config.bridgeName)") }
             } catch { report.append("failed: bridge \(network.config.bridgeName): \(error)") }
         }
-        if let driver = try? runtime.cgroups() {
-            // The QoS parents first (deepest first), then `podlab` itself.
-            for parent in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent }) {
-                for dir in KubepodsTree.qosDirectories.map({ parent + "/" + $0 }) + [parent] {
-                    if rmdir(dir) == 0 {
-                        report.append("removed cgroup \(dir)")
-                    } else if errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY {
-                        // EBUSY/ENOTEMPTY: another instance's pods still live under the parent.
-                        report.append("failed: rmdir(\(dir)): \(Errno(rawValue: errno))")
-                    }
+        if let driver = try? runtime.cgroups() { report += Self.removeUnusedParentCgroups(driver) }
+        return report
+    }
+
+    /// Removes the cgroup parent's QoS cgroups (deepest first) and the parent itself in every
+    /// hierarchy `driver` uses, where they are empty: `rmdir` only removes an empty cgroup, so
+    /// another instance's pods under the same parent keep it. Returns what was done.
+    public static func removeUnusedParentCgroups(_ driver: any CgroupDriver) -> [String] {
+        var report: [String] = []
+        for parent in driver.directories(of: PodCgroup(pod: "parent-probe")).map({ ($0 as NSString).deletingLastPathComponent }) {
+            for dir in KubepodsTree.qosDirectories.map({ parent + "/" + $0 }) + [parent] {
+                if rmdir(dir) == 0 {
+                    report.append("removed cgroup \(dir)")
+                } else if errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY {
+                    // EBUSY/ENOTEMPTY: another instance's pods still live under the parent.
+                    report.append("failed: rmdir(\(dir)): \(Errno(rawValue: errno))")
                 }
             }
         }

@@ -112,20 +112,7 @@ indirect enum OutputValue: Equatable, Decodable {
 
     /// A JSON string literal (also a valid YAML double-quoted scalar).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        TextEscaping.doubleQuoted(text) { "\\u00" + TextEscaping.hexByte($0) }
     }
 
     // MARK: YAML

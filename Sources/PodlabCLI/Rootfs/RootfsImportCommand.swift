@@ -29,13 +29,8 @@ struct RootfsImportCommand: ParsableCommand {
 
     func run() throws {
         let limits = try UnpackLimitOptions.limits(maxBytes: maxUnpackBytes, maxEntries: maxUnpackEntries)
-        ImportInterruption.installSignalHandlers()
-        let record: ImageRecord
-        do {
-            record = try ImageCatalog(paths: .fromEnvironment()).importImage(from: path, as: name, limits: limits)
-        } catch {
-            ImportInterruption.exitIfInterrupted(reporting: error)  // the scratch is gone: die of the signal
-            throw error
+        let record = try ImportInterruption.run {
+            try ImageCatalog(paths: .fromEnvironment()).importImage(from: path, as: name, limits: limits)
         }
         print("\(record.reference)  sha256:\(record.digest)  \(record.fileCount) entries  \(record.tarballPath)")
     }

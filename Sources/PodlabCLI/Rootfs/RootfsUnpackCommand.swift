@@ -24,13 +24,7 @@ struct RootfsUnpackCommand: ParsableCommand {
 
     func run() throws {
         let limits = try UnpackLimitOptions.limits(maxBytes: maxUnpackBytes, maxEntries: maxUnpackEntries)
-        ImportInterruption.installSignalHandlers()
-        do {
-            try unpack(limits: limits)
-        } catch {
-            ImportInterruption.exitIfInterrupted(reporting: error)
-            throw error
-        }
+        try ImportInterruption.run { try unpack(limits: limits) }
     }
 
     private func unpack(limits: ExtractionLimits) throws {

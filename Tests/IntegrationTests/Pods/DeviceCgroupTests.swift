@@ -106,7 +106,7 @@ extension PodTests {
             Self.expectConfined(Self.results(exec.stdout), "exec")
 
             // pause's cgroup carries the same list (v1: readable in devices.list).
-            let pauseList = "/sys/fs/cgroup/devices/podlab/kubepods/besteffort/pod\(cli.hostName("devices"))/pause/devices.list"
+            let pauseList = "/sys/fs/cgroup/devices/\(PodlabTestEnvironment.shared.cgroupParent)/kubepods/besteffort/pod\(cli.hostName("devices"))/pause/devices.list"
             if FileManager.default.fileExists(atPath: pauseList) {
                 let list = try String(contentsOfFile: pauseList, encoding: .utf8)
                 #expect(Set(list.split(separator: "\n").map(String.init)) == [

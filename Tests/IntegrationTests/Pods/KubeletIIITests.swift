@@ -126,7 +126,7 @@ extension PodTests {
             try cli.apply(QoSTests.pod("cs", resources: ""))
             let pid = try cli.pid("app", pod: "cs")
             let id = try #require(try cli.inspect("app", pod: "cs")["status"]["id"].string)
-            let own = "/podlab/kubepods/besteffort/pod\(cli.hostName("cs"))/\(id)"
+            let own = "/\(PodlabTestEnvironment.shared.cgroupParent)/kubepods/besteffort/pod\(cli.hostName("cs"))/\(id)"
             let lines = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8).split(separator: "\n")
             for controller in ["cpuset", "blkio"] {
                 let line = lines.first { $0.split(separator: ":", maxSplits: 2).dropFirst().first?.split(separator: ",").contains(Substring(controller)) == true }

@@ -24,19 +24,20 @@ extension PodTests {
                 QoSTests.pod("bu", resources: "    resources: {requests: {memory: 32Mi}}"),
                 QoSTests.pod("be", resources: ""),
             ].joined(separator: "\n---\n"))
+            let parent = PodlabTestEnvironment.shared.cgroupParent
             for (name, qos) in [("gu", "kubepods"), ("bu", "kubepods/burstable"), ("be", "kubepods/besteffort")] {
                 let pid = try cli.pid("app", pod: name)
                 let id = try #require(try cli.inspect("app", pod: name)["status"]["id"].string)
                 let path = try #require(Self.cgroupPath(of: pid))
-                #expect(path == "/podlab/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
+                #expect(path == "/\(parent)/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
                 let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
-                #expect(pause == "/podlab/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
+                #expect(pause == "/\(parent)/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
                 // inspectp's runtime spec names the same cgroup (crictl inspectp's cgroupsPath).
-                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "podlab/\(qos)/pod\(cli.hostName(name))/pause")
+                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "\(parent)/\(qos)/pod\(cli.hostName(name))/pause")
             }
             // kubelet pins BestEffort's CPU shares to MinShares (#91): 2 on v1, weight 1 on v2.
-            let v1 = "/sys/fs/cgroup/cpu/podlab/kubepods/besteffort/cpu.shares"
-            let v2 = "/sys/fs/cgroup/podlab/kubepods/besteffort/cpu.weight"
+            let v1 = "/sys/fs/cgroup/cpu/\(parent)/kubepods/besteffort/cpu.shares"
+            let v2 = "/sys/fs/cgroup/\(parent)/kubepods/besteffort/cpu.weight"
             if let shares = try? String(contentsOfFile: v1, encoding: .utf8) {
                 #expect(shares.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
             } else if let weight = try? String(contentsOfFile: v2, encoding: .utf8) {

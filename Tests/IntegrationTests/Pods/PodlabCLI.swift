@@ -63,6 +63,7 @@ final class PodlabCLI {
         env["PODLAB_ROOTFS_DIR"] = environment.rootfsDir
         env["PODLAB_BRIDGE"] = PodlabTestEnvironment.bridge
         env["PODLAB_SUBNET"] = PodlabTestEnvironment.subnet
+        env["PODLAB_CGROUP_PARENT"] = environment.cgroupParent
         // Debian-built images (nginx) are cached by their inputs under .build: built once per checkout.
         env["PODLAB_BUILD_CACHE_DIR"] = "\(repositoryRoot)/.build/podlab-build-cache"
         return env.merging(overrides) { _, override in override }

@@ -45,6 +45,10 @@ final class PodlabTestEnvironment: @unchecked Sendable {
     let rootfsDir: String
     /// Four hex digits, e.g. `it3f2a`; every namespace of this run starts with it.
     let runTag: String
+    /// This run's own cgroup parent, `podlab-<runTag>` (`PODLAB_CGROUP_PARENT` of every podlab
+    /// it starts): the run's pods, QoS cgroups and Burstable CPU shares never mix with a user's
+    /// default `podlab` instance or another run's, and `finalCheck` removes the parent.
+    let cgroupParent: String
     private let lock = NSLock()
     private var counter = 0
 
@@ -52,6 +56,7 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         _ = Self.bridgeExisted  // evaluated before any test creates the bridge
         runTag = "it" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
         root = "/tmp/podlab-it-\(getpid())-\(runTag)"
+        cgroupParent = "podlab-\(runTag)"
         dataDir = "\(root)/data"
         rootfsDir = "\(root)/rootfs"
         for dir in [dataDir, rootfsDir, "\(root)/tmp"] { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -108,13 +113,14 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         return found
     }
 
-    /// The pod cgroup parents: `/sys/fs/cgroup/<controller>/podlab/<kubepods QoS dir>` (v1) or
-    /// `/sys/fs/cgroup/podlab/<kubepods QoS dir>` (v2), docs/FIDELITY.md #90, or on a systemd
-    /// v2 host podlab's delegated scope `/sys/fs/cgroup/system.slice/podlab.scope/...` (#186).
+    /// This run's pod cgroup parents: `/sys/fs/cgroup/<controller>/<parent>/<kubepods QoS dir>`
+    /// (v1) or `/sys/fs/cgroup/<parent>/<kubepods QoS dir>` (v2), docs/FIDELITY.md #90, or on a
+    /// systemd v2 host the delegated scope `/sys/fs/cgroup/system.slice/<parent>.scope/...` (#186).
     static var podCgroupParents: [String] {
+        let parent = shared.cgroupParent
         let controllers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
-        let roots = controllers.map { "/sys/fs/cgroup/\($0)/podlab" }
-            + ["/sys/fs/cgroup/podlab", "/sys/fs/cgroup/\(SystemdScope.slice)/\(CgroupDefaults.parentName).scope"]
+        let roots = controllers.map { "/sys/fs/cgroup/\($0)/\(parent)" }
+            + ["/sys/fs/cgroup/\(parent)", "/sys/fs/cgroup/\(SystemdScope.slice)/\(parent).scope"]
         return roots.flatMap { root in KubepodsTree.qosDirectories.map { "\(root)/\($0)" } }
     }
 
@@ -201,8 +207,24 @@ final class PodlabTestEnvironment: @unchecked Sendable {
         found += Self.processes(mentioning: root).map { "process \($0): \(Self.commandLine($0))" }
         #expect(found.isEmpty, "the pod tests left these behind: \(found)")
         if !Self.bridgeExisted { deleteBridge() }
+        removeCgroupParent()
         if let originalTMPDIR { setenv("TMPDIR", originalTMPDIR, 1) } else { unsetenv("TMPDIR") }
         Self.removeTree(root)
+    }
+
+    /// Removes this run's cgroup parent as `podlab clean` does, and fails if any of it stays
+    /// (something of the run still lives below it).
+    func removeCgroupParent() {
+        do {
+            let driver = try CgroupLayout.detect().makeDriver(parent: cgroupParent)
+            for failure in PodCleaner.removeUnusedParentCgroups(driver) where failure.hasPrefix("failed") { Issue.record("\(failure)") }
+        } catch {
+            Issue.record("could not remove cgroup parent \(cgroupParent): \(error)")
+        }
+        let controllers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
+        let left = (controllers.map { "/sys/fs/cgroup/\($0)/\(cgroupParent)" } + ["/sys/fs/cgroup/\(cgroupParent)"])
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        #expect(left.isEmpty, "the pod tests' cgroup parent is still there: \(left)")
     }
 
     /// Deletes the test bridge and its forward filter table (`inet podlab-<bridge>`) the way

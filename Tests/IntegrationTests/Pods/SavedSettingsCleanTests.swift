@@ -87,10 +87,10 @@ extension PodTests {
             try Self.pod.replacingOccurrences(of: "name: victim", with: "name: second").write(toFile: manifest, atomically: true, encoding: .utf8)
             let result = try cli.run(["apply", "-f", manifest, "-n", cli.namespace], environment: ["PODLAB_CGROUP_PARENT": parent])
             #expect(result.status != 0)
-            #expect(result.stderr.contains("PODLAB_CGROUP_PARENT=\(parent) (the pods there use podlab)"), "\(result.description)")
+            #expect(result.stderr.contains("PODLAB_CGROUP_PARENT=\(parent) (the pods there use \(PodlabTestEnvironment.shared.cgroupParent))"), "\(result.description)")
             #expect(Self.cgroupParents(parent).isEmpty)
             let settings = try JSON(parsing: try String(contentsOfFile: "\(cli.stateDir)/runtime.json", encoding: .utf8))
-            #expect(settings["cgroupParent"].string == "podlab")
+            #expect(settings["cgroupParent"].string == PodlabTestEnvironment.shared.cgroupParent)
         }
     }
 }
