@@ -1,4 +1,5 @@
 import Foundation
+import PodNetwork
 import Testing
 
 #if canImport(Glibc)
@@ -41,6 +42,7 @@ extension PodTests {
             try waitUntil("app runs") { try cli.inspect("app", pod: "sb")["status"]["kubeState"].string == "running" }
             let pause = try cli.pausePID("sb")
             let netns = try #require(namespaceLink("net", of: pause))
+            let vethIndex = try Self.hostVethIndex(cli, pod: "sb")
             #expect(try cli.exec("sb", "app", "sh", "-c", "echo precious > /data/mark").status == 0)
 
             try cli.succeed(["kill", "sb", "-c", "pause", "-s", "KILL"])
@@ -52,7 +54,13 @@ extension PodTests {
             }
             let newPause = try cli.pausePID("sb")
             #expect(newPause != pause)
-            #expect(namespaceLink("net", of: newPause) != netns, "a new network namespace")
+            // A new network namespace. Its inode number alone cannot show it: the kernel frees
+            // the old namespace's number (proc_free_inum) and may hand it to the new one. Its
+            // veth pair is new too, and host ifindexes only grow (dev_new_index), so one of the
+            // two differs for a new namespace and neither for a reused one.
+            let newVethIndex = try Self.hostVethIndex(cli, pod: "sb")
+            #expect(namespaceLink("net", of: newPause) != netns || newVethIndex != vethIndex,
+                    "a new network namespace: netns \(netns) → \(String(describing: namespaceLink("net", of: newPause))), host veth ifindex \(vethIndex) → \(newVethIndex)")
             let appPID = try cli.pid("app", pod: "sb")
             #expect(namespaceLink("net", of: appPID) == namespaceLink("net", of: newPause), "the app joined the new sandbox")
             #expect(try cli.inspect("app", pod: "sb")["status"]["restartCount"].int == 1)
@@ -61,6 +69,12 @@ extension PodTests {
             #expect(try cli.exec("sb", "app", "cat", "/data/mark").output == "precious", "emptyDir belongs to the pod, not the sandbox")
             let ip = try #require(try cli.inspectPod("sb")["status"]["network"]["ip"].string)
             #expect(try host("/bin/busybox", ["ping", "-c1", "-W1", ip]).status == 0, "the new sandbox is wired")
+        }
+
+        /// The ifindex of the pod's host-side veth (`/sys/class/net/<veth>/ifindex`).
+        static func hostVethIndex(_ cli: PodlabCLI, pod: String) throws -> String {
+            let file = "/sys/class/net/\(HostVethName.forPod(cli.hostName(pod)))/ifindex"
+            return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
         @Test("kill pause under restartPolicy Never: no new sandbox, the pod goes terminal")
