@@ -58,6 +58,14 @@ struct ListFilter: ParsableArguments {
         return pods
     }
 
+    /// Whether a pod created after a `-w` listing started belongs to it: the `--namespace`,
+    /// `--label`, POD and `--pod` filters as ``pods(_:)`` applies them (a name or ID prefix).
+    func admits(_ record: PodRecord) -> Bool {
+        if let namespace, record.spec.namespace != namespace { return false }
+        guard let selector = try? LabelSelector.parse(label), selector.matches(record.spec.labels) else { return false }
+        return [pod, podFilter].compactMap { $0 }.allSatisfy { record.spec.name.hasPrefix($0) || record.id.hasPrefix($0) || record.key == $0 }
+    }
+
     /// `--latest` / `--last N` applied to items ordered by creation (newest kept).
     func newest<T>(_ items: [T], command: String, createdAt: (T) -> Date?) throws -> [T] {
         let count = latest ? 1 : try lastCount(command: command)

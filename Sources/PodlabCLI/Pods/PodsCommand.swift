@@ -40,7 +40,7 @@ struct PodsCommand: ParsableCommand {
         pods.forEach { table.add(row($0, wide: format == .wide)) }
         print(table.render(), terminator: "")
         guard watch else { return }
-        try ListWatch.run(pods: records, widths: table.widths) { record in
+        try ListWatch.run(pods: records, widths: table.widths, admits: { filter.admits($0) && ((try? filter.nameMatches($0.spec.name)) ?? false) }) { record in
             // One line per sandbox whose row changed; the age column is left out of the comparison.
             record.sandboxViews.map { sandbox in
                 let cells = row(sandbox, wide: format == .wide)

@@ -60,7 +60,7 @@ struct PsCommand: ParsableCommand {
         rows.forEach { table.add($0.cells) }
         print(table.render(), terminator: "")
         guard watch else { return }
-        try ListWatch.run(pods: pods, widths: table.widths) { record in
+        try ListWatch.run(pods: pods, widths: table.widths, admits: filter.admits) { record in
             // Every container of the pod, whatever its state: the state is what changes.
             self.rows(record, showAll: true, wide: wide).filter { (try? filter.nameMatches($0.name)) ?? true }.map { row in
                 ListWatch.Line(id: row.cells[0], cells: row.cells, signature: row.cells.enumerated().filter { $0.offset != 2 }.map(\.element))

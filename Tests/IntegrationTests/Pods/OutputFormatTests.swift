@@ -187,6 +187,19 @@ extension PodTests {
             #expect(podsSaw == true, "pods -w prints RESTARTS 1:\n\(pods.outputSoFar)")
             let unchanged = rows(ps.outputSoFar).count
             #expect(unchanged <= 4, "one initial row plus a line per change, not a repeated table: \(ps.outputSoFar)")
+            // A pod created after the watch started gets its rows too (kubectl's ADDED); one in
+            // another namespace does not.
+            try cli.apply(Self.manifest.replacingOccurrences(of: "name: web", with: "name: late"))
+            let otherNamespace = cli.namespace + "-other"
+            let elsewhere = "\(cli.directory)/elsewhere.yaml"
+            try Self.manifest.replacingOccurrences(of: "name: web", with: "name: elsewhere").write(toFile: elsewhere, atomically: true, encoding: .utf8)
+            try cli.succeed(["apply", "-f", elsewhere, "-n", otherNamespace])
+            defer { _ = try? cli.run(["delete", "elsewhere", "-n", otherNamespace]) }
+            let psAdded = eventually(timeout: 10) { rows(ps.outputSoFar).contains { $0.contains("late") && $0.contains("Running") } ? true : nil }
+            #expect(psAdded == true, "ps -w prints the new pod's container:\n\(ps.outputSoFar)")
+            let podsAdded = eventually(timeout: 10) { rows(pods.outputSoFar).contains { $0.contains("late") && $0.contains("Ready") } ? true : nil }
+            #expect(podsAdded == true, "pods -w prints the new pod:\n\(pods.outputSoFar)")
+            #expect(!ps.outputSoFar.contains("elsewhere") && !pods.outputSoFar.contains("elsewhere"), "another namespace's pod is not watched:\n\(pods.outputSoFar)")
             for watch in [ps, pods] {
                 kill(watch.pid, SIGINT)
                 let result = try watch.wait(timeout: 10)
