@@ -249,7 +249,8 @@ public final class ContainerdPodRuntime: PodRuntime {
         security.runAsGroup = CRIInt64Value(Int64(process.security.gid))
         security.readonlyRootfs = process.security.readOnlyRootFilesystem
         // kubelet sets no_new_privs only for allowPrivilegeEscalation: false
-        // (pkg/securitycontext/util.go AddNoNewPrivileges); podlab's own runtime always sets it.
+        // (pkg/securitycontext/util.go AddNoNewPrivileges), as podlab's own runtime does
+        // (ContainerSecurity; checked side by side by `podlab compare`, docs/FIDELITY.md #209).
         security.noNewPrivs = spec.securityContext?.allowPrivilegeEscalation == false
         if let context = spec.securityContext {
             security.capabilities = CRICapability(add: context.capabilitiesAdd, drop: context.capabilitiesDrop)
