@@ -1,4 +1,7 @@
 import Cgroups
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import PodKit
 import PodObservations
@@ -36,7 +39,8 @@ struct PodObservationCollector {
         if let firstIP, let ip = record.sandbox.ip {
             add("\(pod): IP kept across \(restarts == 0 ? "the run" : "container restarts")", ip == firstIP ? "kept" : "changed")
         }
-        if let tree = try? api.processTree(record) {
+        // A finished pod has no tree (pause is gone): the supervisor alone is no shape to compare.
+        if record.sandbox.pausePID.map({ kill($0, 0) == 0 }) == true, let tree = try? api.processTree(record) {
             add("\(pod): process tree root", Self.command(tree.command))
             add("\(pod): process tree below the root", tree.children.map { Self.shape($0) }.sorted().joined(separator: "\n"))
         }
@@ -49,7 +53,8 @@ struct PodObservationCollector {
             var restart = "restartCount=\(container.restartCount)"
             if let last = container.lastTerminated {
                 restart += " lastExitCode=\(last.exitCode) lastReason=\(last.reason)"
-                restart += " lastSignal=\(last.signal.map(String.init) ?? "nil")"
+                // Its own row: CRI's ContainerStatus has no signal (docs/FIDELITY.md #208).
+                add("\(subject): last exit signal", last.signal.map(String.init) ?? "nil")
             }
             add("\(subject): restarts", restart)
             guard container.state == .running, let pid = container.pid else { continue }
@@ -90,10 +95,13 @@ struct PodObservationCollector {
     /// stopped after the first 4 KiB of a container's mountinfo (its /proc mounts were lost).
     func read(_ path: String) -> String? { (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self) } }
 
-    /// Replaces what differs between two runs of the same pod by design.
+    /// Replaces what differs between two runs of the same pod by design
+    /// (the IP from each runtime's own subnet, a Deployment pod's random name suffix).
     func normalise(_ value: String, _ record: PodRecord) -> String {
-        guard let ip = record.sandbox.ip, !ip.isEmpty else { return value }
-        return value.replacingOccurrences(of: ip, with: "<pod IP>")
+        var value = value
+        if let ip = record.sandbox.ip, !ip.isEmpty { value = value.replacingOccurrences(of: ip, with: "<pod IP>") }
+        if record.spec.ownerDeployment != nil { value = value.replacingOccurrences(of: record.spec.name, with: "<pod name>") }
+        return value
     }
 
     /// `podlab supervise <key>` / `/usr/bin/containerd-shim-runc-v2 -namespace k8s.io -id …`
