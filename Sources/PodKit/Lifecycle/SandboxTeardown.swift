@@ -10,7 +10,8 @@ public protocol SandboxTeardown: Sendable {
     /// Tears down pod `key`'s sandbox if this runtime made it (the hook decides from the pod
     /// directory, e.g. containerd's `cri.json`); returns what could not be removed, each with
     /// the failing call and its argument. Must not throw, must be idempotent.
-    func forceTearDown(key: String, podDirectory: String, paths: PodlabPaths) -> [String]
+    /// - Parameter supervisorPID: the pod's dead supervisor (its session's leftovers may be ended).
+    func forceTearDown(key: String, podDirectory: String, supervisorPID: Int32?, paths: PodlabPaths) -> [String]
 }
 
 /// The hooks `PodDeleter.forceRemove` runs, registered once by the CLI.
@@ -26,10 +27,10 @@ public enum SandboxTeardownHooks {
     }
 
     /// Runs every hook for pod `key`; returns their failures.
-    public static func run(key: String, podDirectory: String, paths: PodlabPaths) -> [String] {
+    public static func run(key: String, podDirectory: String, supervisorPID: Int32?, paths: PodlabPaths) -> [String] {
         lock.lock()
         let current = hooks
         lock.unlock()
-        return current.flatMap { $0.forceTearDown(key: key, podDirectory: podDirectory, paths: paths) }
+        return current.flatMap { $0.forceTearDown(key: key, podDirectory: podDirectory, supervisorPID: supervisorPID, paths: paths) }
     }
 }
