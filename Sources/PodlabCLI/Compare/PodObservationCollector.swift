@@ -42,7 +42,7 @@ struct PodObservationCollector {
         // A finished pod has no tree (pause is gone): the supervisor alone is no shape to compare.
         if record.sandbox.pausePID.map({ kill($0, 0) == 0 }) == true, let tree = try? api.processTree(record) {
             add("\(pod): process tree root", Self.command(tree.command))
-            add("\(pod): process tree below the root", tree.children.map { Self.shape($0) }.sorted().joined(separator: "\n"))
+            add("\(pod): process tree below the root", tree.children.compactMap { Self.shape($0) }.sorted().joined(separator: "\n"))
         }
         let rows = api.namespaces(record)
         let pause = rows.first { $0.process == "pause" }
@@ -111,12 +111,18 @@ struct PodObservationCollector {
         return (program as NSString).lastPathComponent
     }
 
-    /// `sh(sleep)`: a process and its children's shapes, by program name.
-    static func shape(_ node: ProcessNode) -> String {
+    /// `sh(sleep)`: a process and its children's shapes, by program name. Left out, as moments
+    /// rather than shape: a process that exited while the tree was read (`[?]`) and `runc`
+    /// itself, which a containerd shim runs for the length of an exec probe (docs/FIDELITY.md #205).
+    static func shape(_ node: ProcessNode) -> String? {
         let name = command(node.command)
-        if node.children.isEmpty { return name }
-        return name + "(" + node.children.map { shape($0) }.sorted().joined(separator: ",") + ")"
+        if transient.contains(name) { return nil }
+        let children = node.children.compactMap { shape($0) }
+        if children.isEmpty { return name }
+        return name + "(" + children.sorted().joined(separator: ",") + ")"
     }
+
+    static let transient: Set<String> = ["[?]", "runc"]
 
     /// `cgroup=private ipc=shared net=shared pid=private …`: each namespace of the row against
     /// pause's (shared) and the host's (host).
