@@ -22,15 +22,18 @@ CRI=${PODLAB_CRI:-$PWD/Runtimes/CRI/.build/debug/podlab-cri}
 [ -x "$PODLAB" ] && [ -x "$CRI" ] || { echo "build first: swift build; swift build --package-path Runtimes/CRI" >&2; exit 2; }
 WORK=$(mktemp -d /var/tmp/podlab-cri-bench.XXXXXX)
 STATE=$(mktemp -d /run/podlab-cri-bench.XXXXXX)
-export PODLAB_STATE_DIR=$STATE PODLAB_DATA_DIR=$WORK/data PODLAB_BRIDGE=plcb0 PODLAB_SUBNET=10.229.0.0/16 PODLAB_CGROUP_PARENT=podlab-crib
-export PODLAB_CRI_BRIDGE=plcri0 PODLAB_CRI_SUBNET=10.228.0.0/16 PODLAB_CRI=$CRI
+# BENCH_BRIDGE/BENCH_SUBNET and CRI_BENCH_BRIDGE/CRI_BENCH_SUBNET move the two networks (a
+# shared machine: each user their own block).
+BENCH_BRIDGE=${BENCH_BRIDGE:-plcb0}
+export PODLAB_STATE_DIR=$STATE PODLAB_DATA_DIR=$WORK/data PODLAB_BRIDGE=$BENCH_BRIDGE PODLAB_SUBNET=${BENCH_SUBNET:-10.229.0.0/16} PODLAB_CGROUP_PARENT=podlab-crib
+export PODLAB_CRI_BRIDGE=${CRI_BENCH_BRIDGE:-plcri0} PODLAB_CRI_SUBNET=${CRI_BENCH_SUBNET:-10.228.0.0/16} PODLAB_CRI=$CRI
 source Benchmarks/lib/peers.sh
 cleanup() {
   set +e
   "$PODLAB" delete --all --grace-period 0 >/dev/null 2>&1 || true
   "$PODLAB" runtime down >/dev/null 2>&1 || true
   "$PODLAB" clean >/dev/null 2>&1 || true
-  [ -e /sys/class/net/plcb0 ] && ip link delete plcb0
+  [ -e /sys/class/net/$BENCH_BRIDGE ] && ip link delete $BENCH_BRIDGE
   find /sys/fs/cgroup/*/podlab-crib -depth -type d -exec rmdir {} + 2>/dev/null || true
   peers_cleanup
   for dir in "$WORK" "$STATE"; do
