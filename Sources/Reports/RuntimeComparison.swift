@@ -73,7 +73,7 @@ public struct RuntimeComparison: Codable, Sendable {
 /// Renders comparisons as Markdown (GitHub-flavoured tables plus `<details>` diffs) and JSON.
 public enum RuntimeComparisonReport {
     /// Values longer than this (or with several lines) are summarised in the table and shown in full below it.
-    static let cellLimit = 60
+    static let cellLimit = 120
 
     /// One comparison as a Markdown section at `level` (2: `## …`).
     public static func markdown(_ comparison: RuntimeComparison, level: Int = 2) -> String {

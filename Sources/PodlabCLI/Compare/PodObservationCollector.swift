@@ -142,7 +142,8 @@ struct PodObservationCollector {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            // `Uid:\t0\t0\t0\t0` → `0 0 0 0`: tabs make poor table cells.
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].split(whereSeparator: { $0 == "\t" || $0 == " " }).joined(separator: " ")
         }
         return fields
     }
