@@ -2,7 +2,9 @@
 # One run, two runtimes: the pod cycle (sandbox + one busybox container running `true` +
 # teardown) on podlab's own runtime and through containerd's CRI (the containerd that
 # `podlab runtime up containerd` starts), plus the start-up of `podlab --version` and of the
-# CRI shim `podlab-cri --version`.
+# CRI shim `podlab-cri --version`; and, in the same run, the crun, runc and podman rows of
+# Benchmarks/pod-cycle.sh (Benchmarks/lib/peers.sh: the same bundles and commands, timed by
+# hyperfine over the same number of runs; NO_PODMAN=1 skips podman).
 #
 #   Benchmarks/cri-cycle.sh [CYCLES]      (as root, from the checkout; default 10 cycles each)
 #
@@ -20,14 +22,23 @@ CRI=${PODLAB_CRI:-$PWD/Runtimes/CRI/.build/debug/podlab-cri}
 [ -x "$PODLAB" ] && [ -x "$CRI" ] || { echo "build first: swift build; swift build --package-path Runtimes/CRI" >&2; exit 2; }
 WORK=$(mktemp -d /var/tmp/podlab-cri-bench.XXXXXX)
 STATE=$(mktemp -d /run/podlab-cri-bench.XXXXXX)
-export PODLAB_STATE_DIR=$STATE PODLAB_DATA_DIR=$WORK/data PODLAB_BRIDGE=plcb0 PODLAB_SUBNET=10.229.0.0/16 PODLAB_CGROUP_PARENT=podlab-crib
-export PODLAB_CRI_BRIDGE=plcri0 PODLAB_CRI_SUBNET=10.228.0.0/16 PODLAB_CRI=$CRI
+# BENCH_BRIDGE/BENCH_SUBNET and CRI_BENCH_BRIDGE/CRI_BENCH_SUBNET move the two networks (a
+# shared machine: each user their own block).
+BENCH_BRIDGE=${BENCH_BRIDGE:-plcb0}
+export PODLAB_STATE_DIR=$STATE PODLAB_DATA_DIR=$WORK/data PODLAB_BRIDGE=$BENCH_BRIDGE PODLAB_SUBNET=${BENCH_SUBNET:-10.229.0.0/16} PODLAB_CGROUP_PARENT=podlab-crib
+export PODLAB_CRI_BRIDGE=${CRI_BENCH_BRIDGE:-plcri0} PODLAB_CRI_SUBNET=${CRI_BENCH_SUBNET:-10.228.0.0/16} PODLAB_CRI=$CRI
+source Benchmarks/lib/peers.sh
 cleanup() {
+  set +e
   "$PODLAB" delete --all --grace-period 0 >/dev/null 2>&1 || true
   "$PODLAB" runtime down >/dev/null 2>&1 || true
   "$PODLAB" clean >/dev/null 2>&1 || true
-  [ -e /sys/class/net/plcb0 ] && ip link delete plcb0
+  [ -e /sys/class/net/$BENCH_BRIDGE ] && ip link delete $BENCH_BRIDGE
   find /sys/fs/cgroup/*/podlab-crib -depth -type d -exec rmdir {} + 2>/dev/null || true
+  peers_cleanup
+  for dir in "$WORK" "$STATE"; do
+    grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  done
   rm -rf "$WORK" "$STATE"
 }
 trap cleanup EXIT
@@ -89,7 +100,22 @@ for i in range(cycles):
 p.stdin.close(); p.wait()
 PY
 
-echo "== pod cycle (sandbox + one container + teardown), median of $CYCLES"
+# crun, runc, podman: /bin/true in the same busybox rootfs, as Benchmarks/pod-cycle.sh times them.
+ROOTFS=$WORK/busybox-rootfs
+"$PODLAB" rootfs unpack busybox --dest "$ROOTFS" >/dev/null
+peers_prepare
+PEERS=(-n "crun run" "$CRUN" -n "runc run" "$RUNC")
+[ "$PODMAN_OK" = 1 ] && PEERS+=(-n "podman pod cycle" "$PODMAN_CYCLE")
+hyperfine -N --warmup 1 --runs "$CYCLES" --export-json "$WORK/peers.json" "${PEERS[@]}" >/dev/null
+python3 - "$WORK/peers.json" >> "$WORK/times" <<'PY'
+import json, sys
+for result in json.load(open(sys.argv[1]))["results"]:
+    name = result["command"].split(" ")[0]  # crun, runc, podman
+    for seconds in result["times"]:
+        print(f"{name} 0 {seconds}")
+PY
+
+echo "== pod cycle (sandbox + one container + teardown), median of $CYCLES; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk '{ d[$1] = d[$1] " " ($3 - $2) * 1000 } END { for (k in d) print k, d[k] }' "$WORK/times" | while read -r name values; do
   median=$(echo "$values" | tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
   printf "%-16s %8.1f ms\n" "$name" "$median"

@@ -49,32 +49,17 @@ STATE=$(mktemp -d /run/podlab-cycle-bench.XXXXXX)
 export PODLAB_ROOTFS_DIR=$WORK/rootfs PODLAB_DATA_DIR=$WORK/data PODLAB_STATE_DIR=$STATE
 export PODLAB_BRIDGE=plbench0 PODLAB_SUBNET=10.215.0.0/16 PODLAB_CGROUP_PARENT=podlab-bench
 
-PODMAN_OK=0
-PODMAN_FRESH_RUN=$([ -e /run/containers ] || echo 1)
-PODMAN_FRESH_LIB=$([ -e /var/lib/containers ] || echo 1)
-MNTNS=$WORK/ns/mnt
+source "$ROOT/Benchmarks/lib/peers.sh"  # crun, runc and podman: shared with cri-cycle.sh
 cleanup() {
   set +e
   "$PODLAB" delete --all --grace-period 0 >/dev/null 2>&1
   "$PODLAB" clean >/dev/null 2>&1
-  if [ "$PODMAN_OK" != 0 ] || [ -e "$WORK/podman.conf" ]; then
-    podman_ pod rm -af >/dev/null 2>&1
-    podman_ rm -af >/dev/null 2>&1
-    podman_ network rm -f plbench >/dev/null 2>&1
-  fi
-  crun --root "$WORK/crun-state" delete -f plbench-crun >/dev/null 2>&1
-  runc --root "$WORK/runc-state" delete -f plbench-runc >/dev/null 2>&1
-  umount "$MNTNS" 2>/dev/null; umount "$WORK/ns" 2>/dev/null
-  for link in plbench0 plbenchpm0; do
-    [ -e /sys/class/net/$link ] && ip link delete $link  # iproute2: cleanup check only, not timed
-  done
+  peers_cleanup
+  [ -e /sys/class/net/plbench0 ] && ip link delete plbench0  # iproute2: cleanup check only, not timed
+  # Empty parent cgroups podlab (PODLAB_CGROUP_PARENT) leaves behind, deepest first; rmdir
+  # refuses anything still in use.
+  find /sys/fs/cgroup/*/podlab-bench -depth -type d -exec rmdir {} + 2>/dev/null
   # Storage drivers may leave mounts under the temp dir; never rm -rf through a mount.
-  # Empty parent cgroups podlab (PODLAB_CGROUP_PARENT) and podman (cgroupfs: libpod_parent)
-  # leave behind, deepest first; rmdir refuses anything still in use.
-  find /sys/fs/cgroup/*/podlab-bench /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} + 2>/dev/null
-  # Podman's machine-wide files (netavark's IPAM db, the blob cache), if this run created them.
-  [ -n "$PODMAN_FRESH_RUN" ] && rm -rf /run/containers
-  [ -n "$PODMAN_FRESH_LIB" ] && rm -rf /var/lib/containers
   for dir in "$WORK" "$STATE"; do
     grep -o " $dir[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   done
@@ -107,82 +92,8 @@ EOF
 # One cycle outside hyperfine: unpacks the image into the cache and shows errors plainly.
 sh -x "$WORK/podlab-cycle.sh"
 
-# --- crun and runc: OCI bundles over the same unpacked busybox (read-only, so both can share it)
-oci_bundle() {  # runtime dir
-  mkdir -p "$2"
-  (cd "$2" && $1 spec)
-  python3 - "$2/config.json" "$ROOTFS" <<'PY'
-import json, sys
-path, rootfs = sys.argv[1], sys.argv[2]
-spec = json.load(open(path))
-spec["root"] = {"path": rootfs, "readonly": True}
-spec["process"]["args"] = ["/bin/true"]
-spec["process"]["terminal"] = False
-json.dump(spec, open(path, "w"), indent=1)
-PY
-}
-oci_bundle crun "$WORK/crun-bundle"
-oci_bundle runc "$WORK/runc-bundle"
-
-# crun 1.8 refuses this machine's hybrid layout (cgroup2 at /sys/fs/cgroup/unified): give it a
-# pinned mount namespace without that mount; the host's mounts are unchanged.
-mkdir -p "$WORK/ns"
-mount --bind "$WORK/ns" "$WORK/ns"
-mount --make-private "$WORK/ns"
-touch "$MNTNS"
-unshare --mount="$MNTNS" --propagation private sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi'
-CRUN="nsenter --mount=$MNTNS crun --root $WORK/crun-state run -b $WORK/crun-bundle plbench-crun"
-RUNC="runc --root $WORK/runc-state run -b $WORK/runc-bundle plbench-runc"
-$CRUN && $RUNC || { echo "crun or runc cannot run the bundle (see above)" >&2; exit 1; }
-
-# --- podman (optional) ----------------------------------------------------------------------
-# BENCH-NOTES: root rlimits podman cannot set here, cgroupfs, file events; runc as its OCI runtime
-# (its default, crun, refuses the hybrid cgroup layout and podman cannot be given crun's pinned
-# mount namespace without its storage mounts landing there too); its own storage and
-# network config under $WORK; `--rootfs` writes into the dir, so it gets its own copy.
-podman_() { CONTAINERS_CONF=$WORK/podman.conf podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" "$@"; }
-if [ -n "${NO_PODMAN:-}" ]; then
-  echo "podman: skipped (NO_PODMAN set)"
-elif ! command -v podman >/dev/null; then
-  echo "podman: not installed (apt-get install podman); timing without it"
-else
-  mkdir -p "$WORK/podman/networks" "$WORK/podman/tmp"
-  cat > "$WORK/podman.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$WORK/podman/tmp"
-[network]
-network_config_dir = "$WORK/podman/networks"
-EOF
-  cp -a "$ROOTFS" "$WORK/podman-rootfs"
-  # The busybox rootfs has no /etc/passwd entry podman needs for the default user: none, run as 0.
-  cat > "$WORK/podman-cycle.sh" <<EOF
-set -e
-export CONTAINERS_CONF=$WORK/podman.conf
-P="podman --root $WORK/podman/root --runroot $WORK/podman/run"
-\$P pod create --name plbench-pod --network plbench >/dev/null
-\$P run --pod plbench-pod --rootfs $WORK/podman-rootfs /bin/true
-\$P pod rm -f plbench-pod >/dev/null
-EOF
-  # The network as a netavark config file: podman 4.3 has no --interface-name, and a known
-  # bridge name is what lets cleanup remove it. internal: no NAT, no route out; no DNS server.
-  cat > "$WORK/podman/networks/plbench.json" <<EOF
-{"name": "plbench", "id": "$(printf plbench | sha256sum | cut -c1-64)", "driver": "bridge",
- "network_interface": "plbenchpm0", "created": "2024-01-01T00:00:00Z",
- "subnets": [{"subnet": "172.31.215.0/24", "gateway": "172.31.215.1"}],
- "ipv6_enabled": false, "internal": true, "dns_enabled": false, "ipam_options": {"driver": "host-local"}}
-EOF
-  if sh "$WORK/podman-cycle.sh" >"$WORK/podman.log" 2>&1; then
-    PODMAN_OK=1
-  else
-    echo "podman: cannot run a pod here, timing without it:"; sed 's/^/  /' "$WORK/podman.log"
-    podman_ pod rm -af >/dev/null 2>&1 || true
-  fi
-fi
+# --- crun, runc and podman (Benchmarks/lib/peers.sh) -----------------------------------------
+peers_prepare
 
 # --- the run --------------------------------------------------------------------------------
 CMDS=(-n "true (exec floor)" "/bin/true"
@@ -191,7 +102,7 @@ CMDS=(-n "true (exec floor)" "/bin/true"
       -n "podlab pod cycle" "sh $WORK/podlab-cycle.sh"
       -n "crun run" "$CRUN"
       -n "runc run" "$RUNC")
-[ "$PODMAN_OK" = 1 ] && CMDS+=(-n "podman pod cycle" "sh $WORK/podman-cycle.sh")
+[ "$PODMAN_OK" = 1 ] && CMDS+=(-n "podman pod cycle" "$PODMAN_CYCLE")
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/cycle.json" "${CMDS[@]}"
 
 # Cold: 100 ms of idle before every timed run (--prepare is not timed). Back to back, a run
@@ -200,7 +111,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/cycle.json" 
 # crun's cycle is short enough to profit, podlab's is not. COLD=0 skips this run.
 if [ "${COLD:-1}" != 0 ]; then
   COLD_CMDS=(-n "podlab pod cycle" "sh $WORK/podlab-cycle.sh" -n "crun run" "$CRUN" -n "runc run" "$RUNC")
-  [ "$PODMAN_OK" = 1 ] && COLD_CMDS+=(-n "podman pod cycle" "sh $WORK/podman-cycle.sh")
+  [ "$PODMAN_OK" = 1 ] && COLD_CMDS+=(-n "podman pod cycle" "$PODMAN_CYCLE")
   hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --prepare "sleep 0.1" --export-json "$WORK/cycle-cold.json" "${COLD_CMDS[@]}"
 fi
 

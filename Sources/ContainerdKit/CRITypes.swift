@@ -168,6 +168,7 @@ public struct CRILinuxContainerSecurityContext: Codable, Equatable, Sendable {
     public var runAsGroup: CRIInt64Value?
     public var runAsUsername: String?
     public var readonlyRootfs: Bool?
+    public var supplementalGroups: [CRIInt64]?
     public var noNewPrivs: Bool?
     public init(namespaceOptions: CRINamespaceOption? = CRINamespaceOption()) { self.namespaceOptions = namespaceOptions }
 }

@@ -119,8 +119,7 @@ public final class ContainerdPodRuntime: PodRuntime {
         if let context = record.spec.securityContext {
             security.runAsUser = context.shared.runAsUser.map(CRIInt64Value.init)
             security.runAsGroup = context.shared.runAsGroup.map(CRIInt64Value.init)
-            let groups = (context.fsGroup.map { [$0] } ?? []) + context.supplementalGroups
-            if !groups.isEmpty { security.supplementalGroups = groups.map { CRIInt64($0) } }
+            security.supplementalGroups = Self.podGroups(record)
         }
         return CRIPodSandboxConfig(
             metadata: CRIPodSandboxMetadata(name: record.spec.name, uid: record.uid, namespace: record.spec.namespace,
@@ -132,6 +131,15 @@ public final class ContainerdPodRuntime: PodRuntime {
             linux: CRILinuxPodSandboxConfig(
                 cgroupParent: podCgroupParent(record),
                 securityContext: security))
+    }
+
+    /// fsGroup and the pod's supplementalGroups, which kubelet gives the sandbox and every
+    /// container (`pkg/kubelet/kuberuntime/security_context.go` determineEffectiveSecurityContext);
+    /// nil when there are none.
+    static func podGroups(_ record: PodRecord) -> [CRIInt64]? {
+        guard let context = record.spec.securityContext else { return nil }
+        let groups = (context.fsGroup.map { [$0] } ?? []) + context.supplementalGroups
+        return groups.isEmpty ? nil : groups.map { CRIInt64($0) }
     }
 
     /// kubelet's pod cgroup (`kubepods/<qos>/pod<uid>`, docs/FIDELITY.md #90) below the cgroup
@@ -248,8 +256,12 @@ public final class ContainerdPodRuntime: PodRuntime {
         security.runAsUser = CRIInt64Value(Int64(process.security.uid))
         security.runAsGroup = CRIInt64Value(Int64(process.security.gid))
         security.readonlyRootfs = process.security.readOnlyRootFilesystem
+        // The pod's fsGroup and supplementalGroups reach every container, not only pause:
+        // `podlab compare` showed Groups "3000" here against podlab's "2000 3000" (docs/FIDELITY.md #209).
+        security.supplementalGroups = Self.podGroups(record)
         // kubelet sets no_new_privs only for allowPrivilegeEscalation: false
-        // (pkg/securitycontext/util.go AddNoNewPrivileges); podlab's own runtime always sets it.
+        // (pkg/securitycontext/util.go AddNoNewPrivileges), as podlab's own runtime does
+        // (ContainerSecurity; checked side by side by `podlab compare`, docs/FIDELITY.md #209).
         security.noNewPrivs = spec.securityContext?.allowPrivilegeEscalation == false
         if let context = spec.securityContext {
             security.capabilities = CRICapability(add: context.capabilitiesAdd, drop: context.capabilitiesDrop)

@@ -49,11 +49,8 @@ public enum RuntimeDoctor {
             return .failure(ProblemError(Problem(detail: "CRI socket \(endpoint) not answering: \(error)",
                                                  fix: "podlab runtime up containerd (or point --cri-endpoint at a running containerd)")))
         }
-        let description = "\(version.runtimeName ?? "?") \(version.runtimeVersion ?? "?") (CRI \(version.runtimeApiVersion ?? "?"))"
-        guard version.runtimeApiVersion == criAPIVersion else {
-            return .failure(ProblemError(Problem(detail: "\(description) at \(endpoint) serves CRI \(version.runtimeApiVersion ?? "?"), podlab needs \(criAPIVersion)",
-                                                 fix: "use containerd 1.6 or newer (runtime.v1)")))
-        }
+        let description = describe(version)
+        if let problem = versionProblem(version, endpoint: endpoint) { return .failure(ProblemError(problem)) }
         if let sandboxImage {
             switch Result(catching: { try client.imageStatus(sandboxImage) }) {
             case .success(.some):
@@ -66,6 +63,20 @@ public enum RuntimeDoctor {
             }
         }
         return .success(description)
+    }
+
+    /// `containerd 1.6.20 (CRI v1)`.
+    public static func describe(_ version: CRIVersion) -> String {
+        "\(version.runtimeName ?? "?") \(version.runtimeVersion ?? "?") (CRI \(version.runtimeApiVersion ?? "?"))"
+    }
+
+    /// A runtime that answers Version with another CRI API than `runtime.v1` (containerd 1.5
+    /// and older serve only v1alpha2): podlab's requests would fail one by one, so it is
+    /// refused up front.
+    public static func versionProblem(_ version: CRIVersion, endpoint: String) -> Problem? {
+        guard version.runtimeApiVersion != criAPIVersion else { return nil }
+        return Problem(detail: "\(describe(version)) at \(endpoint) serves CRI \(version.runtimeApiVersion ?? "?"), podlab needs \(criAPIVersion)",
+                       fix: "use containerd 1.6 or newer (runtime.v1)")
     }
 
     /// A `Problem` as an Error, for `Result`.

@@ -12,7 +12,7 @@ public struct PodlabCommand: ParsableCommand {
         version: version,
         subcommands: [SuperviseCommand.self],
         groupedSubcommands: [
-            CommandGroup(name: "Labs", subcommands: [RunCommand.self, WalkCommand.self, ListCommand.self, DocsCommand.self, LintCommand.self, SchemaCommand.self]),
+            CommandGroup(name: "Labs", subcommands: [RunCommand.self, WalkCommand.self, CompareCommand.self, ListCommand.self, DocsCommand.self, LintCommand.self, SchemaCommand.self]),
             CommandGroup(name: "Pods", subcommands: [
                 ApplyCommand.self, PodsCommand.self, PsCommand.self, InspectPodCommand.self, InspectContainerCommand.self,
                 NamespacesCommand.self, DescribeCommand.self, ExecCommand.self, LogsCommand.self, KillCommand.self, WaitCommand.self, DeleteCommand.self,

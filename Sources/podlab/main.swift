@@ -7,6 +7,7 @@ import PodlabCLI
 // A closed pipe (`podlab run … | head`) must not kill podlab mid-lab before it deletes its pods:
 // writes then fail with EPIPE instead. Every child podlab starts resets its signal dispositions.
 signal(SIGPIPE, SIG_IGN)
+PodlabCommand.registerRuntimeHooks()
 if let code = PodlabCommand.superviseIfRequested() {
     exit(code)
 }

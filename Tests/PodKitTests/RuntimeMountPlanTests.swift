@@ -47,6 +47,8 @@ struct RuntimeMountPlanTests {
         #expect(mounts[3].create == .symlink && mounts[3].source == "cpu,cpuacct")
         #expect(mounts[0].fstype == "tmpfs" && !mounts[0].isReadOnly)
         #expect(mounts[1].source == "/sys/fs/cgroup/memory/podlab/kubepods/podx/c1" && mounts[1].flags.contains(.bind) && mounts[1].isReadOnly)
+        // runc's binds carry the cgroup mount's nosuid, noexec, nodev (what containerd shows).
+        #expect(mounts[1].flags.isSuperset(of: [.noSuid, .noExec, .noDev]) && mounts[2].flags.isSuperset(of: [.noSuid, .noExec, .noDev]))
         #expect(mounts[5].flags.isSuperset(of: [.remount, .readOnly, .noSuid, .noExec, .noDev]) && mounts[5].create == .none)
         v1.cgroupView = .perHierarchy([.init(name: "..", hostDirectory: "/x")])
         #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: v1) }

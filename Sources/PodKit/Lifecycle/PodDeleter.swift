@@ -60,6 +60,9 @@ public struct PodDeleter {
             supervisor.send(SIGKILL)
             supervisor.waitForExit(timeout: 2)
         }
+        // Another runtime's sandbox (containerd's CRI pod) first, while its ids are on disk.
+        SandboxTeardownHooks.run(key: key, podDirectory: store.directory(for: key), supervisorPID: (try? store.load(key: key))?.supervisorPID,
+                                 paths: paths).forEach { problems.record($0) }
         if let record = try? store.load(key: key) {
             runtime.killPod(record)
             problems.append(runtime.tearDownSandbox(record))

@@ -101,7 +101,12 @@ public struct ContainerMountPlan: Hashable, Sendable {
                     throw PodlabError(.invalidArgument, "cgroup hierarchy name \(hierarchy.name.debugDescription): must be one path component")
                 }
                 try requireAbsolute(hierarchy.hostDirectory, field: "cgroup directory")
-                mounts.append(.bind(hierarchy.hostDirectory, at: target + "/" + hierarchy.name, readOnly: true))
+                // runc getCgroupMounts: each bind carries the cgroup mount's own flags
+                // (MS_BIND | MS_REC | m.Flags: nosuid, noexec, nodev, ro), as `podlab compare`
+                // showed against containerd (docs/FIDELITY.md #210).
+                var bind = MountEntry.bind(hierarchy.hostDirectory, at: target + "/" + hierarchy.name, readOnly: true)
+                bind.flags.formUnion([.noSuid, .noExec, .noDev])
+                mounts.append(bind)
             }
             // Co-mounted controllers get a link per name (`cpu -> cpu,cpuacct`), as runc makes.
             for hierarchy in hierarchies where hierarchy.name.contains(",") {

@@ -60,6 +60,7 @@ struct RunCommand: ParsableCommand {
         var options = LabSuiteOptions()
         let selected: [Lab]
         var hold = FailureHold.none
+        var runtimes: [RuntimeKind] = []
         do {
             // `-l topic=pause` alone selects among all labs (README); names or --all narrow first.
             guard all || !labs.isEmpty || !selectors.isEmpty else {
@@ -80,7 +81,9 @@ struct RunCommand: ParsableCommand {
             // Every lab needs the pod backend, which needs root: a setup error (2) before any
             // lab starts, not a failed lab (1) per lab.
             try Preflight.requireRoot("run")
-            try runtime.export(paths: paths)
+            runtimes = try runtime.kinds()
+            // Each runtime is checked before any lab starts (a containerd must answer).
+            for kind in runtimes.reversed() { try runtime.export(paths: paths, kind: kind) }
         } catch {
             LabFileLoading.printError("podlab run: \(error)")
             throw ExitCode(2)
@@ -92,8 +95,16 @@ struct RunCommand: ParsableCommand {
         let console = ConsoleLog(color: !noColor && ConsoleLog.wantsColor(), quiet: quiet) { text in
             StandardStreams.output(text)
         }
-        let suite = LabSuite(labs: selected, options: options, observer: console, makeBackend: makeLabBackend)
         let runner = FailureHoldRunner(hold: hold)
+        if runtimes.count > 1 {
+            // --runtime podlab,containerd: every lab on each runtime, one report with a comparison.
+            let code = try SideBySideRun(labs: selected, runtimes: runtimes, options: options, runtimeOptions: runtime, paths: paths,
+                                         console: console, runner: runner, write: { StandardStreams.output($0) }).run()
+            InterruptGuard.shared.yieldToInterrupt()
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        let suite = LabSuite(labs: selected, options: options, observer: console, makeBackend: makeLabBackend)
         let result = try suite.run { lab, namespace, backend in
             runner.run(lab: lab, namespace: namespace, backend: backend, observer: console)
         }

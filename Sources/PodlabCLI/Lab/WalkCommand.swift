@@ -40,6 +40,8 @@ struct WalkCommand: ParsableCommand {
     @Option(name: .customLong("report-format"), help: "Also write json, junit or tap (repeatable). Markdown is always written.")
     var reportFormats: [String] = []
 
+    @OptionGroup var runtime: RuntimeOptions
+
     func run() throws {
         let paths = PodlabPaths.fromEnvironment()
         let parsed: Lab
@@ -51,6 +53,8 @@ struct WalkCommand: ParsableCommand {
             let (labs, failed) = LabFileLoading.parseAll([file])
             guard !failed, let first = labs.first else { throw PodlabError(.badInput, "the lab file has errors (listed above)") }
             parsed = first
+            // The teacher's walkthrough on containerd (issue 13): the same steps, pods through CRI.
+            try runtime.export(paths: paths)
         } catch {
             LabFileLoading.printError("podlab walk: \(error)")
             throw ExitCode(2)

@@ -10,19 +10,41 @@ import PodlabCore
 /// inherits every `PODLAB_` variable), and the supervisor of a containerd pod saves it in
 /// `<pod dir>/cri.json`: later commands (`ps`, `exec`, `delete`, …) need no flag.
 struct RuntimeOptions: ParsableArguments {
-    @Option(help: "The container runtime: podlab (its own sandbox) or containerd (through CRI). Default $PODLAB_RUNTIME or podlab.")
+    @Option(help: "The container runtime: podlab (its own sandbox) or containerd (through CRI); run and compare take both, podlab,containerd. Default $PODLAB_RUNTIME or podlab.")
     var runtime: String?
 
     @Option(name: .customLong("cri-endpoint"), help: "containerd's CRI socket (unix:///…); default the one `podlab runtime up` starts.")
     var criEndpoint: String?
 
-    /// Checks the choice, and that a containerd endpoint answers, then exports it.
-    func export(paths: PodlabPaths) throws {
-        let environment = ProcessInfo.processInfo.environment
-        let chosen = runtime ?? environment["PODLAB_RUNTIME"] ?? "podlab"
-        guard let kind = RuntimeKind(rawValue: chosen) else {
-            throw PodlabError(.invalidArgument, "--runtime \(chosen): want podlab or containerd")
+    /// The runtimes chosen: one, or a comma list for a side-by-side run (`podlab,containerd`).
+    func kinds(default fallback: String = "podlab") throws -> [RuntimeKind] {
+        let chosen = runtime ?? ProcessInfo.processInfo.environment["PODLAB_RUNTIME"] ?? fallback
+        var kinds: [RuntimeKind] = []
+        for name in chosen.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let kind = RuntimeKind(rawValue: trimmed) else {
+                throw PodlabError(.invalidArgument, "--runtime \(chosen): want podlab or containerd, or both as podlab,containerd")
+            }
+            guard !kinds.contains(kind) else { throw PodlabError(.invalidArgument, "--runtime \(chosen): \(trimmed) is named twice") }
+            kinds.append(kind)
         }
+        return kinds
+    }
+
+    /// Checks the choice (one runtime), and that a containerd endpoint answers, then exports it.
+    func export(paths: PodlabPaths) throws {
+        let kinds = try kinds()
+        guard kinds.count == 1, let kind = kinds.first else {
+            throw PodlabError(.invalidArgument, "--runtime \(kinds.map(\.rawValue).joined(separator: ",")): this command runs on one runtime "
+                + "(podlab run and podlab compare take a list)")
+        }
+        try export(paths: paths, kind: kind)
+    }
+
+    /// Exports `kind` (and its endpoint) for the supervisors started next; a containerd
+    /// endpoint must answer first.
+    func export(paths: PodlabPaths, kind: RuntimeKind) throws {
+        let environment = ProcessInfo.processInfo.environment
         setenv("PODLAB_RUNTIME", kind.rawValue, 1)
         guard kind == .containerd else { return }
         let endpoint = criEndpoint ?? environment["PODLAB_CRI_ENDPOINT"] ?? ContainerdPodRuntime.defaultEndpoint(paths: paths)
@@ -44,10 +66,14 @@ enum RuntimeKind: String {
         }
         let client = try CRIClient(endpoint: endpoint, timeout: 5)
         defer { client.close() }
+        let version: CRIVersion
         do {
-            _ = try client.version()
+            version = try client.version()
         } catch {
             throw PodlabError(.invalidState, "containerd's CRI at \(endpoint) does not answer: run `podlab runtime up`", cause: error as? PodlabError)
+        }
+        if let problem = RuntimeDoctor.versionProblem(version, endpoint: endpoint) {
+            throw PodlabError(.unsupported, "\(problem.detail); fix: \(problem.fix)")
         }
     }
 
