@@ -252,18 +252,12 @@ public enum MarkdownReport {
 
     private static func iso8601(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
-    /// Table cells cannot hold `|` or newlines.
-    private static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-    }
-
-    private static func code(_ text: String) -> String { cell(text).replacingOccurrences(of: "`", with: "'") }
+    private static func cell(_ text: String) -> String { MarkdownText.cell(text) }
+    private static func code(_ text: String) -> String { MarkdownText.code(text) }
     private static func inline(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: " ") }
 
     /// Text in `<summary>` is HTML.
-    private static func html(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    private static func html(_ text: String) -> String { MarkdownText.html(text) }
 
     /// The continuation indent of a `- ` list item: CommonMark (§5.2 list items) keeps a line in
     /// the item only when it is indented at least to the item's content column, so every line of

@@ -145,15 +145,10 @@ public enum RuntimeComparisonReport {
         return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
     }
 
-    /// Table cells cannot hold `|` or newlines; inline code cannot hold a backtick
-    /// (the same rule as MarkdownReport's private `cell`/`code`).
-    static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "`", with: "'")
-    }
+    /// A table cell as inline code (no `|`, newline or backtick).
+    static func cell(_ text: String) -> String { MarkdownText.code(text) }
 
-    static func html(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func html(_ text: String) -> String { MarkdownText.html(text) }
 
     /// A fenced block through the report's own fence rule (`MarkdownBuffer.fence`).
     static func fenced(_ info: String, _ body: String) -> String {
