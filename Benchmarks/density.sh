@@ -144,6 +144,28 @@ def pss(pids):
 print(len(monitors), pss(monitors), len(sandboxes), pss(sandboxes), len(workload), pss(workload))
 PY
 }
+# Average smaps_rollup of this run's supervisors: "N rss pss private_dirty anonymous threads" (kB).
+supervisor_rollup() {
+  python3 - "$1" <<'PY'
+import os, sys
+exe = sys.argv[1]
+sums, n, threads = {"Rss": 0, "Pss": 0, "Private_Dirty": 0, "Anonymous": 0}, 0, 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if os.readlink(f"/proc/{pid}/exe") != exe or b" supervise " not in open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ") + b" ":
+            continue
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            key = line.split(":")[0]
+            if key in sums: sums[key] += int(line.split()[1])
+        threads += len(os.listdir(f"/proc/{pid}/task"))
+        n += 1
+    except OSError:
+        pass
+n1 = max(n, 1)
+print(f"{n} supervisors, each (average): RSS {sums['Rss'] / n1:.0f} kB, PSS {sums['Pss'] / n1:.0f} kB, "
+      f"private dirty {sums['Private_Dirty'] / n1:.0f} kB, anonymous {sums['Anonymous'] / n1:.0f} kB, threads {threads / n1:.1f}")
+PY
+}
 mib() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1024 / int(sys.argv[2]):.2f} MiB')" "$1" "$2"; }
 memory_report() {  # before-file after-file label
   python3 - "$1" "$2" "$PODS" "$3" <<'PY'
@@ -180,6 +202,8 @@ echo "density: $PODS pods, podlab $PODLAB_BUILD, bridge $PODLAB_BRIDGE $PODLAB_S
 manifest warm >"$WORK/warm.yaml"
 "$PODLAB" apply -f "$WORK/warm.yaml" >/dev/null
 "$PODLAB" wait warm --for condition=Ready --timeout 60s >/dev/null
+sleep 1
+echo "== podlab: one pod alone: $(supervisor_rollup "$BIN/podlab")"
 "$PODLAB" delete warm --grace-period 0 >/dev/null
 sync; sleep 1
 snapshot "$WORK/before.mem"
@@ -193,7 +217,8 @@ echo "  apply pods $((PODS - 10))-$PODS:   $(stats "$WORK/seq.txt" $((PODS - 10)
 echo "  all $PODS Ready; pods listed: $("$PODLAB" pods -q | wc -l)"
 
 # --- 2. listing latency ---------------------------------------------------------------------
-echo "== podlab: listing at $PODS pods (median of 10)"
+echo "== podlab: listing at $PODS pods (median of 10; load $(cut -d' ' -f1 /proc/loadavg))"
+echo "  podlab --version (process start, the floor): $(median_ms "$PODLAB" --version)"
 echo "  podlab pods:   $(median_ms "$PODLAB" pods)"
 echo "  podlab ps -a:  $(median_ms "$PODLAB" ps -a)"
 
@@ -205,6 +230,7 @@ echo "== podlab: memory at $PODS pods"
 echo "  supervisors: $SUP_N processes, PSS $((SUP_PSS / 1024)) MiB; pause: $PAUSE_N, PSS $((PAUSE_PSS / 1024)) MiB"
 echo "  PSS (supervisor + pause) / $PODS = $(mib $((SUP_PSS + PAUSE_PSS)) "$PODS") per pod   [goal <= 1.5 MiB]"
 echo "  (the workload, $SLEEP_N busybox sleeps: $(mib "$SLEEP_PSS" "$PODS") per pod, not counted)"
+echo "  $(supervisor_rollup "$BIN/podlab")"
 memory_report "$WORK/before.mem" "$WORK/after.mem" "podlab"
 
 # --- 4. delete --all ------------------------------------------------------------------------

@@ -132,4 +132,21 @@ public protocol LabBackend: AnyObject {
     func delete(_ pod: LabPodRef, gracePeriod: Double) throws
     /// Deletes every pod of a namespace (the runner's safety net on failure or Ctrl-C).
     func deleteAll(namespace: String) throws
+    /// Deletes several pods with overlapping grace periods (the lab's cleanup); one error per
+    /// pod, in order, nil where the delete succeeded.
+    func deleteTogether(_ pods: [LabPodRef], gracePeriod: Double) -> [(any Error)?]
+}
+
+extension LabBackend {
+    /// One pod after another: for backends whose deletes are instant (fakes, host-only labs).
+    public func deleteTogether(_ pods: [LabPodRef], gracePeriod: Double) -> [(any Error)?] {
+        pods.map { pod in
+            do {
+                try delete(pod, gracePeriod: gracePeriod)
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
 }

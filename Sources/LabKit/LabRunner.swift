@@ -233,18 +233,18 @@ public final class LabRunner {
             let timeouts = lab.timeouts.overridden(by: LabTimeouts(operation.verb.timeoutKind.map { [$0: cleanupTimeout] } ?? [:]))
             operations.append(runOperation(operation, phase: .cleanup, timeouts: timeouts, step: "@cleanup"))
         }
-        for pod in state.pods.reversed() {
-            let opStart = Date()
-            var failure: String?
-            do {
-                // A short grace period: the lab is over, and an app like `sleep` that ignores
-                // SIGTERM as PID 1 would otherwise hold cleanup for the pod's full 30 s.
-                try state.backend.delete(pod, gracePeriod: min(LabRunner.cleanupGracePeriod, cleanupTimeout))
-            } catch {
-                failure = "delete pod \(pod.name) (\(pod.id)): \(error)"
-            }
+        // Every pod gets its SIGTERM before the first is waited for: the grace periods overlap,
+        // so a lab's cleanup costs one grace period, not one per pod (docs/FIDELITY.md #192).
+        let pods = Array(state.pods.reversed())
+        let deleteStart = Date()
+        // A short grace period: the lab is over, and an app like `sleep` that ignores
+        // SIGTERM as PID 1 would otherwise hold cleanup for the pod's full 30 s.
+        let errors = state.backend.deleteTogether(pods, gracePeriod: min(LabRunner.cleanupGracePeriod, cleanupTimeout))
+        let deleteEnd = Date()
+        for (pod, error) in zip(pods, errors) {
+            let failure = error.map { "delete pod \(pod.name) (\(pod.id)): \($0)" }
             let report = OperationReport(verb: "delete", summary: "delete pod \(pod.name)", phase: .cleanup, location: lab.file,
-                                         startTime: opStart, endTime: Date(), error: failure)
+                                         startTime: deleteStart, endTime: deleteEnd, error: failure)
             operations.append(report)
             observer?.operationFinished(lab, step: "@cleanup", report)
         }

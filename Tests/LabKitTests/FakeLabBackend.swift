@@ -18,6 +18,10 @@ final class FakeLabBackend: LabBackend {
     private(set) var execCalls: [(command: [String], timeout: Double)] = []
     private(set) var deleted: [LabPodRef] = []
     private(set) var deletedNamespaces: [String] = []
+    /// The pods of each `deleteTogether` call, by name.
+    private(set) var deleteBatches: [[String]] = []
+    /// Names for the next applies' pods, in order (then `podName`).
+    var nextPodNames: [String] = []
     private(set) var killed: [(container: String?, signal: Int32)] = []
 
     private var containers: [String: [LabContainerStatus]] = [:]
@@ -28,7 +32,8 @@ final class FakeLabBackend: LabBackend {
 
     func apply(manifestPath: String, imageMap: [String: String], namespace: String) throws -> [LabPodRef] {
         applied.append((manifestPath, imageMap, namespace))
-        let ref = LabPodRef(name: podName, id: "\(namespace)-\(podName)")
+        let name = nextPodNames.isEmpty ? podName : nextPodNames.removeFirst()
+        let ref = LabPodRef(name: name, id: "\(namespace)-\(name)")
         containers[ref.id] = containerNames.enumerated().map { index, name in
             LabContainerStatus(name: name, id: "ctr-\(name)-0", image: "busybox", pid: Int32(101 + index), state: "running")
         }
@@ -125,6 +130,18 @@ final class FakeLabBackend: LabBackend {
 
     func deleteAll(namespace: String) throws {
         deletedNamespaces.append(namespace)
+    }
+
+    func deleteTogether(_ pods: [LabPodRef], gracePeriod: Double) -> [(any Error)?] {
+        deleteBatches.append(pods.map(\.name))
+        return pods.map { pod in
+            do {
+                try delete(pod, gracePeriod: gracePeriod)
+                return nil
+            } catch {
+                return error
+            }
+        }
     }
 
     enum FakeError: Error { case noSuchPod(String) }

@@ -74,10 +74,18 @@ public final class ContainerLogCopier: @unchecked Sendable {
         }
         let copier = ContainerLogCopier(path: path, log: log, stdout: out.readEnd.rawValue, stderr: err.readEnd.rawValue)
         registryLock.withLock { running[path] = copier }
-        let thread = Thread { copier.run() }
-        // The loop needs little: a 64 KiB read buffer on the heap, no recursion.
-        thread.stackSize = 256 * 1024
-        thread.start()
+        do {
+            // The loop needs little: its read buffer is on the heap, no recursion. 64 KiB of
+            // stack is what the copier touches with room to spare (glibc's default is 8 MiB of
+            // address space; only touched pages cost memory, but a small mapping keeps it so).
+            try SupervisorThread.start("log copier for \(path)", stackSize: 64 * 1024) { copier.run() }
+        } catch {
+            registryLock.withLock { running[path] = nil }
+            for fd in [log, out.readEnd.rawValue, err.readEnd.rawValue] { close(fd) }
+            try? out.writeEnd.close()
+            try? err.writeEnd.close()
+            throw error
+        }
         return Outputs(stdout: out.writeEnd, stderr: err.writeEnd)
     }
 
@@ -107,7 +115,10 @@ public final class ContainerLogCopier: @unchecked Sendable {
     }
 
     func run() {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // 16 KiB per read: the buffer lives as long as the container, in every pod's supervisor.
+        // containerd's CRI logger reads through a bufio.Reader of about one pipe page
+        // (`bufSize` in pkg/cri/io/logger.go); a larger burst just takes several reads.
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while sources.contains(where: \.open) {
             var fds = sources.map { pollfd(fd: $0.open ? $0.fd : -1, events: Int16(POLLIN), revents: 0) }
             lock.withLock { polling = true }

@@ -17,6 +17,8 @@ public enum SupervisorLoop {
         for signal in [SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
         // Block before anything can arrive; sigtimedwait then takes them one at a time.
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        // Before the first helper thread: its allocations share the main arena (pl_malloc_single_arena).
+        _ = pl_malloc_single_arena()
         do {
             try ProcessSpawner.makeChildSubreaper()
         } catch {
@@ -59,6 +61,9 @@ public enum SupervisorLoop {
             return 1
         }
         SupervisorProcess.reportStart(succeeded: true)
+        // The steady state starts here: give back what loading the record, building the sandbox
+        // and starting the containers freed (it stays unused for the pod's lifetime otherwise).
+        _ = pl_malloc_trim()
         while true {
             reap(supervisor)
             supervisor.tick()

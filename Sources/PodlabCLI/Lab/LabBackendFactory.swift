@@ -96,10 +96,20 @@ final class PodKitLabBackend: LabBackend {
     }
 
     func deleteAll(namespace: String) throws {
-        let deleter = PodDeleter(paths: paths)
-        for record in store.list() where record.spec.namespace == namespace {
-            // The safety net must be quick: no grace period (Ctrl-C, failed lab).
-            deleter.delete(record, grace: 0)
+        // The safety net must be quick: no grace period (Ctrl-C, failed lab), all pods at once.
+        PodDeleter(paths: paths).delete(store.list().filter { $0.spec.namespace == namespace }, grace: 0)
+    }
+
+    func deleteTogether(_ pods: [LabPodRef], gracePeriod: Double) -> [(any Error)?] {
+        var errors: [(any Error)?] = Array(repeating: nil, count: pods.count)
+        var found: [(index: Int, record: PodRecord)] = []
+        for (index, pod) in pods.enumerated() {
+            do { found.append((index, try record(pod))) } catch { errors[index] = error }
         }
+        let problems = PodDeleter(paths: paths).delete(found.map(\.record), grace: gracePeriod)
+        for ((index, _), failures) in zip(found, problems) where !failures.isEmpty {
+            errors[index] = PodlabError(.invalidState, "delete \(pods[index].name): \(failures.joined(separator: "; "))")
+        }
+        return errors
     }
 }

@@ -84,9 +84,9 @@ struct DeleteCommand: ParsableCommand {
         if pods.isEmpty && !all { throw PodlabError(.notFound, "no pod matches") }
         let deleter = PodDeleter(paths: paths)
         var failed = false
-        for pod in pods {
-            print(DeleteCommand.announcement(pod, gracePeriod: gracePeriod))
-            let problems = deleter.delete(pod, grace: gracePeriod)
+        pods.forEach { print(DeleteCommand.announcement($0, gracePeriod: gracePeriod)) }
+        // All pods are asked to stop before the first is waited for: their grace periods overlap.
+        for (pod, problems) in zip(pods, deleter.delete(pods, grace: gracePeriod)) {
             if problems.isEmpty {
                 print("pod/\(pod.spec.name) deleted")
             } else {
