@@ -27,13 +27,22 @@ public struct CgroupLayout: Sendable, Equatable {
     /// v1 controller name → mount point of its hierarchy (`"memory": "/sys/fs/cgroup/memory"`;
     /// co-mounted controllers share one, e.g. `/sys/fs/cgroup/cpu,cpuacct`). Empty for v2.
     public let v1MountPoints: [String: String]
+    /// v1 named hierarchies runc's fs manager joins (`name=systemd`, libcontainer/cgroups/fs
+    /// `NameGroup{GroupName: "name=systemd", Join: true}`) → mount point; not controllers, so
+    /// kept apart from ``v1MountPoints`` (docs/FIDELITY.md #182).
+    public let v1NamedMountPoints: [String: String]
 
     /// A layout with explicit mount points, e.g. a fake cgroupfs in a temporary directory.
-    public init(version: CgroupVersion, unifiedMountPoint: String?, v1MountPoints: [String: String]) {
+    public init(version: CgroupVersion, unifiedMountPoint: String?, v1MountPoints: [String: String],
+                v1NamedMountPoints: [String: String] = [:]) {
         self.version = version
         self.unifiedMountPoint = unifiedMountPoint
         self.v1MountPoints = v1MountPoints
+        self.v1NamedMountPoints = v1NamedMountPoints
     }
+
+    /// The named hierarchies podlab places containers in, as runc does.
+    static let joinedV1Names: Set<String> = ["name=systemd"]
 
     /// True when v1 controllers and a cgroup2 mount coexist (systemd's "hybrid" mode).
     public var isHybrid: Bool { version == .v1 && unifiedMountPoint != nil }
@@ -53,10 +62,14 @@ public struct CgroupLayout: Sendable, Equatable {
         let entries = MountInfoEntry.parse(mountinfo)
         var v1: [String: String] = [:]
         var v1FromWholeHierarchy: Set<String> = []
+        var named: [String: String] = [:]
         var unified: [MountInfoEntry] = []
         for entry in entries {
             switch entry.fileSystemType {
             case "cgroup":
+                for option in entry.superOptions where joinedV1Names.contains(option) && (named[option] == nil || entry.root == "/") {
+                    named[option] = entry.mountPoint
+                }
                 for option in entry.superOptions where knownV1Controllers.contains(option) {
                     // Prefer a mount of the whole hierarchy (root "/") over bind mounts of a
                     // subtree, which containers see; otherwise keep the first one listed.
@@ -74,7 +87,7 @@ public struct CgroupLayout: Sendable, Equatable {
         }
         let unifiedMount = (unified.first { $0.mountPoint == "/sys/fs/cgroup" } ?? unified.first)?.mountPoint
         if v1["memory"] != nil {
-            return CgroupLayout(version: .v1, unifiedMountPoint: unifiedMount, v1MountPoints: v1)
+            return CgroupLayout(version: .v1, unifiedMountPoint: unifiedMount, v1MountPoints: v1, v1NamedMountPoints: named)
         }
         if let unifiedMount {
             return CgroupLayout(version: .v2, unifiedMountPoint: unifiedMount, v1MountPoints: [:])
@@ -113,7 +126,8 @@ public struct CgroupLayout: Sendable, Equatable {
             directory: fileSystem is HostCgroupFileSystem ? BurstableCPURequests.defaultRoot + "/" + parent : nil)
         switch version {
         case .v1:
-            return try CgroupV1Driver(mountPoints: v1MountPoints, parent: parent, fileSystem: fileSystem, burstableRequests: requests)
+            return try CgroupV1Driver(mountPoints: v1MountPoints.merging(v1NamedMountPoints) { first, _ in first }, parent: parent,
+                                      fileSystem: fileSystem, burstableRequests: requests)
         case .v2:
             guard let unifiedMountPoint else {
                 throw PodlabError(.invalidArgument, "cgroup v2 layout without a cgroup2 mount point")

@@ -8,8 +8,8 @@ import Musl
 
 /// cgroup v1 (legacy or hybrid layout): one directory per controller hierarchy.
 ///
-/// podlab uses the memory, cpu, pids, freezer, devices, cpuset and blkio hierarchies (those
-/// mounted; memory is required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
+/// podlab uses every mounted hierarchy runc's fs manager joins (``usedControllers``; memory is
+/// required, and devices for every child): `<mount>/podlab/<pod>/<child>` in each. The freezer
 /// is there only so ``killAll(_:)`` can stop a pod from forking while it is being killed, as
 /// runc does on v1. The devices hierarchy carries each child's device allowlist.
 public struct CgroupV1Driver: CgroupTreeDriver {
@@ -23,11 +23,14 @@ public struct CgroupV1Driver: CgroupTreeDriver {
     /// The Burstable pods' CPU requests (docs/FIDELITY.md #172).
     private let burstableRequests: BurstableCPURequests
 
-    /// The controllers whose hierarchies podlab creates cgroups in, in write order. cpuset and
-    /// blkio carry no podlab value, but runc's v1 manager places a container in every mounted
-    /// hierarchy (libcontainer/cgroups/fs `subsystems`), so its read-only `/sys/fs/cgroup`
-    /// shows its own `cpuset.cpus` and blkio statistics (docs/FIDELITY.md #174).
-    public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices", "cpuset", "blkio"]
+    /// The controllers whose hierarchies podlab creates cgroups in, in write order. Only the
+    /// first five carry podlab values, but runc's v1 manager places a container in every
+    /// mounted hierarchy of its `subsystems` list (libcontainer/cgroups/fs/fs.go: cpuset,
+    /// devices, memory, cpu, cpuacct, pids, blkio, hugetlb, net_cls, net_prio, perf_event,
+    /// freezer, rdma and the named `name=systemd`), so its read-only `/sys/fs/cgroup` shows its
+    /// own cgroup in each (docs/FIDELITY.md #174, #182). Hierarchies the host lacks are skipped.
+    public static let usedControllers = ["memory", "cpu", "pids", "freezer", "devices", "cpuset", "blkio",
+                                         "cpuacct", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "name=systemd"]
 
     /// Values at or above this in `memory.limit_in_bytes` mean "unlimited": the kernel shows
     /// `PAGE_COUNTER_MAX` pages (0x7FFFFFFFFFFFF000 with 4 KiB pages; lower for larger pages).

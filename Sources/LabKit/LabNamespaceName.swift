@@ -10,7 +10,8 @@ import PodlabCore
 /// `sidecar-shared-logs` → `ssl`); the hex is a stable hash of the run id and the full lab
 /// name, so two labs with the same initials in one run still differ (and `LabSuite` widens the
 /// hash if they do not). The result is a DNS-1123 label, as a namespace must be; the pod key
-/// (`<namespace>--<pod>`, `PodKey`) and the instance tag added by `PodlabPaths.hostName(forPod:)` are formed
+/// (`<namespace>--<pod>`, as a lab namespace is never `default`; `<prefix>---<FNV-1a 64>` when that would
+/// pass 127 characters, `PodKey`) and the instance tag added by `PodlabPaths.hostName(forPod:)` are formed
 /// from it unchanged.
 public enum LabNamespaceName {
     public static let maxAbbreviationLength = 10

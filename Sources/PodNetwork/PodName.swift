@@ -1,6 +1,6 @@
 import PodlabCore
 
-/// Pod names are user input and end up in paths (`/run/netns/podlab-<pod>`) and lease files,
+/// Pod names are user input and end up, through the pod key, in paths (`/run/netns/podlab-<key>`) and lease files,
 /// so they must be valid Kubernetes names: a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`,
 /// at most 63 characters), as `validation.IsDNS1123Label` in k8s.io/apimachinery checks.
 public enum PodName {
@@ -19,7 +19,8 @@ public enum PodName {
     /// The longest readable pod key: two DNS-1123 labels and a separator (`PodKey`, docs/FIDELITY.md #94, #173).
     public static let maxKeyLength = 2 * KubeValidation.dns1123LabelMaxLength + 1
 
-    /// Checks a pod key (`<namespace>--<name>`, `PodKey`; the name the network and IPAM are given): the
+    /// Checks a pod key (`<name>` in `default`, `<namespace>--<name>` elsewhere, `<prefix>---<FNV-1a 64>`
+    /// when that does not fit, `PodKey`; the name the network and IPAM are given): the
     /// characters of a DNS-1123 label, at most ``maxKeyLength`` bytes. A 63-character pod in a
     /// namespace longer than a few characters is valid, so the key itself may pass 63; every
     /// host-side name made from it stays short enough (the veth is hashed, the netns pin and

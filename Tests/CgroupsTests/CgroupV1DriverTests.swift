@@ -44,12 +44,12 @@ private let mi: Int64 = 1024 * 1024
         #expect(try driver.memoryLimit(of: ContainerCgroup(pod: "web", name: "pause")) == nil)
         #expect(try driver.memoryLimit(of: container) == 104_857_600)
 
-        // One procs file per hierarchy podlab uses; cpuacct is not one of them.
-        #expect(Set(driver.procsFiles(for: container)) == Set(["memory", "cpu", "pids", "freezer", "devices"].map {
+        // One procs file per mounted hierarchy runc joins, cpuacct included (docs/FIDELITY.md #182).
+        #expect(Set(driver.procsFiles(for: container)) == Set(["memory", "cpu", "pids", "freezer", "devices", "cpuacct"].map {
             path($0, "web/app-0/cgroup.procs")
         }))
         #expect(driver.interfaceFile("cpu.shares", of: container) == path("cpu", "web/app-0/cpu.shares"))
-        #expect(!fake.exists(fake.root + "/cpuacct/podlab"))
+        #expect(fake.exists(fake.root + "/cpuacct/podlab/web/app-0"))
     }
 
     @Test func raisingALimitWritesSwapFirstSoMemswStaysAboveIt() throws {

@@ -5,10 +5,11 @@ import Cgroups
 enum ContainerCgroupView {
     /// v2: a cgroup2 mount in the container's own cgroup namespace. v1: each hierarchy podlab
     /// places the container in, under the hierarchy's host directory name, bound from the
-    /// container's own cgroup directory (runc `mountCgroupV1` binds the process' own path of
-    /// every subsystem): memory, cpu, pids, freezer, devices, cpuset and blkio
-    /// (docs/FIDELITY.md #174). The others (cpuacct, hugetlb, net_cls, perf_event, …) and a
-    /// hybrid host's `unified` hierarchy are not shown: podlab does not place containers in them.
+    /// container's own cgroup directory (runc `mountCgroupV1` / `getCgroupMounts` in
+    /// libcontainer/rootfs_linux.go binds the process' own path of every v1 mount): every
+    /// hierarchy of runc's fs `subsystems` the host mounts, `name=systemd` as `systemd`
+    /// (docs/FIDELITY.md #174, #182). A hybrid host's cgroup2 `unified` mount is not a v1
+    /// mount, so runc's `getCgroupMounts` lists it not, and neither does podlab.
     static func view(of cgroup: ContainerCgroup, driver: any CgroupDriver) -> ContainerFilesystem.CgroupView? {
         switch driver.version {
         case .v2:

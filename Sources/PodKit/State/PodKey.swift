@@ -46,6 +46,22 @@ public enum PodKey {
         return hashed(namespace + "/" + name)
     }
 
+    /// The key the same pair got before docs/FIDELITY.md #173: `<name>` in `default`, else
+    /// `<namespace>-<name>`, used as written when label-shaped and at most 127 characters,
+    /// else `<prefix>-<FNV-1a 64 of that string>` (the #94 scheme; keys of podlab before #94
+    /// were always the readable form). A record keeps the key it was made with, so `apply`
+    /// looks this one up to refuse a pair that already exists (`PodStore.create`).
+    public static func legacy(name: String, namespace: String) -> String {
+        let candidate = namespace == "default" ? name : namespace + "-" + name
+        if isReadable(candidate) { return candidate }
+        let prefixBytes = candidate.utf8.prefix(hashedPrefixLength).map { isAlphanumeric($0) ? $0 : UInt8(ascii: "-") }
+        var prefix = String(decoding: prefixBytes, as: UTF8.self)
+        while prefix.hasSuffix("-") { prefix.removeLast() }
+        while prefix.hasPrefix("-") { prefix.removeFirst() }
+        let hash = StableHash.fnv1a64Hex(candidate)
+        return prefix.isEmpty ? "p" + hash : prefix + "-" + hash
+    }
+
     /// Lower-case alphanumerics and '-', starting and ending alphanumeric, at most
     /// `maxReadableLength` bytes (the checks of `PodName.validateKey`).
     static func isReadable(_ key: String) -> Bool {

@@ -152,6 +152,9 @@ public struct PodRecord: Codable, Sendable {
     /// Sandboxes this pod had before the current one, oldest first, each NotReady with its own
     /// id and attempt (docs/FIDELITY.md #89); nil in older records and before pause first died.
     public var previousSandboxes: [SandboxStatus]? = nil
+    /// Replaced container attempts not yet garbage-collected, oldest first (docs/FIDELITY.md
+    /// #178, `DeadContainer`); nil in records written before podlab kept them.
+    public var deadContainers: [DeadContainer]? = nil
 
     /// The pinned netns's name for `ip netns` (`podlab-<pod>`, qualified by the state directory
     /// outside the default one): the pin the sandbox made, else the name it would have.

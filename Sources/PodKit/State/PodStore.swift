@@ -41,8 +41,11 @@ public struct PodStore: Sendable {
     public func create(_ record: PodRecord) throws {
         try FileSystem.makeDirectories(paths.podsDir)
         // The same namespace/name under another key: a pod created before the key scheme
-        // changed (`<namespace>-<name>`, docs/FIDELITY.md #173) keeps its stored key.
-        if let existing = list().first(where: { $0.spec.namespace == record.spec.namespace && $0.spec.name == record.spec.name }) {
+        // changed (`<namespace>-<name>`, docs/FIDELITY.md #173) keeps its stored key. That key
+        // is a function of the pair (`PodKey.legacy`), so one record is read, not every one.
+        let legacy = PodKey.legacy(name: record.spec.name, namespace: record.spec.namespace)
+        if legacy != record.key, let existing = try? load(key: legacy),
+           existing.spec.namespace == record.spec.namespace, existing.spec.name == record.spec.name {
             throw PodlabError(.conflict, "pod \"\(record.spec.name)\" already exists in namespace \"\(record.spec.namespace)\" (key \(existing.key); delete it first: podlab delete \(record.spec.name))")
         }
         let dir = directory(for: record.key)

@@ -6,12 +6,12 @@ import Foundation
 /// (`kuberuntime_manager.go` computePodActions: "Need to create a new sandbox", attempt =
 /// the old sandbox's attempt + 1), and the old one stays in `crictl pods` as NotReady until
 /// kubelet's garbage collector removes it (`kuberuntime_gc.go` evictSandboxes: not ready, no
-/// containers left, and not the pod's newest sandbox). podlab has no garbage collector: it
-/// keeps the most recent `maxPreviousSandboxes` old sandboxes in the record until the pod is
-/// deleted; their namespaces, veth and cgroups are gone, only the record remains.
+/// containers left, and not the pod's newest sandbox). podlab's supervisor does the same on
+/// kubelet's GC period (`ContainerGC`, docs/FIDELITY.md #180); until then the old sandboxes
+/// stay in the record; their namespaces, veth and cgroups are gone, only the record remains.
 extension PodRecord {
-    /// Bound on the kept history, so a pod whose pause keeps dying cannot grow its record
-    /// without limit (kubelet's GC bounds it the same way, by time).
+    /// Bound on the kept history between two GC passes, so a pod whose pause keeps dying
+    /// cannot grow its record without limit.
     public static let maxPreviousSandboxes = 16
 
     /// The current sandbox's id, as `crictl pods` shows it: the record's id for the first

@@ -28,6 +28,8 @@ public final class PodSupervisor {
     public var log: (String) -> Void = { _ in }
     /// Where pod events go besides `events` (the supervisor process: the pod's `PodEventLog`).
     public var recordEvent: (PodEvent) -> Void = { _ in }
+    /// When kubelet's container GC next looks at this pod (`ContainerGC.swift`); set by the first tick.
+    var nextGarbageCollection: Date?
 
     public init(record: PodRecord, runtime: any PodRuntime, store: PodStore?) {
         self.record = record
@@ -343,12 +345,13 @@ public final class PodSupervisor {
     /// The earliest scheduled restart, for the event loop's timeout.
     public var nextDeadline: Date? {
         let retry = unsavedSince.map { _ in Date().addingTimeInterval(Self.saveRetryInterval) }
-        return (record.containers.compactMap(\.nextStartAt) + [retry, handlerDeadline].compactMap { $0 }).min()
+        return (record.containers.compactMap(\.nextStartAt) + [retry, handlerDeadline, garbageCollectionDeadline].compactMap { $0 }).min()
     }
 
     /// Starts every container whose back-off has elapsed.
     public func tick(now: Date = Date()) {
         if unsavedSince != nil { save() }
+        if !shuttingDown { collectGarbageIfDue(now: now) }
         guard !shuttingDown, !podFinished, record.sandbox.ready else { return }
         runHandlers(now: now)
         // When pause (PID 1 of a shared PID namespace) exits, the kernel kills the containers
@@ -362,10 +365,7 @@ public final class PodSupervisor {
             let previous = record.containers[i]
             // A container that was never created (CreateContainerConfigError) is retried
             // without a restart: kubelet counts only containers that ran.
-            if previous.state != .created {
-                record.containers[i].lastTerminated = terminatedState(previous, now: now)
-                record.containers[i].restartCount += 1
-            }
+            if previous.state != .created { retireAttempt(i, sandboxID: record.sandboxID, now: now) }
             record.containers[i].state = .created
             record.containers[i].nextStartAt = nil
             changed = true
@@ -385,6 +385,7 @@ public final class PodSupervisor {
 
     func sandboxDied(now: Date) {
         flushCleanups()
+        let deadSandboxID = record.sandboxID
         record.sandbox.ready = false
         record.sandbox.pausePID = nil
         if podFinished { return }
@@ -423,10 +424,7 @@ public final class PodSupervisor {
                status.nextStartAt == nil {
                 continue
             }
-            if status.startedAt != nil {
-                record.containers[i].lastTerminated = terminatedState(status, now: now)
-                record.containers[i].restartCount += 1
-            }
+            if status.startedAt != nil { retireAttempt(i, sandboxID: deadSandboxID, now: now) }
             record.containers[i].state = .created
             record.containers[i].nextStartAt = nil
             record.containers[i].waitingReason = nil

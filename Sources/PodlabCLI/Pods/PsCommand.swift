@@ -83,18 +83,21 @@ struct PsCommand: ParsableCommand {
                             name: "pause", state: state, createdAt: pod.sandbox.createdAt))
         }
         for container in pod.containers where showAll {
-            // kubelet keeps the last dead container of each name (minDeadContainerInPod = 1),
-            // so `crictl ps -a` lists the previous attempt as Exited.
-            guard let last = container.lastTerminated, last.containerID != container.id else { continue }
-            rows.append(Row(cells: [shortID(last.containerID, noTrunc: noTrunc), container.image, humanAgo(last.startedAt),
-                                    ContainerState.exited.display, container.name, "\(max(0, container.restartCount - 1))",
-                                    shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace] + extra(nil),
-                            name: container.name, state: .exited, createdAt: last.startedAt))
+            // A restart is a new container: `crictl ps -a` lists the replaced attempts as Exited,
+            // each in the sandbox it ran in, until kubelet's container GC removes all but the
+            // newest (docs/FIDELITY.md #178).
+            for dead in pod.deadAttempts(of: container) {
+                let last = dead.terminated
+                rows.append(Row(cells: [shortID(last.containerID, noTrunc: noTrunc), container.image, humanAgo(dead.createdAt ?? last.startedAt),
+                                        ContainerState.exited.display, container.name, "\(dead.attempt)",
+                                        shortID(dead.sandboxID, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace] + extra(nil),
+                                name: container.name, state: .exited, createdAt: dead.createdAt ?? last.startedAt))
+            }
         }
         for container in pod.containers where showAll || container.state == .running {
             rows.append(Row(cells: [shortID(container.id, noTrunc: noTrunc), container.image, humanAgo(container.createdAt),
                                     container.state.display, container.name, "\(container.restartCount)",
-                                    shortID(pod.id, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace]
+                                    shortID(pod.sandboxID, noTrunc: noTrunc), pod.spec.name, pod.spec.namespace]
                                 + extra(container.state == .running ? container.pid : nil),
                             name: container.name, state: container.state, createdAt: container.createdAt,
                             json: ContainerInspection.status(container, pod: pod)))
