@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import Testing
 
@@ -15,6 +16,10 @@ extension PodTests {
             return (memory ?? lines.first { $0.count == 3 && $0[0] == "0" && $0[1].isEmpty }).map { $0[2] }
         }
 
+        /// podlab's parent as /proc/PID/cgroup names it here: `podlab`, or the delegated scope
+        /// `system.slice/podlab.scope` on a systemd host such as the test VM (docs/FIDELITY.md #216).
+        static let parent = (try? CgroupLayout.detect())?.parentCgroupPath(parent: "podlab") ?? "podlab"
+
         @Test("Guaranteed pods sit in kubepods/pod<uid>, Burstable in kubepods/burstable, BestEffort in kubepods/besteffort; the QoS parents exist")
         func qosTree() throws {
             let cli = try PodlabCLI("qosTree")
@@ -28,15 +33,15 @@ extension PodTests {
                 let pid = try cli.pid("app", pod: name)
                 let id = try #require(try cli.inspect("app", pod: name)["status"]["id"].string)
                 let path = try #require(Self.cgroupPath(of: pid))
-                #expect(path == "/podlab/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
+                #expect(path == "/\(Self.parent)/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
                 let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
-                #expect(pause == "/podlab/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
+                #expect(pause == "/\(Self.parent)/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
                 // inspectp's runtime spec names the same cgroup (crictl inspectp's cgroupsPath).
-                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "podlab/\(qos)/pod\(cli.hostName(name))/pause")
+                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "\(Self.parent)/\(qos)/pod\(cli.hostName(name))/pause")
             }
             // kubelet pins BestEffort's CPU shares to MinShares (#91): 2 on v1, weight 1 on v2.
             let v1 = "/sys/fs/cgroup/cpu/podlab/kubepods/besteffort/cpu.shares"
-            let v2 = "/sys/fs/cgroup/podlab/kubepods/besteffort/cpu.weight"
+            let v2 = "/sys/fs/cgroup/\(Self.parent)/kubepods/besteffort/cpu.weight"
             if let shares = try? String(contentsOfFile: v1, encoding: .utf8) {
                 #expect(shares.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
             } else if let weight = try? String(contentsOfFile: v2, encoding: .utf8) {
