@@ -11,7 +11,9 @@ extension PodTests {
         /// host's /proc/<pid>/cgroup.
         static func cgroupPath(of pid: Int32) -> String? {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
-            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2).map(String.init) }
+            // Keep empty fields: the v2 line `0::/path` has an empty controller list (a plain
+            // split dropped it, so this found nothing on a pure v2 host).
+            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init) }
             let memory = lines.first { $0.count == 3 && $0[1].split(separator: ",").contains("memory") }
             return (memory ?? lines.first { $0.count == 3 && $0[0] == "0" && $0[1].isEmpty }).map { $0[2] }
         }
