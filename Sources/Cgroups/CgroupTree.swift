@@ -29,7 +29,16 @@ struct CgroupTree: Sendable {
             for dir in try directoriesDeepestFirst(root) {
                 let procs = dir + "/cgroup.procs"
                 guard fileSystem.exists(procs) else { continue }
-                for line in try fileSystem.read(procs).split(separator: "\n") {
+                let text: String
+                do {
+                    text = try fileSystem.read(procs)
+                } catch let error as PodlabError where (error.cause as? Errno).map({ $0 == .noSuchFileOrDirectory || $0 == Errno(rawValue: ENODEV) }) == true {
+                    // Removed between the check and the read (a supervisor tearing its pod down
+                    // while `podlab clean` kills it, seen in the test VM): kernfs answers ENOENT
+                    // on open and ENODEV on read of a removed cgroup. No process lives there.
+                    continue
+                }
+                for line in text.split(separator: "\n") {
                     if let pid = Int32(line.trimmingWhitespace()), pid > 0, seen.insert(pid).inserted {
                         ordered.append(pid)
                     }

@@ -258,3 +258,15 @@ extension CgroupLayout {
         }
     }
 }
+
+extension CgroupLayout {
+    /// podlab's parent cgroup as `/proc/PID/cgroup` and crictl's `cgroupsPath` name it, below
+    /// the hierarchy's root and without a leading slash: `podlab` on v1 and on v2 below the
+    /// root, `system.slice/podlab.scope` in the delegated systemd scope (docs/FIDELITY.md #216).
+    /// `inspectp` prints the sandbox's cgroup below it, so on systemd hosts it names the
+    /// directory that really exists, as containerd's cgroupfs driver prints runc's real path.
+    public func parentCgroupPath(parent: String, placement: CgroupV2Placement = CgroupV2Placement.detect()) -> String {
+        guard version == .v2, placement == .systemdScope else { return parent }
+        return SystemdScope.slice + "/" + parent + ".scope"
+    }
+}

@@ -16,6 +16,19 @@ private let mi: Int64 = 1024 * 1024
 
     private func path(_ relative: String) -> String { fake.root + "/podlab/" + relative }
 
+    /// `podlab clean` in the test VM printed `failed: kill cgroup …: read(…/cgroup.procs): No
+    /// such device`: the pod's supervisor removed the container's cgroup between clean's
+    /// listing and its read. A cgroup removed meanwhile holds no process; killAll succeeds.
+    @Test func killAllTakesACgroupRemovedMeanwhileAsEmpty() throws {
+        defer { fake.destroy() }
+        _ = try driver.createPod("web", resources: .unlimited)
+        let child = try driver.createChild(pod: "web", name: "app-0", resources: ContainerCgroupResources(oomGroup: false, noSwap: false))
+        fake.removedDuringRead = Set(driver.procsFiles(for: child))
+        try driver.killAll(PodCgroup(pod: "web"))
+        try driver.remove(PodCgroup(pod: "web"))
+        #expect(!fake.exists(path("web")))
+    }
+
     @Test func podAndContainerFilesHoldKubeletsValues() throws {
         defer { fake.destroy() }
         let app = ContainerResourceSpec(

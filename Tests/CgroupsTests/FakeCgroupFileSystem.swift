@@ -25,6 +25,9 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     var hasKill = true
     /// v2: answer EPERM to device filter attachments, as a kernel without CONFIG_CGROUP_BPF would.
     var refuseDeviceFilters = false
+    /// Files whose read answers ENODEV, as kernfs does for a cgroup removed after the caller saw
+    /// it (a supervisor's teardown racing `podlab clean`).
+    var removedDuringRead: Set<String> = []
 
     /// The fake tree goes with the fake (tests that made one without removing it left
     /// `podlab-cgfake-*` in /tmp).
@@ -161,6 +164,7 @@ final class FakeCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     }
 
     func read(_ path: String) throws -> String {
+        if removedDuringRead.contains(path) { throw PodlabError.syscall("read(\(path))", Errno(rawValue: ENODEV)) }
         let content = try host.read(path)
         guard (path as NSString).lastPathComponent == "cgroup.procs" else { return content }
         // Like the kernel: a process leaves cgroup.procs when it exits (zombies included).

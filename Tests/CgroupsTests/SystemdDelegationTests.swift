@@ -41,6 +41,19 @@ struct SystemdPlacementTests {
         #expect(scoped.parentDir == "/x/system.slice/podlab.scope")
         #expect(scoped.interfaceFile("memory.max", of: PodCgroup(pod: "kubepods/pod1")) == "/x/system.slice/podlab.scope/kubepods/pod1/memory.max")
     }
+
+    /// What inspectp's cgroupsPath starts with (#216): the driver's real parent directory below
+    /// the mount, on every layout.
+    @Test func theDisplayedParentPathIsTheDriversParentDirectory() throws {
+        let v2 = CgroupLayout(version: .v2, unifiedMountPoint: "/x", v1MountPoints: [:])
+        for placement in [CgroupV2Placement.root, .systemdScope] {
+            let driver = try CgroupV2Driver(mountPoint: "/x", parent: "pl-a", placement: placement)
+            #expect("/x/" + v2.parentCgroupPath(parent: "pl-a", placement: placement) == driver.parentDir)
+        }
+        // v1 (and hybrid) never use the scope: the memory hierarchy's `pl-a`.
+        let v1 = CgroupLayout(version: .v1, unifiedMountPoint: "/x/unified", v1MountPoints: ["memory": "/x/memory"])
+        #expect(v1.parentCgroupPath(parent: "pl-a", placement: .systemdScope) == "pl-a")
+    }
 }
 
 /// On a systemd host with pure cgroup v2 (the test VM, scripts/test-vm): the real scope.

@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import PodlabCore
 import RootfsKit
@@ -68,7 +69,9 @@ public enum PodInspection {
     /// (containerd pkg/cri sandbox_run: `WithCgroup(config.Linux.CgroupParent)`).
     static func sandboxCgroupPath(_ pod: PodRecord) -> String {
         let paths = PodlabPaths.fromEnvironment()
-        let parent = RuntimeConfiguration.current(paths: paths).cgroupParent
+        let name = RuntimeConfiguration.current(paths: paths).cgroupParent
+        // The real directory: `system.slice/podlab.scope/…` on systemd hosts (FIDELITY #216).
+        let parent = (try? CgroupLayout.detect())?.parentCgroupPath(parent: name) ?? name
         return "\(parent)/\(LinuxPodRuntime.podCgroupPath(for: pod, paths: paths))/pause"
     }
 

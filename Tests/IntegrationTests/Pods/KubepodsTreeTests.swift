@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import Testing
 
@@ -10,10 +11,19 @@ extension PodTests {
         /// host's /proc/<pid>/cgroup.
         static func cgroupPath(of pid: Int32) -> String? {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
-            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2).map(String.init) }
+            // Keep empty fields: the v2 line `0::/path` has an empty controller list (a plain
+            // split dropped it, so this found nothing on a pure v2 host).
+            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init) }
             let memory = lines.first { $0.count == 3 && $0[1].split(separator: ",").contains("memory") }
             return (memory ?? lines.first { $0.count == 3 && $0[0] == "0" && $0[1].isEmpty }).map { $0[2] }
         }
+
+        /// podlab's parent as /proc/PID/cgroup names it here: `podlab`, or the delegated scope
+        /// `system.slice/podlab.scope` on a systemd host such as the test VM (docs/FIDELITY.md #216).
+        /// This run's cgroup parent as `/proc/<pid>/cgroup` shows it (the delegated scope on a
+        /// systemd v2 host).
+        static let parent = (try? CgroupLayout.detect())?.parentCgroupPath(parent: PodlabTestEnvironment.shared.cgroupParent)
+            ?? PodlabTestEnvironment.shared.cgroupParent
 
         @Test("Guaranteed pods sit in kubepods/pod<uid>, Burstable in kubepods/burstable, BestEffort in kubepods/besteffort; the QoS parents exist")
         func qosTree() throws {
@@ -24,20 +34,19 @@ extension PodTests {
                 QoSTests.pod("bu", resources: "    resources: {requests: {memory: 32Mi}}"),
                 QoSTests.pod("be", resources: ""),
             ].joined(separator: "\n---\n"))
-            let parent = PodlabTestEnvironment.shared.cgroupParent
             for (name, qos) in [("gu", "kubepods"), ("bu", "kubepods/burstable"), ("be", "kubepods/besteffort")] {
                 let pid = try cli.pid("app", pod: name)
                 let id = try #require(try cli.inspect("app", pod: name)["status"]["id"].string)
                 let path = try #require(Self.cgroupPath(of: pid))
-                #expect(path == "/\(parent)/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
+                #expect(path == "/\(Self.parent)/\(qos)/pod\(cli.hostName(name))/\(id)", "\(name): \(path)")
                 let pause = try #require(Self.cgroupPath(of: try cli.pausePID(name)))
-                #expect(pause == "/\(parent)/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
+                #expect(pause == "/\(Self.parent)/\(qos)/pod\(cli.hostName(name))/pause", "\(name): \(pause)")
                 // inspectp's runtime spec names the same cgroup (crictl inspectp's cgroupsPath).
-                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "\(parent)/\(qos)/pod\(cli.hostName(name))/pause")
+                #expect(try cli.inspectPod(name)["info"]["runtimeSpec"]["linux"]["cgroupsPath"].string == "\(Self.parent)/\(qos)/pod\(cli.hostName(name))/pause")
             }
             // kubelet pins BestEffort's CPU shares to MinShares (#91): 2 on v1, weight 1 on v2.
-            let v1 = "/sys/fs/cgroup/cpu/\(parent)/kubepods/besteffort/cpu.shares"
-            let v2 = "/sys/fs/cgroup/\(parent)/kubepods/besteffort/cpu.weight"
+            let v1 = "/sys/fs/cgroup/cpu/\(PodlabTestEnvironment.shared.cgroupParent)/kubepods/besteffort/cpu.shares"
+            let v2 = "/sys/fs/cgroup/\(Self.parent)/kubepods/besteffort/cpu.weight"
             if let shares = try? String(contentsOfFile: v1, encoding: .utf8) {
                 #expect(shares.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
             } else if let weight = try? String(contentsOfFile: v2, encoding: .utf8) {
