@@ -8,8 +8,8 @@ import Glibc
 #endif
 
 /// `runtime down` of one podlab instance must not delete a CNI bridge another instance's pods
-/// still use (docs/FIDELITY.md #221). The other instance's pod is played by a dummy link
-/// enslaved to the bridge; `down` runs with nothing started (it still sweeps), in a state
+/// still use (docs/FIDELITY.md #221). The other instance's pod is played by a veth enslaved to
+/// the bridge; `down` runs with nothing started (it still sweeps), in a state
 /// directory of its own.
 @Suite(.serialized) struct ContainerdSharedBridgeTests {
     @Test(.enabled(if: getuid() == 0)) func downKeepsABridgeInUse() throws {
@@ -29,7 +29,7 @@ import Glibc
         setup.bridge = bridge
         setup.cgroupParent = "/podlab-hcr2-bridge-\(tag)"
         try #require(ContainerdCRITests.run("/usr/sbin/ip", ["link", "add", bridge, "type", "bridge"]) == 0)
-        try #require(ContainerdCRITests.run("/usr/sbin/ip", ["link", "add", port, "type", "dummy"]) == 0)
+        try #require(ContainerdCRITests.run("/usr/sbin/ip", ["link", "add", port, "type", "veth", "peer", "name", "plsp" + tag]) == 0)
         try #require(ContainerdCRITests.run("/usr/sbin/ip", ["link", "set", port, "master", bridge]) == 0)
         #expect(ContainerdInstance.bridgePorts(bridge) == [port])
 
