@@ -175,6 +175,11 @@ public struct ContainerdInstance {
         for path in netnsPaths { unlink(path) }
         // 5. cgroups, bridge, directories.
         removal.cgroups = removeCgroups()
+        // The Burstable request files podlab's pod cgroups recorded under our parent (#211), and
+        // the parent's first component when no other instance has files there.
+        let requests = BurstableCPURequests.defaultRoot + setup.cgroupParent
+        try? FileManager.default.removeItem(atPath: requests)
+        rmdir((requests as NSString).deletingLastPathComponent)
         // The bridge only when no link is enslaved to it any more: another instance given the
         // same bridge (PODLAB_CRI_BRIDGE, or two podlabs before names were per instance) may
         // still have pods on it (docs/FIDELITY.md #221). Our own sandboxes' veths went with
