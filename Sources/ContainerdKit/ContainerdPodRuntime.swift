@@ -158,8 +158,12 @@ public final class ContainerdPodRuntime: PodRuntime {
     /// kubelet's pod cgroup (`kubepods/<qos>/pod<uid>`, docs/FIDELITY.md #90) below the cgroup
     /// parent of podlab's containerd (`ContainerdSetup.cgroupParent`), whose `down` sweeps it.
     func podCgroupParent(_ record: PodRecord) -> String {
-        let qos = KubernetesResources.qosClass(of: record.spec.resourceSpec)
-        return ContainerdSetup.forPaths(paths).cgroupParent + "/" + KubepodsTree.podPath(paths.hostName(forPod: record.key), qos: qos)
+        ContainerdSetup.forPaths(paths).cgroupParent + "/" + podCgroupPath(record)
+    }
+
+    /// `kubepods/<qos>/pod<host name>`, below containerd's cgroup parent.
+    func podCgroupPath(_ record: PodRecord) -> String {
+        KubepodsTree.podPath(paths.hostName(forPod: record.key), qos: KubernetesResources.qosClass(of: record.spec.resourceSpec))
     }
 
     /// kubelet's pod container manager creates `kubepods/<qos>/pod<uid>` with the pod's values
@@ -170,7 +174,7 @@ public final class ContainerdPodRuntime: PodRuntime {
     /// podlab's runtime (docs/FIDELITY.md #36, #211).
     func createPodCgroup(_ record: PodRecord) throws {
         let parent = ContainerdSetup.forPaths(paths).cgroupParent.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let pod = String(podCgroupParent(record).dropFirst(parent.count + 1))
+        let pod = podCgroupPath(record)
         do {
             let driver = try CgroupLayout.detect().makeDriver(parent: parent, placement: .root)
             _ = try driver.createPod(pod, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
