@@ -46,3 +46,12 @@ func validateCgroupName(_ name: String, role: String) throws {
             "invalid cgroup \(role) name \"\(name)\": must be one path component without '/', newline or NUL")
     }
 }
+
+/// A parent of one or more path components: `podlab`, or a parent below another cgroup such as
+/// containerd's `podlab/cri-containerd`, where podlab writes kubelet's pod cgroups before
+/// RunPodSandbox (docs/FIDELITY.md #211). Each component is checked as ``validateCgroupName``.
+func validateCgroupParent(_ parent: String) throws {
+    for component in parent.split(separator: "/", omittingEmptySubsequences: false) {
+        try validateCgroupName(String(component), role: "parent path component")
+    }
+}

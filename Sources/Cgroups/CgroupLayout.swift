@@ -121,7 +121,7 @@ public struct CgroupLayout: Sendable, Equatable {
     ) throws -> any CgroupDriver {
         // One request directory per cgroup parent: every podlab sharing the parent shares it.
         // A fake tree (tests) records nothing on the host.
-        try validateCgroupName(parent, role: "parent")
+        try validateCgroupParent(parent)
         let requests = BurstableCPURequests(
             directory: fileSystem is HostCgroupFileSystem ? BurstableCPURequests.defaultRoot + "/" + parent : nil)
         switch version {

@@ -48,7 +48,7 @@ public struct CgroupV1Driver: CgroupTreeDriver {
         burstableRequests: BurstableCPURequests = BurstableCPURequests(directory: nil)
     ) throws {
         self.burstableRequests = burstableRequests
-        try validateCgroupName(parent, role: "parent")
+        try validateCgroupParent(parent)
         guard mountPoints["memory"] != nil else {
             throw PodlabError(.unsupported, "cgroup v1 memory controller is not mounted (expected /sys/fs/cgroup/memory)")
         }
@@ -184,16 +184,22 @@ public struct CgroupV1Driver: CgroupTreeDriver {
         var created: [String] = []
         do {
             for mount in hierarchies {
-                let parentDir = mount + "/" + parent
-                if !fileSystem.exists(parentDir) {
-                    try fileSystem.makeDirectory(parentDir)
-                    try enableMemoryHierarchy(parentDir)
+                // The parent level by level: it may have several components (containerd's
+                // `podlab/cri-containerd`, docs/FIDELITY.md #211).
+                var parentDir = mount
+                var levels: [String] = []
+                for component in parent.split(separator: "/") {
+                    parentDir += "/" + component
+                    levels.append(parentDir)
+                    if !fileSystem.exists(parentDir) {
+                        try fileSystem.makeDirectory(parentDir)
+                        try enableMemoryHierarchy(parentDir)
+                    }
                 }
                 var dir = parentDir
                 // The QoS parents (kubepods, kubepods/burstable) are shared by every pod: made
                 // when missing, never removed on failure (another pod may be moving in).
                 let shared = cgroup.pod.split(separator: "/").count - 1
-                var levels = [parentDir]
                 for (index, component) in cgroup.relativePath.split(separator: "/").enumerated() {
                     dir += "/" + component
                     levels.append(dir)

@@ -40,7 +40,7 @@ public struct CgroupV2Driver: CgroupTreeDriver {
         placement: CgroupV2Placement = .root
     ) throws {
         self.burstableRequests = burstableRequests
-        try validateCgroupName(parent, role: "parent")
+        try validateCgroupParent(parent)
         self.mountPoint = mountPoint
         self.parent = parent
         self.placement = placement
@@ -78,8 +78,14 @@ public struct CgroupV2Driver: CgroupTreeDriver {
         let dir = directory(cgroup)
         switch placement {
         case .root:
-            try enableControllers(in: mountPoint, required: resources.memoryLimitBytes != nil)
-            try fileSystem.makeDirectory(parentDir)
+            // Level by level: the parent may have several components (containerd's
+            // `podlab/cri-containerd`, docs/FIDELITY.md #211); each delegates to the next.
+            var level = mountPoint
+            for component in parent.split(separator: "/") {
+                try enableControllers(in: level, required: resources.memoryLimitBytes != nil)
+                level += "/" + component
+                try fileSystem.makeDirectory(level)
+            }
         case .systemdScope:
             // systemd enables the controllers down to a Delegate=yes scope; podlab writes only
             // inside it, after leaving its own cgroup empty (docs/FIDELITY.md #187).

@@ -78,6 +78,16 @@ public struct CRIInt64Value: Codable, Equatable, Sendable {
     public init(_ value: Int64) { self.value = CRIInt64(value) }
 }
 
+/// `SecurityProfile` (used for seccomp): `profileType` is "RuntimeDefault" (the proto3 zero
+/// value), "Unconfined" or "Localhost" (with `localhostRef`, an absolute path on the node).
+public struct CRISecurityProfile: Codable, Equatable, Sendable {
+    public var profileType: String
+    public var localhostRef: String?
+    public init(profileType: String, localhostRef: String? = nil) { self.profileType = profileType; self.localhostRef = localhostRef }
+    public static let runtimeDefault = CRISecurityProfile(profileType: "RuntimeDefault")
+    public static let unconfined = CRISecurityProfile(profileType: "Unconfined")
+}
+
 /// `LinuxSandboxSecurityContext`.
 public struct CRILinuxSandboxSecurityContext: Codable, Equatable, Sendable {
     public var namespaceOptions: CRINamespaceOption?
@@ -86,6 +96,8 @@ public struct CRILinuxSandboxSecurityContext: Codable, Equatable, Sendable {
     public var readonlyRootfs: Bool?
     public var supplementalGroups: [CRIInt64]?
     public var privileged: Bool?
+    /// Field 9: the sandbox (pause) container's seccomp profile.
+    public var seccomp: CRISecurityProfile?
     public init(namespaceOptions: CRINamespaceOption? = CRINamespaceOption()) { self.namespaceOptions = namespaceOptions }
 }
 
@@ -170,6 +182,12 @@ public struct CRILinuxContainerSecurityContext: Codable, Equatable, Sendable {
     public var readonlyRootfs: Bool?
     public var supplementalGroups: [CRIInt64]?
     public var noNewPrivs: Bool?
+    /// Fields 13 and 14: paths the runtime masks and remounts read-only (OCI `linux.maskedPaths`,
+    /// `linux.readonlyPaths`). An empty list means none: containerd applies exactly what it gets.
+    public var maskedPaths: [String]?
+    public var readonlyPaths: [String]?
+    /// Field 15: the container's seccomp profile.
+    public var seccomp: CRISecurityProfile?
     public init(namespaceOptions: CRINamespaceOption? = CRINamespaceOption()) { self.namespaceOptions = namespaceOptions }
 }
 

@@ -138,6 +138,8 @@ public struct ContainerdInstance {
         public var mounts = 0
         public var cgroups = 0
         public var bridge = false
+        /// The links still enslaved to the bridge when `down` kept it (another instance's pods).
+        public var bridgeKeptFor: [String] = []
         public var containerdStopped = false
     }
 
@@ -173,9 +175,27 @@ public struct ContainerdInstance {
         for path in netnsPaths { unlink(path) }
         // 5. cgroups, bridge, directories.
         removal.cgroups = removeCgroups()
+        // The Burstable request files podlab's pod cgroups recorded under our parent (#211), and
+        // the parent's first component when no other instance has files there.
+        let requests = BurstableCPURequests.defaultRoot + setup.cgroupParent
+        try? FileManager.default.removeItem(atPath: requests)
+        rmdir((requests as NSString).deletingLastPathComponent)
+        // The bridge only when no link is enslaved to it any more: another instance given the
+        // same bridge (PODLAB_CRI_BRIDGE, or two podlabs before names were per instance) may
+        // still have pods on it (docs/FIDELITY.md #221). Our own sandboxes' veths went with
+        // CNI DEL or their netns above; the kernel may take a moment to drop a peer.
         if let session = try? NetlinkSession(socket: RouteNetlinkSocket()), (try? session.link(name: setup.bridge)) != nil {
-            try? session.deleteLink(name: setup.bridge)
-            removal.bridge = true
+            var ports = Self.bridgePorts(setup.bridge)
+            for _ in 0..<20 where !ports.isEmpty {
+                usleep(50_000)
+                ports = Self.bridgePorts(setup.bridge)
+            }
+            if ports.isEmpty {
+                try? session.deleteLink(name: setup.bridge)
+                removal.bridge = true
+            } else {
+                removal.bridgeKeptFor = ports
+            }
         }
         for directory in [setup.stateDir, setup.rootDir] where FileManager.default.fileExists(atPath: directory) {
             do { try FileManager.default.removeItem(atPath: directory) } catch {
@@ -183,6 +203,11 @@ public struct ContainerdInstance {
             }
         }
         return removal
+    }
+
+    /// The links enslaved to bridge `name` (`/sys/class/net/<name>/brif`, one entry per port).
+    public static func bridgePorts(_ name: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net/\(name)/brif")) ?? []).sorted()
     }
 
     func stop(pid: Int32, record: Record) -> Bool {

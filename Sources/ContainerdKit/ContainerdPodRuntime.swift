@@ -115,6 +115,9 @@ public final class ContainerdPodRuntime: PodRuntime {
     func sandboxConfig(_ record: PodRecord) -> CRIPodSandboxConfig {
         let pid = record.spec.shareProcessNamespace ? "POD" : "CONTAINER"
         var security = CRILinuxSandboxSecurityContext(namespaceOptions: CRINamespaceOption(network: "POD", pid: pid, ipc: "POD"))
+        // kubelet's generatePodSandboxLinuxConfig: getSeccompProfile with no container, so the
+        // pod's seccompProfile, else Unconfined (docs/FIDELITY.md #212).
+        security.seccomp = Self.seccompProfile(record.spec.securityContext?.shared.seccompProfile ?? .unconfined)
         // The pod-level user and groups go to the sandbox too (docs/FIDELITY.md #176).
         if let context = record.spec.securityContext {
             security.runAsUser = context.shared.runAsUser.map(CRIInt64Value.init)
@@ -133,6 +136,16 @@ public final class ContainerdPodRuntime: PodRuntime {
                 securityContext: security))
     }
 
+    /// The CRI `SecurityProfile` for a manifest's `seccompProfile.type` (kubelet's
+    /// `fieldSeccompProfile`, pkg/kubelet/kuberuntime/helpers.go). Unconfined is sent
+    /// explicitly: RuntimeDefault is the proto3 zero value, so an empty profile would mean it.
+    static func seccompProfile(_ type: SeccompProfileType) -> CRISecurityProfile {
+        switch type {
+        case .runtimeDefault: return .runtimeDefault
+        case .unconfined: return .unconfined
+        }
+    }
+
     /// fsGroup and the pod's supplementalGroups, which kubelet gives the sandbox and every
     /// container (`pkg/kubelet/kuberuntime/security_context.go` determineEffectiveSecurityContext);
     /// nil when there are none.
@@ -145,15 +158,47 @@ public final class ContainerdPodRuntime: PodRuntime {
     /// kubelet's pod cgroup (`kubepods/<qos>/pod<uid>`, docs/FIDELITY.md #90) below the cgroup
     /// parent of podlab's containerd (`ContainerdSetup.cgroupParent`), whose `down` sweeps it.
     func podCgroupParent(_ record: PodRecord) -> String {
-        let qos = KubernetesResources.qosClass(of: record.spec.resourceSpec)
-        return ContainerdSetup.forPaths(paths).cgroupParent + "/" + KubepodsTree.podPath(paths.hostName(forPod: record.key), qos: qos)
+        ContainerdSetup.forPaths(paths).cgroupParent + "/" + podCgroupPath(record)
+    }
+
+    /// `kubepods/<qos>/pod<host name>`, below containerd's cgroup parent.
+    func podCgroupPath(_ record: PodRecord) -> String {
+        KubepodsTree.podPath(paths.hostName(forPod: record.key), qos: KubernetesResources.qosClass(of: record.spec.resourceSpec))
+    }
+
+    /// kubelet's pod container manager creates `kubepods/<qos>/pod<uid>` with the pod's values
+    /// (`ResourceConfigForPod`, pkg/kubelet/cm/helpers_linux.go; `EnsureExists`,
+    /// pod_container_manager_linux.go) before RunPodSandbox; runc then only creates the children.
+    /// podlab writes them with its own Cgroups driver, whose parent is containerd's cgroup parent
+    /// (cgroupfs driver: the same directories in every hierarchy), so the values are those of
+    /// podlab's runtime (docs/FIDELITY.md #36, #211).
+    func createPodCgroup(_ record: PodRecord) throws {
+        let parent = ContainerdSetup.forPaths(paths).cgroupParent.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let pod = podCgroupPath(record)
+        do {
+            let driver = try CgroupLayout.detect().makeDriver(parent: parent, placement: .root)
+            _ = try driver.createPod(pod, resources: KubernetesResources.podCgroupResources(for: record.spec.resourceSpec))
+        } catch {
+            throw PodlabError(.syscall, "pod cgroup /\(parent)/\(pod) for \(record.key) before RunPodSandbox", cause: error as? PodlabError)
+        }
     }
 
     public func runPodSandbox(_ record: PodRecord) throws -> SandboxStatus {
         let client = try client()
         let config = sandboxConfig(record)
         try FileSystem.makeDirectories(podDirectory.logs)
-        let id = try client.runPodSandbox(config)
+        try createPodCgroup(record)
+        state.cgroupParent = config.linux?.cgroupParent
+        saveState()
+        let id: String
+        do {
+            id = try client.runPodSandbox(config)
+        } catch {
+            if let parent = state.cgroupParent {
+                for failure in Self.removeCgroupEverywhere(parent) { StandardStreams.error("podlab: \(failure)\n") }
+            }
+            throw error
+        }
         state.sandboxID = id
         state.cgroupParent = config.linux?.cgroupParent
         saveState()
@@ -263,6 +308,14 @@ public final class ContainerdPodRuntime: PodRuntime {
         // (pkg/securitycontext/util.go AddNoNewPrivileges), as podlab's own runtime does
         // (ContainerSecurity; checked side by side by `podlab compare`, docs/FIDELITY.md #209).
         security.noNewPrivs = spec.securityContext?.allowPrivilegeEscalation == false
+        // kubelet's default masked and read-only paths (pkg/securitycontext/util.go
+        // ConvertToRuntimeMaskedPaths/ReadonlyPaths; podlab refuses privileged and procMount
+        // Unmasked at parse, so every container gets them), the lists podlab's own runtime
+        // applies, and the seccomp profile kubelet's getSeccompProfile picks (container, then
+        // pod, else Unconfined: ContainerSecurity.resolve). docs/FIDELITY.md #212.
+        security.maskedPaths = ContainerDefaults.maskedPaths
+        security.readonlyPaths = ContainerDefaults.readonlyPaths
+        security.seccomp = Self.seccompProfile(process.security.seccomp)
         if let context = spec.securityContext {
             security.capabilities = CRICapability(add: context.capabilitiesAdd, drop: context.capabilitiesDrop)
         }

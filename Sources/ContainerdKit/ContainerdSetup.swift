@@ -31,23 +31,39 @@ public struct ContainerdSetup: Equatable, Sendable {
     /// The reference podlab's pause image is imported under (docs/FIDELITY.md #112).
     public static let pauseImage = "podlab.local/pause:3.10-podlab"
 
-    /// The defaults for a podlab state/data directory pair: bridge `plcri0`, subnet
-    /// 10.228.0.0/16 (`PODLAB_CRI_BRIDGE`, `PODLAB_CRI_SUBNET` override), cgroup parent
+    /// The defaults for a podlab state/data directory pair: bridge and subnet from
+    /// `CRINetworkDefaults` (`plcri0`, 10.228.0.0/16 for the default state directory, names of
+    /// the instance's own for any other; the running instance's recorded ones win, so they never
+    /// move under it; `PODLAB_CRI_BRIDGE`, `PODLAB_CRI_SUBNET` override), cgroup parent
     /// `<PODLAB_CGROUP_PARENT or podlab>/cri-containerd[.<instance tag>]`.
     public static func forPaths(_ paths: PodlabPaths, environment: [String: String] = ProcessInfo.processInfo.environment) -> ContainerdSetup {
         let parent = environment["PODLAB_CGROUP_PARENT"] ?? "podlab"
         let suffix = paths.instanceTag.map { ".\($0)" } ?? ""
+        let stateDir = paths.stateDir + "/containerd"
+        let recorded = recordedNetwork(stateDir: stateDir)
+        let bridge = environment["PODLAB_CRI_BRIDGE"] ?? recorded?.bridge ?? CRINetworkDefaults.bridge(instanceTag: paths.instanceTag)
+        let subnet = environment["PODLAB_CRI_SUBNET"] ?? recorded?.subnet
+            ?? (paths.instanceTag == nil ? CRINetworkDefaults.defaultSubnet
+                : CRINetworkDefaults.subnet(instanceTag: paths.instanceTag, routes: HostIPv4Routes.current(), ownBridge: bridge))
         return ContainerdSetup(
-            stateDir: paths.stateDir + "/containerd",
+            stateDir: stateDir,
             rootDir: paths.dataDir + "/containerd",
-            bridge: environment["PODLAB_CRI_BRIDGE"] ?? "plcri0",
-            subnet: environment["PODLAB_CRI_SUBNET"] ?? "10.228.0.0/16",
+            bridge: bridge,
+            subnet: subnet,
             cgroupParent: "/" + parent.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/cri-containerd" + suffix,
             cniBinDir: environment["PODLAB_CNI_BIN_DIR"] ?? firstDirectory(["/usr/lib/cni", "/opt/cni/bin"]) ?? "/usr/lib/cni",
             sandboxImage: pauseImage,
             containerdBinary: environment["PODLAB_CONTAINERD"] ?? findExecutable("containerd") ?? "/usr/bin/containerd",
             runcBinary: findExecutable("runc") ?? "/usr/sbin/runc",
             ctrBinary: findExecutable("ctr") ?? "/usr/bin/ctr")
+    }
+
+    /// Bridge and subnet of the instance `up` recorded in `<stateDir>/instance.json`, if any.
+    static func recordedNetwork(stateDir: String) -> (bridge: String, subnet: String)? {
+        struct Network: Decodable { var bridge: String; var subnet: String }
+        guard let data = FileManager.default.contents(atPath: stateDir + "/instance.json"),
+              let network = try? JSONDecoder().decode(Network.self, from: data) else { return nil }
+        return (network.bridge, network.subnet)
     }
 
     public init(stateDir: String, rootDir: String, bridge: String, subnet: String, cgroupParent: String, cniBinDir: String,

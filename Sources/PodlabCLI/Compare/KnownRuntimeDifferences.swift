@@ -6,9 +6,6 @@ enum KnownRuntimeDifferences {
     static let reasons: [(fragment: String, reason: String)] = [
         ("process tree root", "the shim is podlab's supervisor vs containerd-shim-runc-v2 (docs/FIDELITY.md #205)"),
         (": last exit signal", "CRI ContainerStatus carries no signal, only the exit code (docs/FIDELITY.md #208)"),
-        (": mounts", "device nodes bind-mounted vs runc's mknod, the v1 cgroup view, /etc files under a read-only root (#210); masked and read-only /proc paths "
-            + "are not sent over podlab's CRI (#212) (docs/FIDELITY.md)"),
-        (": Seccomp", "seccompProfile is not sent over podlab's CRI subset (docs/FIDELITY.md #212)"),
-        ("pod cgroup ", "podlab's containerd path sets no pod-level cgroup values, kubelet's pod container manager would (docs/FIDELITY.md #211)"),
+        (": mounts", "device nodes bind-mounted vs runc's mknod, the v1 cgroup view, /etc files under a read-only root (docs/FIDELITY.md #210)"),
     ]
 }

@@ -64,6 +64,7 @@ struct RuntimeDownCommand: ParsableCommand {
         if removal.mounts > 0 { parts.append("unmounted \(removal.mounts)") }
         if removal.cgroups > 0 { parts.append("removed \(removal.cgroups) cgroup(s)") }
         if removal.bridge { parts.append("removed the bridge") }
+        if !removal.bridgeKeptFor.isEmpty { parts.append("kept the bridge: \(removal.bridgeKeptFor.joined(separator: ", ")) still on it") }
         return parts.isEmpty ? "containerd: nothing to stop" : "containerd: " + parts.joined(separator: ", ")
     }
 }

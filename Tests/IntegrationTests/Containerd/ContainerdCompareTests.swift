@@ -86,6 +86,14 @@ extension PodTests {
             for name in ["CapEff", "NoNewPrivs", "oom_score_adj", "/etc/resolv.conf", "hostname", "mounts", "environment"] {
                 #expect(row("container alpine: \(name)") != nil, "no \(name) row in \(rows.map { $0["observation"] ?? "" })")
             }
+            // #211: the pod cgroup's values agree now that podlab writes them before
+            // RunPodSandbox on containerd too (before: unlimited and 1024 shares there).
+            let podCgroupRows = rows.filter { ($0["observation"] as? String)?.contains(": pod cgroup ") == true }
+            #expect(!podCgroupRows.isEmpty, "no pod cgroup rows in \(rows.map { $0["observation"] ?? "" })")
+            for row in podCgroupRows {
+                let values = row["values"] as? [String] ?? []
+                #expect(values.count == 2 && values[0] == values[1], "\(row)")
+            }
             #expect(try cli.run(["pods", "-q"]).output.isEmpty, "compare left pods")
 
             // Item 5: one lab on both runtimes, one report with the comparison section.

@@ -378,6 +378,15 @@ public nonisolated struct Runtime_V1_LinuxSandboxSecurityContext: Sendable {
   /// Clears the value of `runAsGroup`. Subsequent reads from it will return its default value.
   public mutating func clearRunAsGroup() {self._runAsGroup = nil}
 
+  public var seccomp: Runtime_V1_SecurityProfile {
+    get {_seccomp ?? Runtime_V1_SecurityProfile()}
+    set {_seccomp = newValue}
+  }
+  /// Returns true if `seccomp` has been explicitly set.
+  public var hasSeccomp: Bool {self._seccomp != nil}
+  /// Clears the value of `seccomp`. Subsequent reads from it will return its default value.
+  public mutating func clearSeccomp() {self._seccomp = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -385,6 +394,60 @@ public nonisolated struct Runtime_V1_LinuxSandboxSecurityContext: Sendable {
   fileprivate var _namespaceOptions: Runtime_V1_NamespaceOption? = nil
   fileprivate var _runAsUser: Runtime_V1_Int64Value? = nil
   fileprivate var _runAsGroup: Runtime_V1_Int64Value? = nil
+  fileprivate var _seccomp: Runtime_V1_SecurityProfile? = nil
+}
+
+/// A security profile for sandboxes and containers (seccomp here; podlab sends no AppArmor).
+public nonisolated struct Runtime_V1_SecurityProfile: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var profileType: Runtime_V1_SecurityProfile.ProfileType = .runtimeDefault
+
+  public var localhostRef: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum ProfileType: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case runtimeDefault // = 0
+    case unconfined // = 1
+    case localhost // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .runtimeDefault
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .runtimeDefault
+      case 1: self = .unconfined
+      case 2: self = .localhost
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .runtimeDefault: return 0
+      case .unconfined: return 1
+      case .localhost: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Runtime_V1_SecurityProfile.ProfileType] = [
+      .runtimeDefault,
+      .unconfined,
+      .localhost,
+    ]
+
+  }
+
+  public init() {}
 }
 
 public nonisolated struct Runtime_V1_LinuxPodSandboxConfig: Sendable {
@@ -899,95 +962,127 @@ public nonisolated struct Runtime_V1_Capability: Sendable {
   public init() {}
 }
 
-public nonisolated struct Runtime_V1_LinuxContainerSecurityContext: Sendable {
+public nonisolated struct Runtime_V1_LinuxContainerSecurityContext: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var capabilities: Runtime_V1_Capability {
-    get {_capabilities ?? Runtime_V1_Capability()}
-    set {_capabilities = newValue}
+    get {_storage._capabilities ?? Runtime_V1_Capability()}
+    set {_uniqueStorage()._capabilities = newValue}
   }
   /// Returns true if `capabilities` has been explicitly set.
-  public var hasCapabilities: Bool {self._capabilities != nil}
+  public var hasCapabilities: Bool {_storage._capabilities != nil}
   /// Clears the value of `capabilities`. Subsequent reads from it will return its default value.
-  public mutating func clearCapabilities() {self._capabilities = nil}
+  public mutating func clearCapabilities() {_uniqueStorage()._capabilities = nil}
 
-  public var privileged: Bool = false
+  public var privileged: Bool {
+    get {_storage._privileged}
+    set {_uniqueStorage()._privileged = newValue}
+  }
 
   public var namespaceOptions: Runtime_V1_NamespaceOption {
-    get {_namespaceOptions ?? Runtime_V1_NamespaceOption()}
-    set {_namespaceOptions = newValue}
+    get {_storage._namespaceOptions ?? Runtime_V1_NamespaceOption()}
+    set {_uniqueStorage()._namespaceOptions = newValue}
   }
   /// Returns true if `namespaceOptions` has been explicitly set.
-  public var hasNamespaceOptions: Bool {self._namespaceOptions != nil}
+  public var hasNamespaceOptions: Bool {_storage._namespaceOptions != nil}
   /// Clears the value of `namespaceOptions`. Subsequent reads from it will return its default value.
-  public mutating func clearNamespaceOptions() {self._namespaceOptions = nil}
+  public mutating func clearNamespaceOptions() {_uniqueStorage()._namespaceOptions = nil}
 
   public var runAsUser: Runtime_V1_Int64Value {
-    get {_runAsUser ?? Runtime_V1_Int64Value()}
-    set {_runAsUser = newValue}
+    get {_storage._runAsUser ?? Runtime_V1_Int64Value()}
+    set {_uniqueStorage()._runAsUser = newValue}
   }
   /// Returns true if `runAsUser` has been explicitly set.
-  public var hasRunAsUser: Bool {self._runAsUser != nil}
+  public var hasRunAsUser: Bool {_storage._runAsUser != nil}
   /// Clears the value of `runAsUser`. Subsequent reads from it will return its default value.
-  public mutating func clearRunAsUser() {self._runAsUser = nil}
+  public mutating func clearRunAsUser() {_uniqueStorage()._runAsUser = nil}
 
-  public var runAsUsername: String = String()
+  public var runAsUsername: String {
+    get {_storage._runAsUsername}
+    set {_uniqueStorage()._runAsUsername = newValue}
+  }
 
-  public var readonlyRootfs: Bool = false
+  public var readonlyRootfs: Bool {
+    get {_storage._readonlyRootfs}
+    set {_uniqueStorage()._readonlyRootfs = newValue}
+  }
 
-  public var supplementalGroups: [Int64] = []
+  public var supplementalGroups: [Int64] {
+    get {_storage._supplementalGroups}
+    set {_uniqueStorage()._supplementalGroups = newValue}
+  }
 
-  public var noNewPrivs: Bool = false
+  public var noNewPrivs: Bool {
+    get {_storage._noNewPrivs}
+    set {_uniqueStorage()._noNewPrivs = newValue}
+  }
 
   public var runAsGroup: Runtime_V1_Int64Value {
-    get {_runAsGroup ?? Runtime_V1_Int64Value()}
-    set {_runAsGroup = newValue}
+    get {_storage._runAsGroup ?? Runtime_V1_Int64Value()}
+    set {_uniqueStorage()._runAsGroup = newValue}
   }
   /// Returns true if `runAsGroup` has been explicitly set.
-  public var hasRunAsGroup: Bool {self._runAsGroup != nil}
+  public var hasRunAsGroup: Bool {_storage._runAsGroup != nil}
   /// Clears the value of `runAsGroup`. Subsequent reads from it will return its default value.
-  public mutating func clearRunAsGroup() {self._runAsGroup = nil}
+  public mutating func clearRunAsGroup() {_uniqueStorage()._runAsGroup = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _capabilities: Runtime_V1_Capability? = nil
-  fileprivate var _namespaceOptions: Runtime_V1_NamespaceOption? = nil
-  fileprivate var _runAsUser: Runtime_V1_Int64Value? = nil
-  fileprivate var _runAsGroup: Runtime_V1_Int64Value? = nil
-}
-
-public nonisolated struct Runtime_V1_LinuxContainerConfig: @unchecked Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var resources: Runtime_V1_LinuxContainerResources {
-    get {_storage._resources ?? Runtime_V1_LinuxContainerResources()}
-    set {_uniqueStorage()._resources = newValue}
+  public var maskedPaths: [String] {
+    get {_storage._maskedPaths}
+    set {_uniqueStorage()._maskedPaths = newValue}
   }
-  /// Returns true if `resources` has been explicitly set.
-  public var hasResources: Bool {_storage._resources != nil}
-  /// Clears the value of `resources`. Subsequent reads from it will return its default value.
-  public mutating func clearResources() {_uniqueStorage()._resources = nil}
 
-  public var securityContext: Runtime_V1_LinuxContainerSecurityContext {
-    get {_storage._securityContext ?? Runtime_V1_LinuxContainerSecurityContext()}
-    set {_uniqueStorage()._securityContext = newValue}
+  public var readonlyPaths: [String] {
+    get {_storage._readonlyPaths}
+    set {_uniqueStorage()._readonlyPaths = newValue}
   }
-  /// Returns true if `securityContext` has been explicitly set.
-  public var hasSecurityContext: Bool {_storage._securityContext != nil}
-  /// Clears the value of `securityContext`. Subsequent reads from it will return its default value.
-  public mutating func clearSecurityContext() {_uniqueStorage()._securityContext = nil}
+
+  public var seccomp: Runtime_V1_SecurityProfile {
+    get {_storage._seccomp ?? Runtime_V1_SecurityProfile()}
+    set {_uniqueStorage()._seccomp = newValue}
+  }
+  /// Returns true if `seccomp` has been explicitly set.
+  public var hasSeccomp: Bool {_storage._seccomp != nil}
+  /// Clears the value of `seccomp`. Subsequent reads from it will return its default value.
+  public mutating func clearSeccomp() {_uniqueStorage()._seccomp = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Runtime_V1_LinuxContainerConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var resources: Runtime_V1_LinuxContainerResources {
+    get {_resources ?? Runtime_V1_LinuxContainerResources()}
+    set {_resources = newValue}
+  }
+  /// Returns true if `resources` has been explicitly set.
+  public var hasResources: Bool {self._resources != nil}
+  /// Clears the value of `resources`. Subsequent reads from it will return its default value.
+  public mutating func clearResources() {self._resources = nil}
+
+  public var securityContext: Runtime_V1_LinuxContainerSecurityContext {
+    get {_securityContext ?? Runtime_V1_LinuxContainerSecurityContext()}
+    set {_securityContext = newValue}
+  }
+  /// Returns true if `securityContext` has been explicitly set.
+  public var hasSecurityContext: Bool {self._securityContext != nil}
+  /// Clears the value of `securityContext`. Subsequent reads from it will return its default value.
+  public mutating func clearSecurityContext() {self._securityContext = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _resources: Runtime_V1_LinuxContainerResources? = nil
+  fileprivate var _securityContext: Runtime_V1_LinuxContainerSecurityContext? = nil
 }
 
 public nonisolated struct Runtime_V1_ContainerMetadata: Sendable {
@@ -1004,102 +1099,131 @@ public nonisolated struct Runtime_V1_ContainerMetadata: Sendable {
   public init() {}
 }
 
-public nonisolated struct Runtime_V1_ContainerConfig: Sendable {
+public nonisolated struct Runtime_V1_ContainerConfig: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var metadata: Runtime_V1_ContainerMetadata {
-    get {_metadata ?? Runtime_V1_ContainerMetadata()}
-    set {_metadata = newValue}
+    get {_storage._metadata ?? Runtime_V1_ContainerMetadata()}
+    set {_uniqueStorage()._metadata = newValue}
   }
   /// Returns true if `metadata` has been explicitly set.
-  public var hasMetadata: Bool {self._metadata != nil}
+  public var hasMetadata: Bool {_storage._metadata != nil}
   /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
-  public mutating func clearMetadata() {self._metadata = nil}
+  public mutating func clearMetadata() {_uniqueStorage()._metadata = nil}
 
   public var image: Runtime_V1_ImageSpec {
-    get {_image ?? Runtime_V1_ImageSpec()}
-    set {_image = newValue}
+    get {_storage._image ?? Runtime_V1_ImageSpec()}
+    set {_uniqueStorage()._image = newValue}
   }
   /// Returns true if `image` has been explicitly set.
-  public var hasImage: Bool {self._image != nil}
+  public var hasImage: Bool {_storage._image != nil}
   /// Clears the value of `image`. Subsequent reads from it will return its default value.
-  public mutating func clearImage() {self._image = nil}
+  public mutating func clearImage() {_uniqueStorage()._image = nil}
 
-  public var command: [String] = []
+  public var command: [String] {
+    get {_storage._command}
+    set {_uniqueStorage()._command = newValue}
+  }
 
-  public var args: [String] = []
+  public var args: [String] {
+    get {_storage._args}
+    set {_uniqueStorage()._args = newValue}
+  }
 
-  public var workingDir: String = String()
+  public var workingDir: String {
+    get {_storage._workingDir}
+    set {_uniqueStorage()._workingDir = newValue}
+  }
 
-  public var envs: [Runtime_V1_KeyValue] = []
+  public var envs: [Runtime_V1_KeyValue] {
+    get {_storage._envs}
+    set {_uniqueStorage()._envs = newValue}
+  }
 
-  public var mounts: [Runtime_V1_Mount] = []
+  public var mounts: [Runtime_V1_Mount] {
+    get {_storage._mounts}
+    set {_uniqueStorage()._mounts = newValue}
+  }
 
-  public var labels: Dictionary<String,String> = [:]
+  public var labels: Dictionary<String,String> {
+    get {_storage._labels}
+    set {_uniqueStorage()._labels = newValue}
+  }
 
-  public var annotations: Dictionary<String,String> = [:]
+  public var annotations: Dictionary<String,String> {
+    get {_storage._annotations}
+    set {_uniqueStorage()._annotations = newValue}
+  }
 
-  public var logPath: String = String()
+  public var logPath: String {
+    get {_storage._logPath}
+    set {_uniqueStorage()._logPath = newValue}
+  }
 
-  public var stdin: Bool = false
+  public var stdin: Bool {
+    get {_storage._stdin}
+    set {_uniqueStorage()._stdin = newValue}
+  }
 
-  public var stdinOnce: Bool = false
+  public var stdinOnce: Bool {
+    get {_storage._stdinOnce}
+    set {_uniqueStorage()._stdinOnce = newValue}
+  }
 
-  public var tty: Bool = false
+  public var tty: Bool {
+    get {_storage._tty}
+    set {_uniqueStorage()._tty = newValue}
+  }
 
   public var linux: Runtime_V1_LinuxContainerConfig {
-    get {_linux ?? Runtime_V1_LinuxContainerConfig()}
-    set {_linux = newValue}
+    get {_storage._linux ?? Runtime_V1_LinuxContainerConfig()}
+    set {_uniqueStorage()._linux = newValue}
   }
   /// Returns true if `linux` has been explicitly set.
-  public var hasLinux: Bool {self._linux != nil}
+  public var hasLinux: Bool {_storage._linux != nil}
   /// Clears the value of `linux`. Subsequent reads from it will return its default value.
-  public mutating func clearLinux() {self._linux = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _metadata: Runtime_V1_ContainerMetadata? = nil
-  fileprivate var _image: Runtime_V1_ImageSpec? = nil
-  fileprivate var _linux: Runtime_V1_LinuxContainerConfig? = nil
-}
-
-public nonisolated struct Runtime_V1_CreateContainerRequest: @unchecked Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var podSandboxID: String {
-    get {_storage._podSandboxID}
-    set {_uniqueStorage()._podSandboxID = newValue}
-  }
-
-  public var config: Runtime_V1_ContainerConfig {
-    get {_storage._config ?? Runtime_V1_ContainerConfig()}
-    set {_uniqueStorage()._config = newValue}
-  }
-  /// Returns true if `config` has been explicitly set.
-  public var hasConfig: Bool {_storage._config != nil}
-  /// Clears the value of `config`. Subsequent reads from it will return its default value.
-  public mutating func clearConfig() {_uniqueStorage()._config = nil}
-
-  public var sandboxConfig: Runtime_V1_PodSandboxConfig {
-    get {_storage._sandboxConfig ?? Runtime_V1_PodSandboxConfig()}
-    set {_uniqueStorage()._sandboxConfig = newValue}
-  }
-  /// Returns true if `sandboxConfig` has been explicitly set.
-  public var hasSandboxConfig: Bool {_storage._sandboxConfig != nil}
-  /// Clears the value of `sandboxConfig`. Subsequent reads from it will return its default value.
-  public mutating func clearSandboxConfig() {_uniqueStorage()._sandboxConfig = nil}
+  public mutating func clearLinux() {_uniqueStorage()._linux = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Runtime_V1_CreateContainerRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var podSandboxID: String = String()
+
+  public var config: Runtime_V1_ContainerConfig {
+    get {_config ?? Runtime_V1_ContainerConfig()}
+    set {_config = newValue}
+  }
+  /// Returns true if `config` has been explicitly set.
+  public var hasConfig: Bool {self._config != nil}
+  /// Clears the value of `config`. Subsequent reads from it will return its default value.
+  public mutating func clearConfig() {self._config = nil}
+
+  public var sandboxConfig: Runtime_V1_PodSandboxConfig {
+    get {_sandboxConfig ?? Runtime_V1_PodSandboxConfig()}
+    set {_sandboxConfig = newValue}
+  }
+  /// Returns true if `sandboxConfig` has been explicitly set.
+  public var hasSandboxConfig: Bool {self._sandboxConfig != nil}
+  /// Clears the value of `sandboxConfig`. Subsequent reads from it will return its default value.
+  public mutating func clearSandboxConfig() {self._sandboxConfig = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _config: Runtime_V1_ContainerConfig? = nil
+  fileprivate var _sandboxConfig: Runtime_V1_PodSandboxConfig? = nil
 }
 
 public nonisolated struct Runtime_V1_CreateContainerResponse: Sendable {
@@ -1863,7 +1987,7 @@ nonisolated extension Runtime_V1_Int64Value: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Runtime_V1_LinuxSandboxSecurityContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LinuxSandboxSecurityContext"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}namespace_options\0\u{4}\u{2}run_as_user\0\u{3}readonly_rootfs\0\u{3}supplemental_groups\0\u{1}privileged\0\u{4}\u{2}run_as_group\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}namespace_options\0\u{4}\u{2}run_as_user\0\u{3}readonly_rootfs\0\u{3}supplemental_groups\0\u{1}privileged\0\u{4}\u{2}run_as_group\0\u{1}seccomp\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1877,6 +2001,7 @@ nonisolated extension Runtime_V1_LinuxSandboxSecurityContext: SwiftProtobuf.Mess
       case 5: try { try decoder.decodeRepeatedInt64Field(value: &self.supplementalGroups) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.privileged) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._runAsGroup) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._seccomp) }()
       default: break
       }
     }
@@ -1905,6 +2030,9 @@ nonisolated extension Runtime_V1_LinuxSandboxSecurityContext: SwiftProtobuf.Mess
     try { if let v = self._runAsGroup {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    try { if let v = self._seccomp {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1915,9 +2043,49 @@ nonisolated extension Runtime_V1_LinuxSandboxSecurityContext: SwiftProtobuf.Mess
     if lhs.supplementalGroups != rhs.supplementalGroups {return false}
     if lhs.privileged != rhs.privileged {return false}
     if lhs._runAsGroup != rhs._runAsGroup {return false}
+    if lhs._seccomp != rhs._seccomp {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Runtime_V1_SecurityProfile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecurityProfile"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}profile_type\0\u{3}localhost_ref\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.profileType) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.localhostRef) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.profileType != .runtimeDefault {
+      try visitor.visitSingularEnumField(value: self.profileType, fieldNumber: 1)
+    }
+    if !self.localhostRef.isEmpty {
+      try visitor.visitSingularStringField(value: self.localhostRef, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Runtime_V1_SecurityProfile, rhs: Runtime_V1_SecurityProfile) -> Bool {
+    if lhs.profileType != rhs.profileType {return false}
+    if lhs.localhostRef != rhs.localhostRef {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Runtime_V1_SecurityProfile.ProfileType: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RuntimeDefault\0\u{1}Unconfined\0\u{1}Localhost\0")
 }
 
 nonisolated extension Runtime_V1_LinuxPodSandboxConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2973,85 +3141,21 @@ nonisolated extension Runtime_V1_Capability: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Runtime_V1_LinuxContainerSecurityContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LinuxContainerSecurityContext"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}capabilities\0\u{1}privileged\0\u{3}namespace_options\0\u{4}\u{2}run_as_user\0\u{3}run_as_username\0\u{3}readonly_rootfs\0\u{3}supplemental_groups\0\u{4}\u{3}no_new_privs\0\u{3}run_as_group\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._capabilities) }()
-      case 2: try { try decoder.decodeSingularBoolField(value: &self.privileged) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._namespaceOptions) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._runAsUser) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.runAsUsername) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.readonlyRootfs) }()
-      case 8: try { try decoder.decodeRepeatedInt64Field(value: &self.supplementalGroups) }()
-      case 11: try { try decoder.decodeSingularBoolField(value: &self.noNewPrivs) }()
-      case 12: try { try decoder.decodeSingularMessageField(value: &self._runAsGroup) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._capabilities {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if self.privileged != false {
-      try visitor.visitSingularBoolField(value: self.privileged, fieldNumber: 2)
-    }
-    try { if let v = self._namespaceOptions {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._runAsUser {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.runAsUsername.isEmpty {
-      try visitor.visitSingularStringField(value: self.runAsUsername, fieldNumber: 6)
-    }
-    if self.readonlyRootfs != false {
-      try visitor.visitSingularBoolField(value: self.readonlyRootfs, fieldNumber: 7)
-    }
-    if !self.supplementalGroups.isEmpty {
-      try visitor.visitPackedInt64Field(value: self.supplementalGroups, fieldNumber: 8)
-    }
-    if self.noNewPrivs != false {
-      try visitor.visitSingularBoolField(value: self.noNewPrivs, fieldNumber: 11)
-    }
-    try { if let v = self._runAsGroup {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Runtime_V1_LinuxContainerSecurityContext, rhs: Runtime_V1_LinuxContainerSecurityContext) -> Bool {
-    if lhs._capabilities != rhs._capabilities {return false}
-    if lhs.privileged != rhs.privileged {return false}
-    if lhs._namespaceOptions != rhs._namespaceOptions {return false}
-    if lhs._runAsUser != rhs._runAsUser {return false}
-    if lhs.runAsUsername != rhs.runAsUsername {return false}
-    if lhs.readonlyRootfs != rhs.readonlyRootfs {return false}
-    if lhs.supplementalGroups != rhs.supplementalGroups {return false}
-    if lhs.noNewPrivs != rhs.noNewPrivs {return false}
-    if lhs._runAsGroup != rhs._runAsGroup {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Runtime_V1_LinuxContainerConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LinuxContainerConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resources\0\u{3}security_context\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}capabilities\0\u{1}privileged\0\u{3}namespace_options\0\u{4}\u{2}run_as_user\0\u{3}run_as_username\0\u{3}readonly_rootfs\0\u{3}supplemental_groups\0\u{4}\u{3}no_new_privs\0\u{3}run_as_group\0\u{3}masked_paths\0\u{3}readonly_paths\0\u{1}seccomp\0")
 
   fileprivate class _StorageClass {
-    var _resources: Runtime_V1_LinuxContainerResources? = nil
-    var _securityContext: Runtime_V1_LinuxContainerSecurityContext? = nil
+    var _capabilities: Runtime_V1_Capability? = nil
+    var _privileged: Bool = false
+    var _namespaceOptions: Runtime_V1_NamespaceOption? = nil
+    var _runAsUser: Runtime_V1_Int64Value? = nil
+    var _runAsUsername: String = String()
+    var _readonlyRootfs: Bool = false
+    var _supplementalGroups: [Int64] = []
+    var _noNewPrivs: Bool = false
+    var _runAsGroup: Runtime_V1_Int64Value? = nil
+    var _maskedPaths: [String] = []
+    var _readonlyPaths: [String] = []
+    var _seccomp: Runtime_V1_SecurityProfile? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3062,8 +3166,18 @@ nonisolated extension Runtime_V1_LinuxContainerConfig: SwiftProtobuf.Message, Sw
     private init() {}
 
     init(copying source: _StorageClass) {
-      _resources = source._resources
-      _securityContext = source._securityContext
+      _capabilities = source._capabilities
+      _privileged = source._privileged
+      _namespaceOptions = source._namespaceOptions
+      _runAsUser = source._runAsUser
+      _runAsUsername = source._runAsUsername
+      _readonlyRootfs = source._readonlyRootfs
+      _supplementalGroups = source._supplementalGroups
+      _noNewPrivs = source._noNewPrivs
+      _runAsGroup = source._runAsGroup
+      _maskedPaths = source._maskedPaths
+      _readonlyPaths = source._readonlyPaths
+      _seccomp = source._seccomp
     }
   }
 
@@ -3082,8 +3196,18 @@ nonisolated extension Runtime_V1_LinuxContainerConfig: SwiftProtobuf.Message, Sw
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._resources) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._securityContext) }()
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._capabilities) }()
+        case 2: try { try decoder.decodeSingularBoolField(value: &_storage._privileged) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._namespaceOptions) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._runAsUser) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._runAsUsername) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._readonlyRootfs) }()
+        case 8: try { try decoder.decodeRepeatedInt64Field(value: &_storage._supplementalGroups) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._noNewPrivs) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._runAsGroup) }()
+        case 13: try { try decoder.decodeRepeatedStringField(value: &_storage._maskedPaths) }()
+        case 14: try { try decoder.decodeRepeatedStringField(value: &_storage._readonlyPaths) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._seccomp) }()
         default: break
         }
       }
@@ -3096,27 +3220,106 @@ nonisolated extension Runtime_V1_LinuxContainerConfig: SwiftProtobuf.Message, Sw
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      try { if let v = _storage._resources {
+      try { if let v = _storage._capabilities {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
       } }()
-      try { if let v = _storage._securityContext {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      if _storage._privileged != false {
+        try visitor.visitSingularBoolField(value: _storage._privileged, fieldNumber: 2)
+      }
+      try { if let v = _storage._namespaceOptions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._runAsUser {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._runAsUsername.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._runAsUsername, fieldNumber: 6)
+      }
+      if _storage._readonlyRootfs != false {
+        try visitor.visitSingularBoolField(value: _storage._readonlyRootfs, fieldNumber: 7)
+      }
+      if !_storage._supplementalGroups.isEmpty {
+        try visitor.visitPackedInt64Field(value: _storage._supplementalGroups, fieldNumber: 8)
+      }
+      if _storage._noNewPrivs != false {
+        try visitor.visitSingularBoolField(value: _storage._noNewPrivs, fieldNumber: 11)
+      }
+      try { if let v = _storage._runAsGroup {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      if !_storage._maskedPaths.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._maskedPaths, fieldNumber: 13)
+      }
+      if !_storage._readonlyPaths.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._readonlyPaths, fieldNumber: 14)
+      }
+      try { if let v = _storage._seccomp {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Runtime_V1_LinuxContainerConfig, rhs: Runtime_V1_LinuxContainerConfig) -> Bool {
+  public static func ==(lhs: Runtime_V1_LinuxContainerSecurityContext, rhs: Runtime_V1_LinuxContainerSecurityContext) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._resources != rhs_storage._resources {return false}
-        if _storage._securityContext != rhs_storage._securityContext {return false}
+        if _storage._capabilities != rhs_storage._capabilities {return false}
+        if _storage._privileged != rhs_storage._privileged {return false}
+        if _storage._namespaceOptions != rhs_storage._namespaceOptions {return false}
+        if _storage._runAsUser != rhs_storage._runAsUser {return false}
+        if _storage._runAsUsername != rhs_storage._runAsUsername {return false}
+        if _storage._readonlyRootfs != rhs_storage._readonlyRootfs {return false}
+        if _storage._supplementalGroups != rhs_storage._supplementalGroups {return false}
+        if _storage._noNewPrivs != rhs_storage._noNewPrivs {return false}
+        if _storage._runAsGroup != rhs_storage._runAsGroup {return false}
+        if _storage._maskedPaths != rhs_storage._maskedPaths {return false}
+        if _storage._readonlyPaths != rhs_storage._readonlyPaths {return false}
+        if _storage._seccomp != rhs_storage._seccomp {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Runtime_V1_LinuxContainerConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LinuxContainerConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resources\0\u{3}security_context\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._resources) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._securityContext) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._resources {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._securityContext {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Runtime_V1_LinuxContainerConfig, rhs: Runtime_V1_LinuxContainerConfig) -> Bool {
+    if lhs._resources != rhs._resources {return false}
+    if lhs._securityContext != rhs._securityContext {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3161,109 +3364,21 @@ nonisolated extension Runtime_V1_ContainerConfig: SwiftProtobuf.Message, SwiftPr
   public static let protoMessageName: String = _protobuf_package + ".ContainerConfig"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}metadata\0\u{1}image\0\u{1}command\0\u{1}args\0\u{3}working_dir\0\u{1}envs\0\u{1}mounts\0\u{2}\u{2}labels\0\u{1}annotations\0\u{3}log_path\0\u{1}stdin\0\u{3}stdin_once\0\u{1}tty\0\u{1}linux\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._image) }()
-      case 3: try { try decoder.decodeRepeatedStringField(value: &self.command) }()
-      case 4: try { try decoder.decodeRepeatedStringField(value: &self.args) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.workingDir) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.envs) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.mounts) }()
-      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
-      case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.annotations) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.logPath) }()
-      case 12: try { try decoder.decodeSingularBoolField(value: &self.stdin) }()
-      case 13: try { try decoder.decodeSingularBoolField(value: &self.stdinOnce) }()
-      case 14: try { try decoder.decodeSingularBoolField(value: &self.tty) }()
-      case 15: try { try decoder.decodeSingularMessageField(value: &self._linux) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._metadata {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._image {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.command.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.command, fieldNumber: 3)
-    }
-    if !self.args.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.args, fieldNumber: 4)
-    }
-    if !self.workingDir.isEmpty {
-      try visitor.visitSingularStringField(value: self.workingDir, fieldNumber: 5)
-    }
-    if !self.envs.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.envs, fieldNumber: 6)
-    }
-    if !self.mounts.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.mounts, fieldNumber: 7)
-    }
-    if !self.labels.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 9)
-    }
-    if !self.annotations.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.annotations, fieldNumber: 10)
-    }
-    if !self.logPath.isEmpty {
-      try visitor.visitSingularStringField(value: self.logPath, fieldNumber: 11)
-    }
-    if self.stdin != false {
-      try visitor.visitSingularBoolField(value: self.stdin, fieldNumber: 12)
-    }
-    if self.stdinOnce != false {
-      try visitor.visitSingularBoolField(value: self.stdinOnce, fieldNumber: 13)
-    }
-    if self.tty != false {
-      try visitor.visitSingularBoolField(value: self.tty, fieldNumber: 14)
-    }
-    try { if let v = self._linux {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Runtime_V1_ContainerConfig, rhs: Runtime_V1_ContainerConfig) -> Bool {
-    if lhs._metadata != rhs._metadata {return false}
-    if lhs._image != rhs._image {return false}
-    if lhs.command != rhs.command {return false}
-    if lhs.args != rhs.args {return false}
-    if lhs.workingDir != rhs.workingDir {return false}
-    if lhs.envs != rhs.envs {return false}
-    if lhs.mounts != rhs.mounts {return false}
-    if lhs.labels != rhs.labels {return false}
-    if lhs.annotations != rhs.annotations {return false}
-    if lhs.logPath != rhs.logPath {return false}
-    if lhs.stdin != rhs.stdin {return false}
-    if lhs.stdinOnce != rhs.stdinOnce {return false}
-    if lhs.tty != rhs.tty {return false}
-    if lhs._linux != rhs._linux {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Runtime_V1_CreateContainerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".CreateContainerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pod_sandbox_id\0\u{1}config\0\u{3}sandbox_config\0")
-
   fileprivate class _StorageClass {
-    var _podSandboxID: String = String()
-    var _config: Runtime_V1_ContainerConfig? = nil
-    var _sandboxConfig: Runtime_V1_PodSandboxConfig? = nil
+    var _metadata: Runtime_V1_ContainerMetadata? = nil
+    var _image: Runtime_V1_ImageSpec? = nil
+    var _command: [String] = []
+    var _args: [String] = []
+    var _workingDir: String = String()
+    var _envs: [Runtime_V1_KeyValue] = []
+    var _mounts: [Runtime_V1_Mount] = []
+    var _labels: Dictionary<String,String> = [:]
+    var _annotations: Dictionary<String,String> = [:]
+    var _logPath: String = String()
+    var _stdin: Bool = false
+    var _stdinOnce: Bool = false
+    var _tty: Bool = false
+    var _linux: Runtime_V1_LinuxContainerConfig? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3274,9 +3389,20 @@ nonisolated extension Runtime_V1_CreateContainerRequest: SwiftProtobuf.Message, 
     private init() {}
 
     init(copying source: _StorageClass) {
-      _podSandboxID = source._podSandboxID
-      _config = source._config
-      _sandboxConfig = source._sandboxConfig
+      _metadata = source._metadata
+      _image = source._image
+      _command = source._command
+      _args = source._args
+      _workingDir = source._workingDir
+      _envs = source._envs
+      _mounts = source._mounts
+      _labels = source._labels
+      _annotations = source._annotations
+      _logPath = source._logPath
+      _stdin = source._stdin
+      _stdinOnce = source._stdinOnce
+      _tty = source._tty
+      _linux = source._linux
     }
   }
 
@@ -3295,9 +3421,20 @@ nonisolated extension Runtime_V1_CreateContainerRequest: SwiftProtobuf.Message, 
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._podSandboxID) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._config) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._sandboxConfig) }()
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._metadata) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._image) }()
+        case 3: try { try decoder.decodeRepeatedStringField(value: &_storage._command) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._args) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._workingDir) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._envs) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._mounts) }()
+        case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._labels) }()
+        case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._annotations) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._logPath) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._stdin) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._stdinOnce) }()
+        case 14: try { try decoder.decodeSingularBoolField(value: &_storage._tty) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._linux) }()
         default: break
         }
       }
@@ -3310,31 +3447,119 @@ nonisolated extension Runtime_V1_CreateContainerRequest: SwiftProtobuf.Message, 
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._podSandboxID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._podSandboxID, fieldNumber: 1)
-      }
-      try { if let v = _storage._config {
+      try { if let v = _storage._metadata {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._image {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
       } }()
-      try { if let v = _storage._sandboxConfig {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      if !_storage._command.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._command, fieldNumber: 3)
+      }
+      if !_storage._args.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._args, fieldNumber: 4)
+      }
+      if !_storage._workingDir.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._workingDir, fieldNumber: 5)
+      }
+      if !_storage._envs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._envs, fieldNumber: 6)
+      }
+      if !_storage._mounts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._mounts, fieldNumber: 7)
+      }
+      if !_storage._labels.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._labels, fieldNumber: 9)
+      }
+      if !_storage._annotations.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._annotations, fieldNumber: 10)
+      }
+      if !_storage._logPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._logPath, fieldNumber: 11)
+      }
+      if _storage._stdin != false {
+        try visitor.visitSingularBoolField(value: _storage._stdin, fieldNumber: 12)
+      }
+      if _storage._stdinOnce != false {
+        try visitor.visitSingularBoolField(value: _storage._stdinOnce, fieldNumber: 13)
+      }
+      if _storage._tty != false {
+        try visitor.visitSingularBoolField(value: _storage._tty, fieldNumber: 14)
+      }
+      try { if let v = _storage._linux {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Runtime_V1_CreateContainerRequest, rhs: Runtime_V1_CreateContainerRequest) -> Bool {
+  public static func ==(lhs: Runtime_V1_ContainerConfig, rhs: Runtime_V1_ContainerConfig) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._podSandboxID != rhs_storage._podSandboxID {return false}
-        if _storage._config != rhs_storage._config {return false}
-        if _storage._sandboxConfig != rhs_storage._sandboxConfig {return false}
+        if _storage._metadata != rhs_storage._metadata {return false}
+        if _storage._image != rhs_storage._image {return false}
+        if _storage._command != rhs_storage._command {return false}
+        if _storage._args != rhs_storage._args {return false}
+        if _storage._workingDir != rhs_storage._workingDir {return false}
+        if _storage._envs != rhs_storage._envs {return false}
+        if _storage._mounts != rhs_storage._mounts {return false}
+        if _storage._labels != rhs_storage._labels {return false}
+        if _storage._annotations != rhs_storage._annotations {return false}
+        if _storage._logPath != rhs_storage._logPath {return false}
+        if _storage._stdin != rhs_storage._stdin {return false}
+        if _storage._stdinOnce != rhs_storage._stdinOnce {return false}
+        if _storage._tty != rhs_storage._tty {return false}
+        if _storage._linux != rhs_storage._linux {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Runtime_V1_CreateContainerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateContainerRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pod_sandbox_id\0\u{1}config\0\u{3}sandbox_config\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.podSandboxID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._config) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._sandboxConfig) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.podSandboxID.isEmpty {
+      try visitor.visitSingularStringField(value: self.podSandboxID, fieldNumber: 1)
+    }
+    try { if let v = self._config {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._sandboxConfig {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Runtime_V1_CreateContainerRequest, rhs: Runtime_V1_CreateContainerRequest) -> Bool {
+    if lhs.podSandboxID != rhs.podSandboxID {return false}
+    if lhs._config != rhs._config {return false}
+    if lhs._sandboxConfig != rhs._sandboxConfig {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
