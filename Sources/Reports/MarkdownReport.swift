@@ -283,7 +283,7 @@ struct MarkdownBuffer {
     /// list item must be written through here: one unindented line ends the item, and with it
     /// the fence, and the rest of the report renders as one raw block.
     mutating func fencedBlock(_ info: String, _ body: String, indent: String = "") {
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = MarkdownText.controlPictures(body).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let fence = Self.fence(enclosing: lines)
         text += Self.indent([fence + info] + lines + [fence], by: indent)
     }

@@ -83,6 +83,16 @@ import Testing
         #expect(decoded.failed)
     }
 
+    @Test("Markdown: command output's control characters are shown as control pictures, never written raw")
+    func markdownControlCharacters() {
+        var report = Self.report
+        report.labs[0].steps[1].operations[0].commands[0].stdout = "sleep\u{0}3600\u{0}\n\u{1B}[31mred\u{1B}[0m"
+        let markdown = MarkdownReport.render(report)
+        #expect(markdown.contains("sleep␀3600␀"), "\(markdown)")
+        #expect(markdown.contains("␛[31mred␛[0m"), "\(markdown)")
+        #expect(!markdown.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" || $0.value == 0x7F })
+    }
+
     @Test("XMLText escapes markup, keeps tab/newline, and writes other control characters and U+FFFE as text")
     func xmlEscape() {
         #expect(XMLText.escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;")

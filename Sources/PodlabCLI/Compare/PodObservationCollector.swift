@@ -40,7 +40,15 @@ struct PodObservationCollector {
             add("\(pod): IP kept across \(restarts == 0 ? "the run" : "container restarts")", ip == firstIP ? "kept" : "changed")
         }
         // A finished pod has no tree (pause is gone): the supervisor alone is no shape to compare.
-        if record.sandbox.pausePID.map({ kill($0, 0) == 0 }) == true, let tree = try? api.processTree(record) {
+        // Its sandbox is stopped right after the terminal status is saved, as kubelet kills a
+        // terminal pod after publishing its status; through containerd that StopPodSandbox takes
+        // a few hundred ms more than podlab's kill of pause, so give it up to 2 s
+        // (docs/FIDELITY.md #223).
+        if record.phase == .succeeded || record.phase == .failed, let pause = record.sandbox.pausePID {
+            let deadline = monotonicSeconds() + 2
+            while kill(pause, 0) == 0, monotonicSeconds() < deadline { usleep(20_000) }
+        }
+        if record.sandbox.pausePID.map({ kill($0, 0) == 0 }) == true, let tree = stableProcessTree(record) {
             add("\(pod): process tree root", Self.command(tree.command))
             add("\(pod): process tree below the root", tree.children.compactMap { Self.shape($0) }.sorted().joined(separator: "\n"))
         }
@@ -102,6 +110,31 @@ struct PodObservationCollector {
         if let ip = record.sandbox.ip, !ip.isEmpty { value = value.replacingOccurrences(of: ip, with: "<pod IP>") }
         if record.spec.ownerDeployment != nil { value = value.replacingOccurrences(of: record.spec.name, with: "<pod name>") }
         return value
+    }
+
+    /// The pod's process tree without the processes that come and go: read three times 100 ms
+    /// apart, keeping only the pids present every time. A shell loop's command substitution or
+    /// a probe's `sh` lives for milliseconds; seen in one read on one runtime and not on the
+    /// other, it is a moment, not a difference in shape.
+    func stableProcessTree(_ record: PodRecord) -> ProcessNode? {
+        guard var tree = try? api.processTree(record) else { return nil }
+        for _ in 0..<2 {
+            usleep(100_000)
+            guard let next = try? api.processTree(record) else { return nil }
+            tree = Self.keeping(tree, pids: Self.pids(next))
+        }
+        return tree
+    }
+
+    static func pids(_ node: ProcessNode) -> Set<Int32> {
+        node.children.reduce(into: [node.pid]) { $0.formUnion(pids($1)) }
+    }
+
+    /// `node` without the descendants whose pid is not in `pids` (their subtrees go with them).
+    static func keeping(_ node: ProcessNode, pids: Set<Int32>) -> ProcessNode {
+        var kept = node
+        kept.children = node.children.filter { pids.contains($0.pid) }.map { keeping($0, pids: pids) }
+        return kept
     }
 
     /// `podlab supervise <key>` / `/usr/bin/containerd-shim-runc-v2 -namespace k8s.io -id …`

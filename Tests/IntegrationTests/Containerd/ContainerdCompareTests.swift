@@ -20,21 +20,9 @@ extension PodTests {
         func sideBySide() throws {
             let cli = try PodlabCLI("containerd compare")
             defer { cli.tearDown() }
-            let tag = String(format: "%03x", Int.random(in: 0...0xfff))
-            let paths = PodlabPaths(stateDir: cli.stateDir, dataDir: cli.environment.dataDir, rootfsDir: cli.environment.rootfsDir,
-                                    labsDir: "", reportsDir: "")
-            var setup = ContainerdSetup.forPaths(paths, environment: cli.variables)
-            setup.rootDir = cli.directory + "/containerd-root"
-            setup.bridge = "plcm" + tag
-            setup.subnet = "10.231.\(Int.random(in: 1...254)).0/24"
-            let instance = ContainerdInstance(setup: setup)
-            var daemon: Int32 = 0
-            defer {
-                _ = try? cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120)
-                _ = try? instance.down()
-            }
-            daemon = try instance.up(timeout: 90).pid
-            try ContainerdImages(setup: setup).importPause(pause: ContainerdCRITests.pauseBinary)
+            let containerd = try TestContainerd(cli, bridgePrefix: "plcm", subnetBlock: "10.231")
+            defer { containerd.stop() }
+            let paths = containerd.paths, setup = containerd.setup, instance = containerd.instance, daemon = containerd.daemon
             let endpoint = ["--cri-endpoint", "unix://" + setup.socket]
             // Item 6: a sandbox image the runtime does not have is named, with the fix.
             if case .failure(let missing) = RuntimeDoctor.checkEndpoint(setup.socket, sandboxImage: "podlab.local/not-there:1") {

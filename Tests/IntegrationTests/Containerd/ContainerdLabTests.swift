@@ -34,21 +34,9 @@ extension PodTests {
         func seedLabsOnContainerd() throws {
             let cli = try PodlabCLI("containerd labs")
             defer { cli.tearDown() }
-            let tag = String(format: "%03x", Int.random(in: 0...0xfff))
-            let paths = PodlabPaths(stateDir: cli.stateDir, dataDir: cli.environment.dataDir, rootfsDir: cli.environment.rootfsDir,
-                                    labsDir: "", reportsDir: "")
-            var setup = ContainerdSetup.forPaths(paths, environment: cli.variables)
-            setup.rootDir = cli.directory + "/containerd-root"
-            setup.bridge = "plsm" + tag
-            setup.subnet = "10.231.\(Int.random(in: 1...254)).0/24"
-            let instance = ContainerdInstance(setup: setup)
-            var daemon: Int32 = 0
-            defer {
-                _ = try? cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120)
-                _ = try? instance.down()
-            }
-            daemon = try instance.up(timeout: 90).pid
-            try ContainerdImages(setup: setup).importPause(pause: ContainerdCRITests.pauseBinary)
+            let containerd = try TestContainerd(cli, bridgePrefix: "plsm", subnetBlock: "10.231")
+            defer { containerd.stop() }
+            let paths = containerd.paths, setup = containerd.setup, instance = containerd.instance, daemon = containerd.daemon
 
             // The pod really runs on containerd: its sandbox process is a child of a
             // containerd shim, and its CRI ids are saved for later commands.

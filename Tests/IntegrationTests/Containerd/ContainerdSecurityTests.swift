@@ -57,20 +57,9 @@ extension PodTests {
         func maskedPathsAndSeccomp() throws {
             let cli = try PodlabCLI("containerd security")
             defer { cli.tearDown() }
-            let tag = String(format: "%03x", Int.random(in: 0...0xfff))
-            let paths = PodlabPaths(stateDir: cli.stateDir, dataDir: cli.environment.dataDir, rootfsDir: cli.environment.rootfsDir,
-                                    labsDir: "", reportsDir: "")
-            var setup = ContainerdSetup.forPaths(paths, environment: cli.variables)
-            setup.rootDir = cli.directory + "/containerd-root"
-            setup.bridge = "plse" + tag
-            setup.subnet = "10.246.\(Int.random(in: 1...254)).0/24"
-            let instance = ContainerdInstance(setup: setup)
-            defer {
-                _ = try? cli.run(["delete", "--all", "--grace-period", "0"], timeout: 120)
-                _ = try? instance.down()
-            }
-            _ = try instance.up(timeout: 90)
-            try ContainerdImages(setup: setup).importPause(pause: ContainerdCRITests.pauseBinary)
+            let containerd = try TestContainerd(cli, bridgePrefix: "plse", subnetBlock: "10.246")
+            defer { containerd.stop() }
+            let paths = containerd.paths, setup = containerd.setup, instance = containerd.instance
             let endpoint = ["--runtime", "containerd", "--cri-endpoint", "unix://" + setup.socket]
 
             // Pod-level RuntimeDefault (the sandbox gets it, and `inherits`), one container that
