@@ -6,7 +6,8 @@
 # Benchmarks/pod-cycle.sh (Benchmarks/lib/peers.sh: the same bundles and commands, timed by
 # hyperfine over the same number of runs; NO_PODMAN=1 skips podman).
 #
-#   Benchmarks/cri-cycle.sh [CYCLES]      (as root, from the checkout; default 10 cycles each)
+#   Benchmarks/cri-cycle.sh [CYCLES]      (as root, from the checkout; default 10 cycles each;
+#                                          PODLAB_BIN=path/podlab, default .build/release/podlab)
 #
 # podlab cycle: podlab apply -f pod.yaml, podlab wait --for exited, podlab delete --grace-period 0.
 # CRI cycle, over one `podlab-cri serve` connection as kubelet keeps one: RunPodSandbox,
@@ -17,7 +18,10 @@ set -euo pipefail
 CYCLES=${1:-10}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
-PODLAB=$PWD/.build/debug/podlab
+# The release build when there is one (what users run; `scripts/podlab` builds it), else debug;
+# PODLAB_BIN picks another.
+PODLAB=${PODLAB_BIN:-$PWD/.build/release/podlab}
+[ -x "$PODLAB" ] || PODLAB=$PWD/.build/debug/podlab
 CRI=${PODLAB_CRI:-$PWD/Runtimes/CRI/.build/debug/podlab-cri}
 [ -x "$PODLAB" ] && [ -x "$CRI" ] || { echo "build first: swift build; swift build --package-path Runtimes/CRI" >&2; exit 2; }
 WORK=$(mktemp -d /var/tmp/podlab-cri-bench.XXXXXX)
