@@ -35,7 +35,10 @@ struct HostDeviceCgroupTests {
         let driver = try #require(hostLayout()).makeDriver(parent: parent)
         defer {
             try? driver.removeAll()
-            for mount in Set(hostLayout()?.v1MountPoints.values.map { $0 } ?? []) { removeCgroupTree(mount + "/" + parent) }
+            // Every hierarchy, named ones (`name=systemd`, docs/FIDELITY.md #182) included.
+            for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+                removeCgroupTree("/sys/fs/cgroup/\(hierarchy)/\(parent)")
+            }
         }
         try checkAllowlist(driver)
         let list = try String(contentsOfFile: driver.interfaceFile("devices.list", of: ContainerCgroup(pod: "p", name: "app-0")), encoding: .utf8)

@@ -91,7 +91,8 @@ extension PodTests {
             }
             defer {
                 cli.tearDown()
-                for hierarchy in layout.version == .v1 ? Set(layout.v1MountPoints.values) : [layout.unifiedMountPoint ?? "/sys/fs/cgroup"] {
+                // Every hierarchy podlab uses, named ones (`name=systemd`, docs/FIDELITY.md #182) included.
+                for hierarchy in layout.version == .v1 ? Set(layout.v1MountPoints.values).union(layout.v1NamedMountPoints.values) : [layout.unifiedMountPoint ?? "/sys/fs/cgroup"] {
                     for dir in ["kubepods/burstable", "kubepods/besteffort", "kubepods", ""] {
                         rmdir("\(hierarchy)/\(parent)/\(dir)")
                     }
