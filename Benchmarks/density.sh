@@ -52,9 +52,8 @@ export PODLAB_BRIDGE=${PODLAB_BRIDGE:-plden0} PODLAB_SUBNET=${PODLAB_SUBNET:-10.
 export PODLAB_CGROUP_PARENT=${PODLAB_CGROUP_PARENT:-podlab-density}
 PM_BRIDGE=pldenpm0
 PODMAN_USED=0
-PODMAN_FRESH_RUN=$([ -e /run/containers ] || echo 1)
-PODMAN_FRESH_LIB=$([ -e /var/lib/containers ] || echo 1)
-podman_() { CONTAINERS_CONF=$WORK/podman.conf podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" "$@"; }
+# podman_, podman_config and what podman's machine-wide dirs looked like before (PODMAN_FRESH_*).
+source "$ROOT/Benchmarks/lib/peers.sh"
 
 cleanup() {
   set +e
@@ -269,19 +268,7 @@ elif ! command -v podman >/dev/null; then
   echo "== podman: not installed (apt-get install podman)"; exit 0
 fi
 # As Benchmarks/pod-cycle.sh: runc, cgroupfs, file events, own storage and an internal bridge.
-mkdir -p "$WORK/podman/networks" "$WORK/podman/tmp"
-cat >"$WORK/podman.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$WORK/podman/tmp"
-[network]
-network_backend = "netavark"
-network_config_dir = "$WORK/podman/networks"
-EOF
+podman_config
 cat >"$WORK/podman/networks/plden.json" <<EOF
 {"name": "plden", "id": "$(printf plden | sha256sum | cut -c1-64)", "driver": "bridge",
  "network_interface": "$PM_BRIDGE", "created": "2024-01-01T00:00:00Z",

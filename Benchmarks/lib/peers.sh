@@ -20,6 +20,24 @@ PODMAN_FRESH_LIB=$([ -e /var/lib/containers ] || echo 1)
 
 podman_() { CONTAINERS_CONF=$WORK/podman.conf podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" "$@"; }
 
+# podman's configuration for every benchmark that times it (BENCH-NOTES: root rlimits podman
+# cannot set here, runc, cgroupfs, file events), its storage and network config under $WORK.
+podman_config() {
+  mkdir -p "$WORK/podman/networks" "$WORK/podman/tmp"
+  cat > "$WORK/podman.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$WORK/podman/tmp"
+[network]
+network_backend = "netavark"
+network_config_dir = "$WORK/podman/networks"
+EOF
+}
+
 peers_cleanup() {
   if [ "$PODMAN_OK" != 0 ] || [ -e "$WORK/podman.conf" ]; then
     podman_ pod rm -af >/dev/null 2>&1
@@ -81,18 +99,7 @@ peers_prepare() {
   elif ! command -v podman >/dev/null; then
     echo "podman: not installed (apt-get install podman); timing without it"
   else
-    mkdir -p "$WORK/podman/networks" "$WORK/podman/tmp"
-    cat > "$WORK/podman.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$WORK/podman/tmp"
-[network]
-network_config_dir = "$WORK/podman/networks"
-EOF
+    podman_config
     cp -a "$ROOTFS" "$WORK/podman-rootfs"
     # The busybox rootfs has no /etc/passwd entry podman needs for the default user: none, run as 0.
     cat > "$WORK/podman-cycle.sh" <<EOF
