@@ -1,4 +1,5 @@
 import PodlabCore
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -187,7 +188,22 @@ public struct CgroupV2Driver: CgroupTreeDriver {
         })
         let missing = Self.wantedControllers.filter { available.contains($0) && !enabled.contains($0) }
         if missing.isEmpty { return }
-        try fileSystem.write(dir + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "))
+        let controllers = missing.map { "+" + $0 }.joined(separator: " ")
+        let deadline = monotonicSeconds() + CgroupDefaults.busyRetrySeconds
+        while true {
+            do {
+                return try fileSystem.write(dir + "/cgroup.subtree_control", controllers)
+            } catch let error as PodlabError where (error.cause as? Errno) == .resourceBusy {
+                // The no-internal-process rule: a process is still in `dir` itself. In a
+                // delegated systemd scope that is the podlab systemd put there at creation,
+                // until it has moved itself into its leaf (SystemdScope.join); wait for it.
+                guard monotonicSeconds() < deadline else {
+                    let procs = ((try? fileSystem.read(dir + "/cgroup.procs")) ?? "?").split(separator: "\n").joined(separator: " ")
+                    throw PodlabError(.syscall, "\(error) (processes in \(dir) itself: \(procs.isEmpty ? "none" : procs))")
+                }
+                usleep(10_000)
+            }
+        }
     }
 
     private func writeCommon(
