@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// The host's IPv4 routes, from `/proc/net/route` (the kernel's `fib_route_seq_show` format:
 /// interface, then the `__be32` destination and mask printed as a native u32, so
@@ -30,7 +31,7 @@ public enum HostIPv4Routes {
 
     /// The routes of the main table now (empty when `/proc/net/route` cannot be read).
     public static func current() -> [Route] {
-        parse((try? String(contentsOfFile: "/proc/net/route", encoding: .utf8)) ?? "")
+        parse(FileSystem.readWholeText("/proc/net/route") ?? "")
     }
 }
 

@@ -47,7 +47,7 @@ public struct ContainerdInstance {
 
     /// Whether `pid` is still the containerd we started (same config path on its command line).
     func isOurs(pid: Int32, record: Record) -> Bool {
-        guard pid > 0, let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        guard pid > 0, let cmdline = try? FileSystem.readFile("/proc/\(pid)/cmdline") else { return false }
         let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return arguments.contains(record.configPath) && (arguments.first.map { $0.hasSuffix("containerd") } ?? false)
     }
@@ -260,7 +260,7 @@ public struct ContainerdInstance {
     func processes() -> [(Int32, [String])] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { name in
-            guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"), !data.isEmpty else { return nil }
+            guard let pid = Int32(name), let data = try? FileSystem.readFile("/proc/\(name)/cmdline"), !data.isEmpty else { return nil }
             return (pid, data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
         }
     }
@@ -276,7 +276,7 @@ public struct ContainerdInstance {
             var found = false
             for directory in cgroupDirectories() {
                 for procs in Self.files(named: "cgroup.procs", under: directory) {
-                    let text = (try? String(contentsOfFile: procs, encoding: .utf8)) ?? ""
+                    let text = FileSystem.readWholeText(procs) ?? ""
                     for pid in text.split(separator: "\n").compactMap({ Int32($0) }) where pid > 1 {
                         kill(pid, SIGKILL)
                         killed.insert(pid)
@@ -352,7 +352,7 @@ public struct ContainerdInstance {
 
     /// Field 22 of /proc/PID/stat: tells a recycled pid from ours.
     static func startTime(of pid: Int32) -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let text = FileSystem.readWholeText("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         return fields.count > 19 ? UInt64(fields[19]) : nil
@@ -381,7 +381,7 @@ public struct ContainerdInstance {
 /// Mount points from /proc/self/mountinfo (field 5, octal escapes decoded), in mount order.
 enum MountTable {
     static func mountPoints() -> [String] {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let text = FileSystem.readWholeText("/proc/self/mountinfo") ?? ""
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? decode(String(fields[4])) : nil
@@ -408,7 +408,7 @@ enum MountTable {
 /// The mount points of every cgroup hierarchy (v1 controllers and the v2 unified tree).
 enum CgroupMounts {
     static func mountPoints() -> [String] {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let text = FileSystem.readWholeText("/proc/self/mountinfo") ?? ""
         var result: [String] = []
         for line in text.split(separator: "\n") {
             guard let separator = line.range(of: " - ") else { continue }

@@ -402,7 +402,7 @@ public final class ContainerdPodRuntime: PodRuntime {
     /// The process's memory cgroup directory (v1) or its v2 cgroup, read from /proc as for
     /// podlab's own containers.
     static func cgroupDirectory(pid: Int32) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        guard let text = FileSystem.readWholeText("/proc/\(pid)/cgroup") else { return nil }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }

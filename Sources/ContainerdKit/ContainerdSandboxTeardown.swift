@@ -46,12 +46,12 @@ public struct ContainerdSandboxTeardown: SandboxTeardown {
         guard session > 1, kill(session, 0) != 0 else { return }  // only a dead supervisor's session
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: procRoot)) ?? [] {
             guard let pid = Int32(entry), pid > 1,
-                  let stat = try? String(contentsOfFile: "\(procRoot)/\(entry)/stat", encoding: .utf8),
+                  let stat = FileSystem.readWholeText("\(procRoot)/\(entry)/stat"),
                   let close = stat.lastIndex(of: ")") else { continue }
             // Fields after the command: state ppid pgrp session …
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 3, Int32(fields[3]) == session,
-                  let cmdline = FileManager.default.contents(atPath: "\(procRoot)/\(entry)/cmdline") else { continue }
+                  let cmdline = try? FileSystem.readFile("\(procRoot)/\(entry)/cmdline") else { continue }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard arguments.first.map({ ($0 as NSString).lastPathComponent == CRIShim.name }) == true,
                   arguments.contains(endpoint) else { continue }

@@ -10,8 +10,13 @@ import Reports
 /// - lab `cleanup` always runs, then every pod of the lab is deleted, then `deleteAll` on the
 ///   lab's namespace as a safety net — also on Ctrl-C/SIGTERM through `InterruptGuard`.
 public final class LabRunner {
-    /// Seconds between SIGTERM and SIGKILL when the runner deletes a lab's pods at cleanup.
-    public static let cleanupGracePeriod: Double = 1
+    /// The grace period of the pods' delete at cleanup: 0, the explicit force kill (`podlab delete
+    /// --grace-period 0`, kubectl's `--grace-period=0 --force`: no preStop, SIGKILL at once).
+    /// The lab has made its observations by then. Any positive value costs at least kubelet's
+    /// 2 s minimum grace (docs/FIDELITY.md #54) for every lab whose app ignores SIGTERM as PID 1
+    /// (busybox `sleep`): 2.15 s of a 3.18 s `pause-persistence` run. A lab that wants to watch a
+    /// graceful stop makes one happen in a step (`graceful-shutdown` fails a liveness probe).
+    public static let cleanupGracePeriod: Double = 0
 
     public let lab: Lab
     public let namespace: String
@@ -237,8 +242,6 @@ public final class LabRunner {
         // so a lab's cleanup costs one grace period, not one per pod (docs/FIDELITY.md #192).
         let pods = Array(state.pods.reversed())
         let deleteStart = Date()
-        // A short grace period: the lab is over, and an app like `sleep` that ignores
-        // SIGTERM as PID 1 would otherwise hold cleanup for the pod's full 30 s.
         let errors = state.backend.deleteTogether(pods, gracePeriod: min(LabRunner.cleanupGracePeriod, cleanupTimeout))
         let deleteEnd = Date()
         for (pod, error) in zip(pods, errors) {

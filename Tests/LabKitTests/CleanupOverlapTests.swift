@@ -21,6 +21,9 @@ struct CleanupOverlapTests {
         }
         #expect(!report.failed, "\(report.firstFailure?.operation.error ?? "")")
         #expect(backend.deleteBatches == [["third", "second", "first"]])
+        // A force delete: any positive grace costs kubelet's 2 s minimum for an app that ignores
+        // SIGTERM (docs/FIDELITY.md #54), on every lab.
+        #expect(backend.deleteBatchGracePeriods == [0])
         #expect(backend.deleted.map(\.name) == ["third", "second", "first"])
         let cleanup = try #require(report.steps.last)
         #expect(cleanup.name == "@cleanup")

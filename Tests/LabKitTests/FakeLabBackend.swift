@@ -20,6 +20,8 @@ final class FakeLabBackend: LabBackend {
     private(set) var deletedNamespaces: [String] = []
     /// The pods of each `deleteTogether` call, by name.
     private(set) var deleteBatches: [[String]] = []
+    /// The grace period of each `deleteTogether` call.
+    private(set) var deleteBatchGracePeriods: [Double] = []
     /// Names for the next applies' pods, in order (then `podName`).
     var nextPodNames: [String] = []
     private(set) var killed: [(container: String?, signal: Int32)] = []
@@ -134,6 +136,7 @@ final class FakeLabBackend: LabBackend {
 
     func deleteTogether(_ pods: [LabPodRef], gracePeriod: Double) -> [(any Error)?] {
         deleteBatches.append(pods.map(\.name))
+        deleteBatchGracePeriods.append(gracePeriod)
         return pods.map { pod in
             do {
                 try delete(pod, gracePeriod: gracePeriod)

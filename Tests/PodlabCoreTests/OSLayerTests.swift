@@ -138,4 +138,15 @@ import Glibc
         let elapsed = monotonicSeconds() - start
         #expect(elapsed >= 0.05 && elapsed < 1, "\(elapsed)")
     }
+
+    @Test("readWholeText reads a procfs file to its end, past the 4 KiB Foundation stops at")
+    func readWholeProcfsFile() throws {
+        // This test process maps far more than 4 KiB of /proc/self/maps lines (libraries, stacks).
+        let maps = try #require(FileSystem.readWholeText("/proc/self/maps"))
+        #expect(maps.utf8.count > 4096, "\(maps.utf8.count) bytes")
+        #expect(maps.hasSuffix("\n"), "the last line is whole")
+        let foundation = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        #expect(maps.utf8.count > foundation.utf8.count, "Foundation read \(foundation.utf8.count) bytes; if it reads whole files now, readWholeText can go")
+        #expect(FileSystem.readWholeText("/proc/self/no-such-file") == nil)
+    }
 }

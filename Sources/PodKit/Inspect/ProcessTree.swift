@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 import PodObservations
 
 /// Reads a process tree from `/proc` (what `pstree -p` shows); Reports renders it
@@ -23,7 +24,7 @@ public enum ProcessTree {
 
     /// `ppid` from `/proc/<pid>/stat` (the field after the parenthesised comm, which may hold spaces).
     static func parentPID(_ pid: Int32, procRoot: String) -> Int32? {
-        guard let stat = try? String(contentsOfFile: "\(procRoot)/\(pid)/stat", encoding: .utf8),
+        guard let stat = FileSystem.readWholeText("\(procRoot)/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 1 ? Int32(fields[1]) : nil
@@ -31,10 +32,10 @@ public enum ProcessTree {
 
     /// The command line as `ps` shows it, falling back to `[comm]`.
     public static func command(_ pid: Int32, procRoot: String = "/proc") -> String {
-        if let data = FileManager.default.contents(atPath: "\(procRoot)/\(pid)/cmdline"), !data.isEmpty {
+        if let data = try? FileSystem.readFile("\(procRoot)/\(pid)/cmdline"), !data.isEmpty {
             return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
         }
-        let comm = (try? String(contentsOfFile: "\(procRoot)/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let comm = FileSystem.readWholeText("\(procRoot)/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
         return "[\(comm ?? "?")]"
     }
 }

@@ -162,9 +162,12 @@ public struct PodCleaner {
         return Self.supervisors().map(\.stateDir).filter { seen.insert(Self.canonical($0)).inserted }.sorted()
     }
 
-    /// A process's environment (`/proc/<pid>/environ`).
+    /// A process's environment (`/proc/<pid>/environ`, all of it).
     static func environment(of pid: Int32) -> [String: String] {
-        let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+        // Read to the end: a CI runner's environment is often longer than the 4 KiB Foundation
+        // returns for a procfs file, and a PODLAB_STATE_DIR past it would make another
+        // instance's supervisor look like the default instance's.
+        let data = (try? FileSystem.readFile("/proc/\(pid)/environ")) ?? []
         var result: [String: String] = [:]
         for entry in data.split(separator: 0) {
             let text = String(decoding: entry, as: UTF8.self)

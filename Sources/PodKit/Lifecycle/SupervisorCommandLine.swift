@@ -1,4 +1,5 @@
 import Foundation
+import PodlabCore
 
 /// The hidden `podlab supervise <key>` command line that `apply` starts per pod, spelled once:
 /// the launcher builds it, the CLI recognises it, `clean`/`delete`/liveness checks find
@@ -20,7 +21,7 @@ public enum SupervisorCommandLine {
 
     /// The pod key if process `pid` is a supervisor (nil if it is gone or something else).
     public static func key(ofProcess pid: Int32, executableName: String? = nil) -> String? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        guard let data = try? FileSystem.readFile("/proc/\(pid)/cmdline") else { return nil }
         return key(in: data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }, executableName: executableName)
     }
 }

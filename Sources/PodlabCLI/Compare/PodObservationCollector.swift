@@ -99,9 +99,9 @@ struct PodObservationCollector {
 
     // MARK: pieces
 
-    /// The whole file: /proc files report size 0, and Foundation's `String(contentsOfFile:)`
-    /// stopped after the first 4 KiB of a container's mountinfo (its /proc mounts were lost).
-    func read(_ path: String) -> String? { (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self) } }
+    /// The whole file (`FileSystem.readWholeText`): Foundation stopped after the first 4 KiB of a
+    /// container's mountinfo (its /proc mounts were lost).
+    func read(_ path: String) -> String? { FileSystem.readWholeText(path) }
 
     /// Replaces what differs between two runs of the same pod by design
     /// (the IP from each runtime's own subnet, a Deployment pod's random name suffix).

@@ -28,7 +28,7 @@ struct DoctorCommand: ParsableCommand {
         checks.append(Check(name: "namespaces", ok: namespaces.isEmpty,
                             detail: namespaces.isEmpty ? "net, ipc, uts, pid, mnt available" : "missing: \(namespaces.joined(separator: ", "))",
                             fix: "use a kernel built with CONFIG_NAMESPACES, CONFIG_NET_NS, CONFIG_PID_NS, CONFIG_IPC_NS, CONFIG_UTS_NS"))
-        let filesystems = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
+        let filesystems = FileSystem.readWholeText("/proc/filesystems") ?? ""
         let overlay = filesystems.contains("\toverlay\n")
         checks.append(Check(name: "overlayfs", ok: overlay, detail: overlay ? "overlay in /proc/filesystems" : "overlay not available",
                             fix: "modprobe overlay"))

@@ -49,6 +49,14 @@ public enum FileSystem {
         }
     }
 
+    /// A whole file as UTF-8 text, read to end of file, or nil if it cannot be read. For procfs and
+    /// sysfs files: they report size 0, and Foundation's `String(contentsOfFile:)` and
+    /// `FileManager.contents(atPath:)` return only what their first `read` got (4 KiB): a long
+    /// `/proc/<pid>/environ`, `mountinfo` or `cmdline` came back cut.
+    public static func readWholeText(_ path: String) -> String? {
+        (try? readFile(path)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// A small text file's contents (first 4 KiB, surrounding white space trimmed), or nil if it
     /// cannot be read.
     public static func readText(_ path: String) -> String? {

@@ -68,6 +68,6 @@ public enum MountTable {
 
     /// `/proc/self/mountinfo`, read whole (it has no size in stat, so read until EOF).
     static func readMountInfo() -> String? {
-        (try? FileSystem.readFile("/proc/self/mountinfo")).map { String(decoding: $0, as: UTF8.self) }
+        FileSystem.readWholeText("/proc/self/mountinfo")
     }
 }

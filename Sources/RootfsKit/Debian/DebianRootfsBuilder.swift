@@ -142,7 +142,7 @@ public struct DebianRootfsBuilder {
     /// /proc, /sys and /dev in the chroot while packages install), deepest first, so removing
     /// the scratch tree never descends into the host's /proc or /dev.
     public static func unmountLeftovers(below directory: String) {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return }
+        guard let mounts = FileSystem.readWholeText("/proc/self/mounts") else { return }
         let targets = mounts.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             guard fields.count > 1 else { return nil }
