@@ -43,4 +43,24 @@ struct RegistryCLITests {
         #expect(pruned.contains("2 blobs"), "\(pruned)")
         #expect(BlobStore(paths: work.paths).storedDigests().isEmpty)
     }
+
+    @Test("rootfs unpack takes a catalog name with a slash; a missing ./path is a file error, not a catalog lookup")
+    func unpackNameWithSlash() throws {
+        let work = try Scratch("unpack-slash")
+        var env = ProcessInfo.processInfo.environment
+        env["PODLAB_ROOTFS_DIR"] = work.paths.rootfsDir
+        env["PODLAB_DATA_DIR"] = work.paths.dataDir
+        env["PODLAB_STATE_DIR"] = work.paths.stateDir
+        let podlab = LocalRegistry.repositoryRoot + "/.build/debug/podlab"
+        func cli(_ arguments: String...) throws -> String { try run([podlab] + arguments, environment: env) }
+        let tarball = work.path + "/demo.tar.gz"
+        try writeRootfs(tarball, marker: "slash")
+        try cli("rootfs", "import", tarball, "--name", "podlab/demo:1")
+        // Was: every argument with a slash was opened as a tarball ("open(podlab/demo:1): no such file").
+        let unpacked = try cli("rootfs", "unpack", "podlab/demo:1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(unpacked.hasPrefix(work.paths.dataDir + "/images/"), "\(unpacked)")
+        #expect(try String(contentsOfFile: unpacked + "/etc/platform", encoding: .utf8) == "slash\n")
+        let missing = #expect(throws: (any Error).self) { try cli("rootfs", "unpack", "./no-such.tar.gz") }
+        #expect("\(missing.map { "\($0)" } ?? "")".contains("no-such.tar.gz"))
+    }
 }

@@ -10,7 +10,7 @@ struct RootfsUnpackCommand: ParsableCommand {
         abstract: "Unpack an image (by catalog name) or a tarball into the image cache, or into --dest.",
         discussion: "Prints the unpacked rootfs directory. Without --dest the content-addressed cache is used: a second unpack of the same image is a single stat.")
 
-    @Argument(help: "A catalog name (busybox, alpine:3.20) or a path to a tarball.")
+    @Argument(help: "A catalog name (busybox, alpine:3.20, podlab/entrypoint-demo) or a path to a tarball (an existing file, or one starting with /, ./ or ../).")
     var image: String
 
     @Option(help: "Unpack into this directory (created if missing) instead of the cache.")
@@ -29,7 +29,9 @@ struct RootfsUnpackCommand: ParsableCommand {
 
     private func unpack(limits: ExtractionLimits) throws {
         let paths = PodlabPaths.fromEnvironment()
-        let isFile = image.contains("/") || FileManager.default.fileExists(atPath: image)
+        // A name like `podlab/entrypoint-demo` or `library/nginx` has a slash too: only an
+        // existing file or an explicit path is a tarball, anything else goes to the catalog.
+        let isFile = FileManager.default.fileExists(atPath: image) || ["/", "./", "../"].contains(where: image.hasPrefix)
         let record = isFile ? nil : try ImageCatalog(paths: paths).resolve(image)
         if let dest {
             if mkdir(dest, 0o755) != 0 && errno != EEXIST { throw PodlabError.syscall("mkdir(\(dest))", .init(rawValue: errno)) }

@@ -27,6 +27,7 @@ extension PodTests {
                   volumes:
                   - {name: shared, emptyDir: {}}
                   - {name: mem, emptyDir: {medium: Memory}}
+                  - {name: mem-small, emptyDir: {medium: Memory, sizeLimit: 16Mi}}
                   - {name: cfg, configMap: {name: settings}}
                   - name: picked
                     configMap:
@@ -39,14 +40,17 @@ extension PodTests {
                   - name: writer
                     image: busybox
                     command: ["sleep", "3600"]
+                    resources: {limits: {memory: 64Mi}}
                     volumeMounts:
                     - {name: shared, mountPath: /out}
                     - {name: mem, mountPath: /fast}
+                    - {name: mem-small, mountPath: /small}
                     - {name: cfg, mountPath: /etc/cfg}
                     - {name: picked, mountPath: /etc/picked}
                   - name: reader
                     image: busybox
                     command: ["sleep", "3600"]
+                    resources: {limits: {memory: 32Mi}}
                     volumeMounts:
                     - {name: shared, mountPath: /in, readOnly: true}
                 """)
@@ -62,8 +66,11 @@ extension PodTests {
             #expect(denied.status != 0)
             #expect(denied.stderr.contains("Read-only file system"), "\(denied.stderr)")
             #expect(try run("writer", "echo y > /out/other").status == 0, "the writer's view of the same emptyDir is writable")
-            // medium: Memory is a tmpfs.
+            // medium: Memory is a tmpfs, sized by the smallest of sizeLimit and the sum of the
+            // containers' memory limits (64 + 32 MiB), kubelet's calculateEmptyDirMemorySize (#29).
             #expect(try run("writer", "awk '$2 == \"/fast\" {print $3}' /proc/mounts").output == "tmpfs")
+            #expect(try run("writer", "df -k /fast | awk 'NR == 2 {print $2}'").output == "98304", "96 MiB: the pod's memory limit")
+            #expect(try run("writer", "df -k /small | awk 'NR == 2 {print $2}'").output == "16384", "16 MiB: sizeLimit")
             // configMap: read-only, ..data layout, 0644 files.
             let write = try run("writer", "echo z > /etc/cfg/app.conf")
             #expect(write.status != 0)
