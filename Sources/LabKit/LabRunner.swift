@@ -270,6 +270,7 @@ public final class LabRunner {
         let executor = OperationExecutor(state: state, timeout: timeout)
         let retryDeadline = operation.eventually.map { start.addingTimeInterval($0.timeout ?? timeouts.value(.assert)) }
         var attempts = 0
+        var retryWait = 0.0
         var outcome = OperationOutcome()
         let summary = OperationExecutor.summary(operation)
         observer?.operationStarted(lab, step: step, summary: summary, operation: operation)
@@ -291,7 +292,9 @@ public final class LabRunner {
                 break
             }
             observer?.operationRetrying(lab, step: step, summary: summary, attempt: attempts, lastError: outcome.error ?? "")
+            let sleepStart = Date()
             Thread.sleep(forTimeInterval: eventually.interval)
+            retryWait += Date().timeIntervalSince(sleepStart)
         }
         if outcome.error == nil {
             for output in operation.outputs {
@@ -305,6 +308,7 @@ public final class LabRunner {
             location: operation.location.description, startTime: start, endTime: Date(), attempts: attempts,
             observations: outcome.observations, commands: outcome.commands, error: outcome.error)
         report.check = outcome.error == nil ? nil : outcome.check
+        report.retryWaitSeconds = retryWait
         observer?.operationFinished(lab, step: step, report)
         return report
     }

@@ -63,7 +63,7 @@ public enum JSONReport {
 
     private struct OperationDocument: Encodable {
         var type: String, name: String, phase: String, location: String, status: String
-        var startTime: Date, endTime: Date, durationSeconds: Double, attempts: Int
+        var startTime: Date, endTime: Date, durationSeconds: Double, attempts: Int, retryWaitSeconds: Double
         var observations: [Observation]
         var commands: [CommandRecord]
         var failure: Failure?
@@ -86,6 +86,7 @@ public enum JSONReport {
             endTime = operation.endTime
             durationSeconds = operation.duration
             attempts = operation.attempts
+            retryWaitSeconds = operation.retryWaitSeconds
             observations = operation.observations
             commands = operation.commands
             failure = operation.error.map { error in

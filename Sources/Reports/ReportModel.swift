@@ -141,6 +141,8 @@ public struct OperationReport: Codable, Sendable {
     public var endTime: Date
     /// How many times the operation ran (more than 1 under `eventually`).
     public var attempts: Int
+    /// Seconds slept between `eventually` attempts: waiting the lab asked for, not podlab's time.
+    public var retryWaitSeconds: Double = 0
     public var observations: [Observation]
     public var commands: [CommandRecord]
     /// The failure (e.g. the failing check with expected and actual value); nil when it passed.

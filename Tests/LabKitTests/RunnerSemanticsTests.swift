@@ -112,7 +112,11 @@ struct RunnerSemanticsTests {
         """
         let (report, _) = try run(yaml, backend: backend)
         #expect(!report.failed)
-        #expect(report.steps[1].operations.first?.attempts == 3)
+        let operation = try #require(report.steps[1].operations.first)
+        #expect(operation.attempts == 3)
+        // Two 10 ms sleeps between the three attempts: the lab's wait, which suite.sh separates
+        // from podlab's own time.
+        #expect(operation.retryWaitSeconds >= 0.02 && operation.retryWaitSeconds <= operation.duration, "\(operation.retryWaitSeconds)")
     }
 
     @Test func eventuallyReportsTheLastMismatchOnTimeout() throws {
