@@ -87,7 +87,7 @@ extension PodTests {
                 #expect(exec.first == host, "\(exec)")
                 // The full paths: the container's own cgroup below this run's parent.
                 let memory = own.split(separator: "\n").first { $0.split(separator: ":").dropFirst().first?.split(separator: ",").contains("memory") == true } ?? ""
-                #expect(memory.contains("/\(cli.environment.cgroupParent)/"), "\(own)")
+                #expect(memory.contains("/\(cli.environment.cgroupParent)"), "\(own)")
             }
         }
     }

@@ -74,8 +74,9 @@ extension PodTests {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let image = "groups-\(cli.namespace):1"
             try Self.writeImage(to: "\(scratch)/image.tar", scratch: scratch)
+            // Into the run's own catalog (PODLAB_ROOTFS_DIR below the run's root), which the
+            // end-of-run check removes with everything else of the run.
             try cli.succeed(["rootfs", "import", "\(scratch)/image.tar", "--name", image], timeout: 120)
-            defer { _ = try? cli.run(["rootfs", "rm", image]) }
             try cli.apply("""
                 apiVersion: v1
                 kind: Pod
