@@ -123,6 +123,15 @@ extension PodTests {
                     readinessProbe:
                       tcpSocket: {port: metrics}
                 """, at: "metrics}", message: "spec.containers[0].readinessProbe.tcpSocket.port: Invalid value: \"metrics\": must name one of this container's ports (podlab resolves named ports at apply)"),
+            // validateHTTPGetAction: header names are RFC 7230 tokens; HTTP or HTTPS.
+            Case(name: "bad-header-name", container: """
+                    readinessProbe:
+                      httpGet: {port: 8080, httpHeaders: [{name: "bad header", value: x}]}
+                """, at: "\"bad header\"", message: "spec.containers[0].readinessProbe.httpGet.httpHeaders[0].name: Invalid value: \"bad header\": a valid HTTP header must consist of alphanumeric characters or '-' (regex used for validation is '[-A-Za-z0-9]+')"),
+            Case(name: "bad-scheme", container: """
+                    livenessProbe:
+                      httpGet: {port: 8080, scheme: FTP}
+                """, at: "FTP}", message: "spec.containers[0].livenessProbe.httpGet.scheme: Unsupported value: \"FTP\": supported values: \"HTTP\", \"HTTPS\""),
             // validateLifecycle: each hook one handler; validateSleepAction.
             Case(name: "prestop-no-handler", container: """
                     lifecycle:
