@@ -815,7 +815,8 @@ __attribute__((noreturn)) static void run_process(const struct pl_spawn_config *
     if ((cfg->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         die(report, errno, "unshare", "CLONE_NEWCGROUP", NULL);
     // exec into a container with its own cgroup namespace enters it, also once in its cgroups
-    // (from inside, the exec's starting cgroup would be outside the namespace's root).
+    // (kernels before 5.16 check a migration against the writer's current cgroup namespace, and
+    // the exec's starting cgroup is outside this one's root; later ones use the opener's).
     if (g_join_cgroup_fd >= 0) {
         if (setns(g_join_cgroup_fd, CLONE_NEWCGROUP) < 0) die(report, errno, "setns", cfg->join_cgroup, NULL);
         close(g_join_cgroup_fd);

@@ -64,7 +64,7 @@ struct pl_spawn_config {
     const char *join_mnt;   ///< used by exec into a running container; implies no rootfs setup.
     /// The container's cgroup namespace, for exec on cgroup v2 (runc exec enters every namespace
     /// the container has). Opened with the others, entered only once the process is in its
-    /// cgroups: moving into a cgroup outside a cgroup namespace's root fails from inside it.
+    /// cgroups: before Linux 5.16 a migration from outside a cgroup namespace's root fails from inside it.
     const char *join_cgroup;
     /// CLONE_NEW* flags for namespaces to create (CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS…).
     int new_namespaces;

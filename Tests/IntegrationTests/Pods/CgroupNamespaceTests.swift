@@ -40,6 +40,46 @@ struct CgroupNamespaceSpawnTests {
         let paths = lines.dropFirst().map { $0.split(separator: ":", maxSplits: 2).last.map(String.init) ?? "" }
         #expect(!paths.isEmpty && paths.allSatisfy { $0 == "/" }, "\(lines)")
     }
+
+    /// A cgroup2 hierarchy to make a cgroup in: a hybrid host's `unified`, else a v2 host's root.
+    static var unifiedRoot: String? {
+        ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].first { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") && FileManager.default.fileExists(atPath: $0 + "/cgroup.controllers") }
+    }
+
+    /// What `podlab exec` does on a v2 host, on a cgroup2 hierarchy of this one: the container
+    /// (the sleeper) unshared its cgroup namespace inside its own cgroup; the exec starts outside
+    /// it, moves itself into that cgroup, then enters the namespace, and reads `0::/`.
+    @Test("on cgroup2: an exec-like process moved into the container's cgroup and then its namespace reads 0::/",
+          .enabled(if: Self.unifiedRoot != nil))
+    func joinAfterCgroup2Migration() throws {
+        let root = try #require(Self.unifiedRoot)
+        let group = "\(root)/podlab-cgns-test-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        try #require(mkdir(group, 0o755) == 0, "mkdir \(group): errno \(errno)")
+        defer { _ = rmdir(group) }  // runs last: after the sleeper is reaped, the cgroup is empty
+        try ProcessSpawner.makeChildSubreaper()
+        var owner = SpawnRequest(arguments: ["sleep", "60"])
+        owner.environment = ["PATH=/bin:/usr/bin"]
+        owner.cgroupProcsFiles = [group + "/cgroup.procs"]
+        owner.newNamespaces = [.cgroup]
+        let pid = try ProcessSpawner().spawn(owner).pid
+        defer { SpawnFixtures.killAndReap(pid) }
+        let theirs = try SpawnFixtures.namespace("cgroup", of: pid)
+
+        let dir = try SpawnFixtures.makeTempDir("cgroupns2")
+        defer { SpawnFixtures.removeTree(dir) }
+        let output = try SpawnFixtures.openOutput(dir + "/out")
+        defer { try? output.close() }
+        var joiner = SpawnRequest(arguments: ["sh", "-c", "readlink /proc/self/ns/cgroup; cat /proc/self/cgroup"])
+        joiner.environment = ["PATH=/bin:/usr/bin"]
+        joiner.cgroupProcsFiles = [group + "/cgroup.procs"]
+        joiner.join.cgroup = "/proc/\(pid)/ns/cgroup"
+        joiner.stdout = output
+        joiner.waitForExit = true
+        #expect(try ProcessSpawner().spawn(joiner).exit == .exited(0))
+        let lines = SpawnFixtures.read(dir + "/out").split(separator: "\n").map(String.init)
+        #expect(lines.first == theirs, "\(lines)")
+        #expect(lines.contains("0::/"), "the cgroup2 line is relative to the namespace's root, the container's cgroup: \(lines)")
+    }
 }
 
 extension PodTests {
