@@ -197,9 +197,18 @@ static void format_clone_flags(int flags, char *out, size_t cap) {
     if (len == 0) append(out, cap, &len, "0");
 }
 
+/// `join_cgroup`, opened by `join_namespaces` (the path means nothing once mnt is joined) and
+/// entered by `run_process` after it joined its cgroups. The child is single-threaded.
+static int g_join_cgroup_fd = -1;
+
 /// Joins the namespaces named by path. All files are opened first (joining mnt changes what a
 /// path means), then joined in runc/youki order with mount last: pid, uts, ipc, net, mnt.
+/// The cgroup namespace is only opened here (see `g_join_cgroup_fd`).
 static void join_namespaces(const struct pl_spawn_config *cfg, int report) {
+    if (cfg->join_cgroup != NULL) {
+        g_join_cgroup_fd = open(cfg->join_cgroup, O_RDONLY | O_CLOEXEC);
+        if (g_join_cgroup_fd < 0) die(report, errno, "open", cfg->join_cgroup, NULL);
+    }
     struct {
         const char *path;
         int type;
@@ -805,6 +814,14 @@ __attribute__((noreturn)) static void run_process(const struct pl_spawn_config *
     // A cgroup namespace is rooted at the cgroup current at unshare time: only now, inside its cgroups.
     if ((cfg->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         die(report, errno, "unshare", "CLONE_NEWCGROUP", NULL);
+    // exec into a container with its own cgroup namespace enters it, also once in its cgroups
+    // (kernels before 5.16 check a migration against the writer's current cgroup namespace, and
+    // the exec's starting cgroup is outside this one's root; later ones use the opener's).
+    if (g_join_cgroup_fd >= 0) {
+        if (setns(g_join_cgroup_fd, CLONE_NEWCGROUP) < 0) die(report, errno, "setns", cfg->join_cgroup, NULL);
+        close(g_join_cgroup_fd);
+        g_join_cgroup_fd = -1;
+    }
     // Opened before the mounts, so a rootfs without /dev/null still gets one for its stdio.
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) die(report, errno, "open", "/dev/null", NULL);

@@ -55,12 +55,17 @@ struct pl_device {
 /// What to start and how. Plain data: no callbacks run in the child.
 struct pl_spawn_config {
     /// Namespaces to join, by path (e.g. "/proc/4242/ns/net" or "/run/netns/podlab-web").
-    /// Joined in this order: user, pid, uts, ipc, net, cgroup, mnt (mount last, as youki/runc do).
+    /// Joined in this order: pid, uts, ipc, net, mnt (mount last, as youki/runc do); cgroup once
+    /// the process is in its cgroups.
     const char *join_net;
     const char *join_ipc;
     const char *join_uts;
     const char *join_pid;   ///< pid: the *process started* ends up in it (setns + fork).
     const char *join_mnt;   ///< used by exec into a running container; implies no rootfs setup.
+    /// The container's cgroup namespace, for exec on cgroup v2 (runc exec enters every namespace
+    /// the container has). Opened with the others, entered only once the process is in its
+    /// cgroups: before Linux 5.16 a migration from outside a cgroup namespace's root fails from inside it.
+    const char *join_cgroup;
     /// CLONE_NEW* flags for namespaces to create (CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS…).
     int new_namespaces;
 

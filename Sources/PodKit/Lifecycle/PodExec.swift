@@ -65,6 +65,9 @@ public struct PodExec {
         if let driver = try? LinuxPodRuntime(paths: paths).cgroups() {
             request.cgroupProcsFiles = driver.procsFiles(for: ContainerCgroup(pod: LinuxPodRuntime.podCgroupPath(for: record, paths: paths), name: container.id))
                 .filter { FileManager.default.fileExists(atPath: $0) }
+            // On v2 the container has a cgroup namespace of its own (LinuxPodRuntime.startContainer);
+            // runc exec enters it like the others, so /proc/self/cgroup reads `0::/` (#83).
+            if driver.version == .v2 { request.join.cgroup = ns + "cgroup" }
         }
         return request
     }

@@ -73,6 +73,7 @@ extension SpawnRequest {
         cfg.join_uts = UnsafePointer(try arena.string(join.uts, field: "join.uts"))
         cfg.join_pid = UnsafePointer(try arena.string(join.pid, field: "join.pid"))
         cfg.join_mnt = UnsafePointer(try arena.string(join.mount, field: "join.mount"))
+        cfg.join_cgroup = UnsafePointer(try arena.string(join.cgroup, field: "join.cgroup"))
         cfg.new_namespaces = newNamespaces.rawValue
         cfg.hostname = UnsafePointer(try arena.string(hostname, field: "hostname"))
 

@@ -37,13 +37,17 @@ public struct SpawnRequest: Sendable {
         public var pid: String?
         /// For exec into a running container: implies no rootfs setup.
         public var mount: String?
+        /// For exec into a container with a cgroup namespace of its own (cgroup v2): entered
+        /// after the process joined its cgroups.
+        public var cgroup: String?
 
-        public init(network: String? = nil, ipc: String? = nil, uts: String? = nil, pid: String? = nil, mount: String? = nil) {
+        public init(network: String? = nil, ipc: String? = nil, uts: String? = nil, pid: String? = nil, mount: String? = nil, cgroup: String? = nil) {
             self.network = network
             self.ipc = ipc
             self.uts = uts
             self.pid = pid
             self.mount = mount
+            self.cgroup = cgroup
         }
 
         /// The sandbox's net, ipc and uts (and pid when shared), as containerd's
