@@ -198,9 +198,12 @@ extension PodTests {
             try #require(changes.map(\.ready) == [false, true, false, true], "\(context)")
             // Each flip falls between the stamp of the run that decides it and the next run's:
             // the window must meet (stamp of run k, stamp of run k + 1). A threshold off by one
-            // moves the flip a whole period (1 s) away.
+            // moves the flip a whole period (1 s) away. 30 ms of slack: /proc/uptime has 10 ms
+            // resolution and the uptime-to-wall offset is good to about as much; the record is
+            // often read within 10 ms of the deciding run's stamp (seen: 4.00-4.02 s against 4.02 s).
+            let slack = 0.03
             for (change, run) in zip(changes.dropFirst(), [5, 7, 10]) {
-                #expect(change.after < stamps[run] && change.before > stamps[run - 1], "the flip to \(change.ready) should follow run \(run); \(context)")
+                #expect(change.after < stamps[run] + slack && change.before > stamps[run - 1] - slack, "the flip to \(change.ready) should follow run \(run); \(context)")
             }
         }
     }
