@@ -375,10 +375,6 @@ static unsigned long locked_flags(const char *path) {
     return flags;
 }
 
-/// A symlink step of the mount plan (`create` == 3): `target` (a path under the rootfs) becomes
-/// a symlink to `source`. Its parent is resolved and created inside the rootfs (secure_target),
-/// and an existing entry is left alone, as runc's setupDevSymlinks does (rootfs_linux.go:
-/// `os.Symlink(src, dst)`, EEXIST ignored).
 /// The directory that holds `target` (an absolute path, normally under the rootfs), resolved
 /// and created inside the rootfs (secure_target), as an O_PATH fd for the *at calls; `*name`
 /// is set to the last component of `target`. `call` names the step in errors.
@@ -401,6 +397,10 @@ static int open_parent(const char *target, const char **name, const char *call, 
     return dirfd;
 }
 
+/// A symlink step of the mount plan (`create` == 3): `target` (a path under the rootfs) becomes
+/// a symlink to `source`. Its parent is resolved and created inside the rootfs (secure_target),
+/// and an existing entry is left alone, as runc's setupDevSymlinks does (rootfs_linux.go:
+/// `os.Symlink(src, dst)`, EEXIST ignored).
 static void make_symlink(const struct pl_mount *m, int report) {
     if (m->source == NULL) die(report, EINVAL, "symlink", "(no link text)", m->target);
     const char *name = NULL;
