@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -383,18 +384,16 @@ static unsigned long locked_flags(const char *path) {
     return flags;
 }
 
-/// A symlink step of the mount plan (`create` == 3): `target` (a path under the rootfs) becomes
-/// a symlink to `source`. Its parent is resolved and created inside the rootfs (secure_target),
-/// and an existing entry is left alone, as runc's setupDevSymlinks does (rootfs_linux.go:
-/// `os.Symlink(src, dst)`, EEXIST ignored).
-static void make_symlink(const struct pl_mount *m, int report) {
-    if (m->source == NULL) die(report, EINVAL, "symlink", "(no link text)", m->target);
+/// The directory that holds `target` (an absolute path, normally under the rootfs), resolved
+/// and created inside the rootfs (secure_target), as an O_PATH fd for the *at calls; `*name`
+/// is set to the last component of `target`. `call` names the step in errors.
+static int open_parent(const char *target, const char **name, const char *call, int report) {
     char parent[PATH_MAX];
     size_t len = 0;
-    append(parent, sizeof(parent), &len, m->target);
+    append(parent, sizeof(parent), &len, target);
     char *slash = strrchr(parent, '/');
-    if (slash == NULL || slash[1] == '\0' || len + 1 >= sizeof(parent)) die(report, EINVAL, "symlink", m->source, m->target);
-    const char *name = m->target + (slash - parent) + 1;
+    if (slash == NULL || slash[1] == '\0' || len + 1 >= sizeof(parent)) die(report, EINVAL, call, target, NULL);
+    *name = target + (slash - parent) + 1;
     if (slash == parent) slash[1] = '\0'; else *slash = '\0';
     char fdpath[64];
     int dirfd = secure_target(parent, 1, fdpath, sizeof(fdpath));
@@ -404,6 +403,17 @@ static void make_symlink(const struct pl_mount *m, int report) {
         dirfd = open(parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dirfd < 0) die(report, errno, "open", parent, NULL);
     }
+    return dirfd;
+}
+
+/// A symlink step of the mount plan (`create` == 3): `target` (a path under the rootfs) becomes
+/// a symlink to `source`. Its parent is resolved and created inside the rootfs (secure_target),
+/// and an existing entry is left alone, as runc's setupDevSymlinks does (rootfs_linux.go:
+/// `os.Symlink(src, dst)`, EEXIST ignored).
+static void make_symlink(const struct pl_mount *m, int report) {
+    if (m->source == NULL) die(report, EINVAL, "symlink", "(no link text)", m->target);
+    const char *name = NULL;
+    int dirfd = open_parent(m->target, &name, "symlink", report);
     if (symlinkat(m->source, dirfd, name) < 0 && errno != EEXIST) die(report, errno, "symlink", m->source, m->target);
     close(dirfd);
 }
@@ -481,14 +491,42 @@ static void do_mount(const struct pl_mount *m, int report) {
     }
 }
 
-static void mount_devices(const struct pl_spawn_config *cfg, int report) {
+/// runc's bindMountDeviceNode: the host's node bound onto an empty file at the target.
+static void bind_device(const struct pl_device *d, int report) {
+    char fdpath[64];
+    int fd = secure_target(d->target, 2, fdpath, sizeof(fdpath));
+    if (fd == -1 || (fd == -2 && create_file(d->target) < 0)) die(report, errno, "open", d->target, NULL);
+    if (mount(d->host_path, fd >= 0 ? fdpath : d->target, NULL, MS_BIND, NULL) < 0) die(report, errno, "mount", d->host_path, d->target);
+    if (fd >= 0) close(fd);
+}
+
+/// runc's createDevices (libcontainer/rootfs_linux.go createDeviceNode, mknodDevice): each
+/// node made with mknod in the container's /dev tmpfs, its mode set with chmod (mknod's is
+/// cut by the umask) and its owner with chown, after all mounts. An existing entry is kept
+/// (EEXIST, as runc). mknod refused with EPERM or EACCES (a user namespace, where runc binds
+/// from the start) falls back to binding the host's node, as runc's createDeviceNode does.
+/// The process is already in its cgroups: the device cgroup's `c *:* m` rule (runc's
+/// AllowedDevices) is what lets it mknod.
+static void make_devices(const struct pl_spawn_config *cfg, int report) {
     for (size_t i = 0; i < cfg->n_devices; i++) {
         const struct pl_device *d = &cfg->devices[i];
-        char fdpath[64];
-        int fd = secure_target(d->target, 2, fdpath, sizeof(fdpath));
-        if (fd == -1 || (fd == -2 && create_file(d->target) < 0)) die(report, errno, "open", d->target, NULL);
-        if (mount(d->host_path, fd >= 0 ? fdpath : d->target, NULL, MS_BIND, NULL) < 0) die(report, errno, "mount", d->host_path, d->target);
-        if (fd >= 0) close(fd);
+        const char *name = NULL;
+        int dirfd = open_parent(d->target, &name, "mknod", report);
+        if (mknodat(dirfd, name, S_IFCHR | (mode_t)(d->mode & 07777), makedev(d->major, d->minor)) < 0) {
+            int e = errno;
+            close(dirfd);
+            if (e == EEXIST) continue;
+            if (e == EPERM || e == EACCES) {
+                bind_device(d, report);
+                continue;
+            }
+            die(report, e, "mknod", d->target, NULL);
+        }
+        // The node was just made in the container's fresh /dev, before any of its processes
+        // runs: nothing in the container can have swapped the name for a symlink.
+        if (fchmodat(dirfd, name, (mode_t)(d->mode & 07777), 0) < 0) die(report, errno, "chmod", d->target, NULL);
+        if (fchownat(dirfd, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) < 0) die(report, errno, "chown", d->target, NULL);
+        close(dirfd);
     }
 }
 
@@ -559,7 +597,7 @@ static void setup_filesystem(const struct pl_spawn_config *cfg, int report) {
     }
     g_rootfs = cfg->rootfs;
     for (size_t i = 0; i < cfg->n_mounts; i++) do_mount(&cfg->mounts[i], report);
-    mount_devices(cfg, report);
+    make_devices(cfg, report);
     if (cfg->mount_proc) {
         char proc[PATH_MAX];
         if (join_path(proc, cfg->rootfs != NULL ? cfg->rootfs : "/", "proc") < 0)

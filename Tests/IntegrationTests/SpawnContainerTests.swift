@@ -248,7 +248,9 @@ struct SpawnContainerTests {
         let outPath = pod.dir + "/ptmx.out"
         let out = try SpawnFixtures.openOutput(outPath)
         defer { try? out.close() }
-        var request = try pod.request(["sh", "-c", "stat -c %d /dev/ptmx /dev/pts/ptmx"], attempt: 0)
+        // /dev/ptmx is runc's `pts/ptmx` link now (docs/FIDELITY.md #226): followed, it must
+        // land on the container's own devpts.
+        var request = try pod.request(["sh", "-c", "stat -L -c %d /dev/ptmx /dev/pts/ptmx"], attempt: 0)
         request.stdout = out
         request.waitForExit = true
         #expect(try ProcessSpawner().spawn(request).exit == .exited(0))

@@ -21,8 +21,8 @@ struct RuntimeMountPlanTests {
         let targets = plan.mounts.map { $0.target == root ? "/" : String($0.target.dropFirst(root.count)) }
         #expect(
             targets == [
-                "/", "/dev", "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/mqueue", "/sys",
-                "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/etc/hosts", "/etc/hostname",
+                "/", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
+                "/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/etc/hosts", "/etc/hostname",
                 "/etc/resolv.conf", "/usr/share/nginx/html", "/cache",
             ])
     }
@@ -31,11 +31,12 @@ struct RuntimeMountPlanTests {
         var withCore = fs
         withCore.linkDevCore = true
         let links = try ContainerMountPlan.make(for: withCore).mounts.filter { $0.create == .symlink }
-        #expect(links.map { String($0.target.dropFirst(root.count)) } == ["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/core"])
-        #expect(links.map(\.source) == ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "/proc/kcore"])
+        #expect(links.map { String($0.target.dropFirst(root.count)) } == ["/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/core"])
+        // runc setupPtmx: a relative link into the container's own devpts, never a node.
+        #expect(links.map(\.source) == ["pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "/proc/kcore"])
     }
 
-    @Test func cgroupV1ViewIsReadOnlyBindsInAReadOnlyTmpfs() throws {
+    @Test func cgroupV1ViewIsReadOnlyBindsInARuncTmpfsLeftReadWrite() throws {
         var v1 = fs
         v1.cgroupView = .perHierarchy([
             .init(name: "memory", hostDirectory: "/sys/fs/cgroup/memory/podlab/kubepods/podx/c1"),
@@ -43,13 +44,16 @@ struct RuntimeMountPlanTests {
         ])
         let cgroup = root + "/sys/fs/cgroup"
         let mounts = try ContainerMountPlan.make(for: v1).mounts.filter { $0.target.hasPrefix(cgroup) }
-        #expect(mounts.map(\.target) == [cgroup, cgroup + "/memory", cgroup + "/cpu,cpuacct", cgroup + "/cpu", cgroup + "/cpuacct", cgroup])
+        #expect(mounts.map(\.target) == [cgroup, cgroup + "/memory", cgroup + "/cpu,cpuacct", cgroup + "/cpu", cgroup + "/cpuacct"])
         #expect(mounts[3].create == .symlink && mounts[3].source == "cpu,cpuacct")
-        #expect(mounts[0].fstype == "tmpfs" && !mounts[0].isReadOnly)
+        // runc 1.x mountCgroupV1: the tmpfs has defaultMountFlags and is never remounted
+        // read-only (containerd shows `rw`, docs/FIDELITY.md #227).
+        #expect(mounts[0].fstype == "tmpfs" && !mounts[0].isReadOnly && mounts[0].data == "mode=755")
+        #expect(mounts[0].flags == [.noSuid, .noExec, .noDev])
+        #expect(!mounts.contains { $0.flags.contains(.remount) })
         #expect(mounts[1].source == "/sys/fs/cgroup/memory/podlab/kubepods/podx/c1" && mounts[1].flags.contains(.bind) && mounts[1].isReadOnly)
         // runc's binds carry the cgroup mount's nosuid, noexec, nodev (what containerd shows).
         #expect(mounts[1].flags.isSuperset(of: [.noSuid, .noExec, .noDev]) && mounts[2].flags.isSuperset(of: [.noSuid, .noExec, .noDev]))
-        #expect(mounts[5].flags.isSuperset(of: [.remount, .readOnly, .noSuid, .noExec, .noDev]) && mounts[5].create == .none)
         v1.cgroupView = .perHierarchy([.init(name: "..", hostDirectory: "/x")])
         #expect(throws: PodlabError.self) { try ContainerMountPlan.make(for: v1) }
     }
@@ -80,7 +84,7 @@ struct RuntimeMountPlanTests {
         let pts = try #require(byTarget[root + "/dev/pts"])
         #expect(pts.fstype == "devpts" && pts.data?.contains("newinstance,ptmxmode=0666,mode=0620") == true)
         let ptmx = try #require(byTarget[root + "/dev/ptmx"])
-        #expect(ptmx.source == root + "/dev/pts/ptmx" && ptmx.flags.contains(.bind) && ptmx.create == .file)
+        #expect(ptmx.source == "pts/ptmx" && ptmx.create == .symlink)
         let sys = try #require(byTarget[root + "/sys"])
         #expect(sys.fstype == "sysfs" && sys.flags.isSuperset(of: [.readOnly, .noSuid, .noExec, .noDev]))
         let mqueue = try #require(byTarget[root + "/dev/mqueue"])
@@ -105,19 +109,33 @@ struct RuntimeMountPlanTests {
         #expect(try #require(byTarget[root + "/cache"]).isReadOnly == false)
     }
 
-    @Test func readOnlyRootFilesystemMakesOverlayAndEtcFilesReadOnly() throws {
+    @Test func readOnlyRootFilesystemRemountsTheRootAndBindsHostnameAndResolvConfReadOnly() throws {
+        #expect(try ContainerMountPlan.make(for: fs).remountRootReadOnly == false)
         var readOnly = fs
         readOnly.readOnlyRootfs = true
         let plan = try ContainerMountPlan.make(for: readOnly)
-        #expect(plan.mounts[0].isReadOnly)
-        let etc = plan.mounts.filter { $0.target.hasPrefix(root + "/etc/") }
-        #expect(etc.count == 3 && etc.allSatisfy { $0.isReadOnly })
+        // runc mounts the root read-write and remounts it read-only last (setReadonly): the
+        // plan creates targets in it (/etc/hostname, volume directories) first.
+        #expect(plan.remountRootReadOnly)
+        #expect(!plan.mounts[0].isReadOnly)
+        let byTarget = Dictionary(uniqueKeysWithValues: plan.mounts.map { ($0.target, $0) })
+        // containerd containerMounts: `Readonly: securityContext.GetReadonlyRootfs()`.
+        #expect(try #require(byTarget[root + "/etc/hostname"]).isReadOnly)
+        #expect(try #require(byTarget[root + "/etc/resolv.conf"]).isReadOnly)
+        // kubelet makeHostsMount: `ReadOnly: false`, whatever the root.
+        #expect(try #require(byTarget[root + "/etc/hosts"]).isReadOnly == false)
+        #expect(try #require(byTarget[root + "/dev/shm"]).isReadOnly == false)
+        #expect(try #require(byTarget[root + "/cache"]).isReadOnly == false, "a volume keeps its own readOnly")
     }
 
-    @Test func devicesAreTheStandardNodesBoundFromTheHost() throws {
+    @Test func devicesAreRuncsNodesMadeWithMknod() throws {
         let devices = try ContainerMountPlan.make(for: fs).devices
         #expect(devices.map(\.hostPath) == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"])
         #expect(devices.allSatisfy { $0.target == root + $0.hostPath })
+        // runc AllowedDevices: c 1:3, 1:5, 1:7, 1:8, 1:9, 5:0, mode 0666, 0:0.
+        #expect(devices.map { "\($0.node.major):\($0.node.minor)" } == ["1:3", "1:5", "1:7", "1:8", "1:9", "5:0"])
+        #expect(devices.allSatisfy { $0.node.mode == 0o666 && $0.node.uid == 0 && $0.node.gid == 0 })
+        #expect(!devices.contains { $0.hostPath == "/dev/ptmx" }, "/dev/ptmx is runc's link, not a node")
     }
 
     @Test func refusesPathsOverlayOrTheRootCannotHold() {

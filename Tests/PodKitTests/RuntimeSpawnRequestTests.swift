@@ -35,7 +35,7 @@ struct RuntimeSpawnRequestTests {
         request.newNamespaces = .container
         request.rootfs = "/r"
         request.mounts = [MountEntry.bind("/src", at: "/r/dst", readOnly: true, create: .file)]
-        request.devices = [DeviceEntry(hostPath: "/dev/null", target: "/r/dev/null")]
+        request.devices = [DeviceEntry(hostPath: "/dev/null", target: "/r/dev/null", node: DeviceNode(name: "null", major: 1, minor: 3))]
         request.maskedPaths = ContainerDefaults.maskedPaths
         request.readonlyPaths = ContainerDefaults.readonlyPaths
         request.cgroupProcsFiles = ["/sys/fs/cgroup/x/cgroup.procs"]
@@ -54,6 +54,8 @@ struct RuntimeSpawnRequestTests {
             #expect(String(cString: try #require(mount.source)) == "/src")
             #expect(mount.flags == MountEntry.Flags([.bind, .recursive, .readOnly]).rawValue && mount.create == 2)
             #expect(c.n_devices == 1 && c.n_masked_paths == ContainerDefaults.maskedPaths.count)
+            let device = try #require(c.devices).pointee
+            #expect(device.major == 1 && device.minor == 3 && device.mode == 0o666 && device.uid == 0 && device.gid == 0)
             let readonly = try #require(c.readonly_paths)
             #expect(String(cString: try #require(readonly[4])) == "/proc/sysrq-trigger")
             #expect(c.n_cgroup_procs == 1)

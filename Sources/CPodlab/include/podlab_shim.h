@@ -45,11 +45,17 @@ struct pl_mount {
     const char *source_beneath;
 };
 
-/// Device node to create under <rootfs>/dev (by bind-mounting the host's node onto an empty file,
-/// which works in any namespace).
+/// Character device node to create under <rootfs>/dev, as runc's createDeviceNode does: mknod
+/// with `major`/`minor`, then chmod to `mode` and chown to `uid`:`gid`. Where mknod is refused
+/// with EPERM (a user namespace), `host_path` is bind-mounted onto an empty file instead.
 struct pl_device {
-    const char *host_path;   ///< e.g. "/dev/null"
+    const char *host_path;   ///< e.g. "/dev/null", bound only in the fallback
     const char *target;      ///< absolute host path, e.g. "<rootfs>/dev/null"
+    unsigned int major;
+    unsigned int minor;
+    unsigned int mode;       ///< permission bits, e.g. 0666
+    unsigned int uid;
+    unsigned int gid;
 };
 
 /// What to start and how. Plain data: no callbacks run in the child.

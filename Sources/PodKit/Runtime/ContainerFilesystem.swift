@@ -30,8 +30,8 @@ public struct ContainerFilesystem: Hashable, Sendable {
         /// (unshared once it is in its cgroup), so the mount's root is its own cgroup
         /// (runc `mountCgroupV2`).
         case unified
-        /// cgroup v1: a read-only tmpfs with one read-only bind per hierarchy, of the
-        /// container's own cgroup directory (runc `mountCgroupV1`): `name` is the hierarchy's
+        /// cgroup v1: a tmpfs (read-write, as runc leaves it, #227) with one read-only bind per
+        /// hierarchy, of the container's own cgroup directory (runc `mountCgroupV1`): `name` is the hierarchy's
         /// directory name on the host (`memory`, `cpu,cpuacct`), `hostDirectory` the
         /// container's cgroup in it.
         case perHierarchy([Hierarchy])
@@ -64,7 +64,10 @@ public struct ContainerFilesystem: Hashable, Sendable {
     public var hostnameFile: String?
     public var resolvConfFile: String?
     public var volumes: [Volume]
-    /// `readOnlyRootFilesystem`: the overlay and the /etc files are mounted read-only.
+    /// `readOnlyRootFilesystem` (`ContainerSecurity.readOnlyRootFilesystem`, the one flag):
+    /// the root is remounted read-only once everything is mounted, and /etc/hostname and
+    /// /etc/resolv.conf are bound read-only; kubelet's /etc/hosts stays read-write
+    /// (docs/FIDELITY.md #210).
     public var readOnlyRootfs: Bool
     /// The container's view of its cgroup at /sys/fs/cgroup; nil leaves sysfs' empty directory.
     public var cgroupView: CgroupView?

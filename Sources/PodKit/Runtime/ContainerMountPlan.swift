@@ -4,15 +4,20 @@ import PodlabCore
 /// containerd generates for a CRI container. Pure: it only computes paths and flags, so it is
 /// unit-tested without root; `ProcessSpawner` performs it inside the container's mount namespace.
 public struct ContainerMountPlan: Hashable, Sendable {
-    /// In order: overlay root, /dev, /dev/pts, /dev/ptmx, /dev/shm, /dev/mqueue, /sys, the /dev
-    /// symlinks, /sys/fs/cgroup, the /etc files, then volumes.
+    /// In order: overlay root, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys, the /dev symlinks
+    /// (`/dev/ptmx` first), /sys/fs/cgroup, the /etc files, then volumes.
     public var mounts: [MountEntry]
-    /// null, zero, full, random, urandom, tty, bind-mounted from the host into the new /dev.
+    /// null, zero, full, random, urandom, tty: made with mknod in the new /dev after the mounts.
     public var devices: [DeviceEntry]
+    /// `readOnlyRootFilesystem`: once everything is mounted, the root is remounted read-only
+    /// (runc `finalizeRootfs` → `setReadonly`). The overlay itself is mounted read-write, so
+    /// the targets the plan creates in it (/etc/hostname, a volume's directory) can be made.
+    public var remountRootReadOnly: Bool
 
-    public init(mounts: [MountEntry], devices: [DeviceEntry]) {
+    public init(mounts: [MountEntry], devices: [DeviceEntry], remountRootReadOnly: Bool = false) {
         self.mounts = mounts
         self.devices = devices
+        self.remountRootReadOnly = remountRootReadOnly
     }
 
     /// Computes the plan for `fs`.
@@ -35,13 +40,13 @@ public struct ContainerMountPlan: Hashable, Sendable {
             return root + containerPath
         }
 
-        let etcFlags: MountEntry.Flags = fs.readOnlyRootfs ? [.bind, .readOnly] : [.bind]
         var mounts: [MountEntry] = [
-            // A fresh writable layer per attempt over the shared read-only image.
+            // A fresh writable layer per attempt over the shared read-only image. Read-write
+            // even under readOnlyRootFilesystem, as runc mounts it: see `remountRootReadOnly`.
             MountEntry(
                 source: "overlay", target: root, fstype: "overlay",
                 data: "lowerdir=\(fs.imageDir),upperdir=\(fs.upperDir),workdir=\(fs.workDir)",
-                flags: fs.readOnlyRootfs ? [.readOnly] : [], create: .directory),
+                create: .directory),
             // runc's default spec mounts (containerd populateDefaultUnixSpec).
             MountEntry(
                 source: "tmpfs", target: try inside("/dev"), fstype: "tmpfs", data: "mode=755,size=65536k",
@@ -49,8 +54,6 @@ public struct ContainerMountPlan: Hashable, Sendable {
             MountEntry(
                 source: "devpts", target: try inside("/dev/pts"), fstype: "devpts",
                 data: "newinstance,ptmxmode=0666,mode=0620,gid=5", flags: [.noSuid, .noExec]),
-            // /dev/ptmx must be the new devpts instance's, not the host's.
-            MountEntry.bind(try inside("/dev/pts/ptmx"), at: try inside("/dev/ptmx"), create: .file),
             // The pod's shm: the same tmpfs in every container of the pod (docs/FIDELITY.md #13).
             MountEntry.bind(fs.podShmDir, at: try inside("/dev/shm")),
             MountEntry(
@@ -58,17 +61,23 @@ public struct ContainerMountPlan: Hashable, Sendable {
             MountEntry(
                 source: "sysfs", target: try inside("/sys"), fstype: "sysfs", flags: [.noSuid, .noExec, .noDev, .readOnly]),
         ]
-        // runc setupDevSymlinks (libcontainer/rootfs_linux.go), docs/FIDELITY.md #80.
-        var links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"),
-                     ("/proc/self/fd/2", "/dev/stderr")]
+        // runc setupPtmx: /dev/ptmx is a link to the new devpts instance's ptmx, not a node
+        // (docs/FIDELITY.md #226); then setupDevSymlinks (libcontainer/rootfs_linux.go, #80).
+        var links = [("pts/ptmx", "/dev/ptmx"), ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
+                     ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr")]
         if fs.linkDevCore { links.append(("/proc/kcore", "/dev/core")) }
         for (text, path) in links { mounts.append(.symlink(text, at: try inside(path))) }
         mounts += try cgroupMounts(fs.cgroupView, at: try inside("/sys/fs/cgroup"))
-        let etcFiles: [(String?, String)] = [
-            (fs.hostsFile, "/etc/hosts"), (fs.hostnameFile, "/etc/hostname"), (fs.resolvConfFile, "/etc/resolv.conf"),
+        // kubelet's /etc/hosts is read-write whatever the root (makeHostsMount: `ReadOnly:
+        // false`); containerd's /etc/hostname and /etc/resolv.conf follow readOnlyRootFilesystem
+        // (pkg/cri/server/container_create_linux.go containerMounts: `Readonly:
+        // securityContext.GetReadonlyRootfs()`). docs/FIDELITY.md #210.
+        let etcFiles: [(String?, String, Bool)] = [
+            (fs.hostsFile, "/etc/hosts", false), (fs.hostnameFile, "/etc/hostname", fs.readOnlyRootfs),
+            (fs.resolvConfFile, "/etc/resolv.conf", fs.readOnlyRootfs),
         ]
-        for case let (source?, path) in etcFiles {
-            mounts.append(MountEntry(source: source, target: try inside(path), flags: etcFlags, create: .file))
+        for case let (source?, path, readOnly) in etcFiles {
+            mounts.append(MountEntry(source: source, target: try inside(path), flags: readOnly ? [.bind, .readOnly] : [.bind], create: .file))
         }
         for volume in fs.volumes {
             mounts.append(
@@ -76,10 +85,10 @@ public struct ContainerMountPlan: Hashable, Sendable {
                     volume.hostPath, at: try inside(volume.containerPath), readOnly: volume.readOnly,
                     create: volume.isFile ? .file : .directory, beneath: volume.subPath))
         }
-        let devices = try ContainerDefaults.deviceNames.map {
-            DeviceEntry(hostPath: "/dev/" + $0, target: try inside("/dev/" + $0))
+        let devices = try ContainerDefaults.devices.map {
+            DeviceEntry(hostPath: "/dev/" + $0.name, target: try inside("/dev/" + $0.name), node: $0)
         }
-        return ContainerMountPlan(mounts: mounts, devices: devices)
+        return ContainerMountPlan(mounts: mounts, devices: devices, remountRootReadOnly: fs.readOnlyRootfs)
     }
 
     /// containerd's `/sys/fs/cgroup` mount (`ro,nosuid,noexec,nodev`, populateDefaultUnixSpec)
@@ -93,8 +102,13 @@ public struct ContainerMountPlan: Hashable, Sendable {
             // runc mountCgroupV2: cgroup2 mounted in the container's cgroup namespace.
             return [MountEntry(source: "cgroup", target: target, fstype: "cgroup2", flags: flags)]
         case .perHierarchy(let hierarchies)?:
-            // runc mountCgroupV1: a tmpfs, a bind of the container's own cgroup per hierarchy,
-            // and the tmpfs remounted read-only once the binds are in.
+            // runc mountCgroupV1: a tmpfs (defaultMountFlags: nosuid, nodev, noexec; mode=755)
+            // and a bind of the container's own cgroup per hierarchy. The tmpfs stays read-write:
+            // runc 1.x's mountCgroupV1 (libcontainer/rootfs_linux.go) has no remount of it (the
+            // rc-era `case "cgroup"` of mountToRootfs remounted it read-only when the spec's
+            // cgroup mount was `ro`), and finalizeRootfs remounts read-only only mounts whose
+            // type is tmpfs, which the spec's `cgroup` mount is not. containerd + runc 1.1.5
+            // show `rw` on this machine (docs/FIDELITY.md #227).
             var mounts = [MountEntry(source: "tmpfs", target: target, fstype: "tmpfs", data: "mode=755", flags: [.noSuid, .noExec, .noDev])]
             for hierarchy in hierarchies {
                 guard !hierarchy.name.isEmpty, !hierarchy.name.contains("/"), hierarchy.name != ".", hierarchy.name != ".." else {
@@ -114,7 +128,6 @@ public struct ContainerMountPlan: Hashable, Sendable {
                     mounts.append(.symlink(hierarchy.name, at: target + "/" + controller))
                 }
             }
-            mounts.append(MountEntry(source: "tmpfs", target: target, fstype: "tmpfs", data: "mode=755", flags: flags.union(.remount), create: .none))
             return mounts
         }
     }

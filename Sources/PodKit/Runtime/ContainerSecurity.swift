@@ -128,13 +128,15 @@ public struct ContainerSecurity: Sendable, Equatable {
         return (nil, gid, user)
     }
 
-    /// Applies these settings to a container's (or an exec's) spawn request.
+    /// Applies these settings to a container's (or an exec's) spawn request: the process'
+    /// credentials and confinement. `readOnlyRootFilesystem` is a filesystem setting: it goes
+    /// to `ContainerFilesystem.readOnlyRootfs`, whose mount plan decides both the /etc binds and
+    /// the final read-only remount of the root (`ContainerMountPlan.remountRootReadOnly`).
     public func apply(to request: inout SpawnRequest) {
         request.user = SpawnRequest.User(uid: uid, gid: gid, groups: groups)
         request.capabilities = capabilities
         request.noNewPrivileges = noNewPrivileges
         request.seccompRuntimeDefault = seccomp == .runtimeDefault
-        request.readOnlyRootfs = readOnlyRootFilesystem
     }
 }
 

@@ -98,16 +98,22 @@ public struct MountEntry: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A device node for the container's /dev, made by bind-mounting the host's node onto an empty
-/// file (works in any namespace, unlike mknod, and keeps the host's permissions).
+/// A device node for the container's /dev, made as runc's `createDeviceNode` makes it
+/// (libcontainer/rootfs_linux.go): mknod of a character device at `target` with `node`'s
+/// numbers, then chmod and chown to `node`'s mode and owner. Where mknod is refused with EPERM
+/// (a user namespace), the host's node at `hostPath` is bind-mounted onto an empty file
+/// instead, runc's `bindMountDeviceNode` fallback. docs/FIDELITY.md #225.
 public struct DeviceEntry: Hashable, Sendable {
-    /// The host node, e.g. `/dev/null`.
+    /// The host's node, bound only in the fallback: `/dev/null`.
     public var hostPath: String
     /// Where it goes, as a host path: `<rootfs>/dev/null`.
     public var target: String
+    /// Numbers, mode and owner of the node mknod creates.
+    public var node: DeviceNode
 
-    public init(hostPath: String, target: String) {
+    public init(hostPath: String, target: String, node: DeviceNode) {
         self.hostPath = hostPath
         self.target = target
+        self.node = node
     }
 }

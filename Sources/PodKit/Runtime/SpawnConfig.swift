@@ -98,6 +98,11 @@ extension SpawnRequest {
             var d = pl_device()
             d.host_path = UnsafePointer(try arena.string(device.hostPath, field: "devices[\(index)].hostPath"))
             d.target = UnsafePointer(try arena.string(device.target, field: "devices[\(index)].target"))
+            d.major = device.node.major
+            d.minor = device.node.minor
+            d.mode = device.node.mode
+            d.uid = device.node.uid
+            d.gid = device.node.gid
             cDevices.append(d)
         }
         cfg.devices = UnsafePointer(try arena.array(cDevices))

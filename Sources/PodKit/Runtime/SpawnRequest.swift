@@ -67,6 +67,7 @@ public struct SpawnRequest: Sendable {
     public var rootfs: String?
     /// Performed in order before pivot_root; see `ContainerMountPlan`.
     public var mounts: [MountEntry] = []
+    /// Device nodes made (mknod) in the new /dev after `mounts`; see `DeviceEntry`.
     public var devices: [DeviceEntry] = []
     /// Paths inside the container hidden after pivot_root (see `ContainerDefaults.maskedPaths`).
     public var maskedPaths: [String] = []
@@ -105,7 +106,8 @@ public struct SpawnRequest: Sendable {
     /// (`seccompProfile: RuntimeDefault`, docs/FIDELITY.md #76).
     public var seccompRuntimeDefault = false
     /// Remount the new root read-only after the mounts (`readOnlyRootFilesystem`, runc
-    /// `setReadonly`); bind mounts on top (volumes, /etc/hosts) keep their own flags.
+    /// `setReadonly`); bind mounts on top (volumes, /etc/hosts) keep their own flags. For a
+    /// container it is `ContainerMountPlan.remountRootReadOnly`.
     public var readOnlyRootfs = false
 
     /// stdio; nil means /dev/null. The descriptors stay owned by the caller.

@@ -122,6 +122,9 @@ public final class LinuxPodRuntime: PodRuntime {
             // effective empty.
             request.user = Self.sandboxUser(for: record.spec.securityContext)
             request.capabilities = ContainerDefaults.capabilities
+            // The pod-level seccomp profile, which kubelet sends to RunPodSandbox and
+            // containerd applies to pause (#222).
+            request.seccompRuntimeDefault = Self.sandboxSeccomp(for: record.spec.securityContext) == .runtimeDefault
             let log = try openLog(dir.pauseLog)
             let startedPause: StartedSpawn
             do {
@@ -200,6 +203,16 @@ public final class LinuxPodRuntime: PodRuntime {
         let fsGroup = context?.fsGroup.map { [$0] } ?? []
         user.groups = (fsGroup + (context?.supplementalGroups ?? [])).compactMap { UInt32(exactly: $0) }
         return user
+    }
+
+    /// pause's seccomp profile (docs/FIDELITY.md #222): kubelet's
+    /// `generatePodSandboxLinuxConfig` (kuberuntime_sandbox.go) asks `getSeccompProfile` with no
+    /// container, so the pod's `seccompProfile`, else Unconfined (podlab models no
+    /// `SeccompDefault` kubelet setting); containerd's `sandboxContainerSpec`
+    /// (`sandbox_run_linux.go`) turns RuntimeDefault into its default profile, the filter
+    /// podlab installs for containers (`pl_seccomp_default_filter`).
+    public static func sandboxSeccomp(for context: PodSecurityContext?) -> SeccompProfileType {
+        context?.shared.seccompProfile ?? .unconfined
     }
 
     /// CRI `StopPodSandbox`: pause, the network, /dev/shm and the pod cgroup go at once.
@@ -393,14 +406,20 @@ public final class LinuxPodRuntime: PodRuntime {
         let containerResources = spec.resourceSpec(isSidecar: spec.restartPolicy == .always)
         let cgroup = try driver.createChild(pod: podCgroup(record), name: status.id,
                                             resources: KubernetesResources.containerCgroupResources(for: containerResources))
-        let filesystem = ContainerFilesystem(
-            imageDir: image, upperDir: attempt.upper, workDir: attempt.work, rootfs: attempt.rootfs,
-            podShmDir: pod.shm, hostsFile: pod.hostsFile, hostnameFile: pod.hostnameFile,
-            resolvConfFile: pod.resolvConfFile, volumes: mounts + [messageMount],
-            cgroupView: ContainerCgroupView.view(of: cgroup, driver: driver),
-            linkDevCore: FileManager.default.fileExists(atPath: "/proc/kcore"))
+        // Environment, $(VAR) expansion and securityContext (docs/FIDELITY.md #63–#79).
+        let process: ContainerProcess
         let plan: ContainerMountPlan
+        let filesystem: ContainerFilesystem
         do {
+            process = try ContainerProcess.make(for: spec, record: record)
+            // readOnlyRootFilesystem decides the /etc binds and the root's final remount (#210).
+            filesystem = ContainerFilesystem(
+                imageDir: image, upperDir: attempt.upper, workDir: attempt.work, rootfs: attempt.rootfs,
+                podShmDir: pod.shm, hostsFile: pod.hostsFile, hostnameFile: pod.hostnameFile,
+                resolvConfFile: pod.resolvConfFile, volumes: mounts + [messageMount],
+                readOnlyRootfs: process.security.readOnlyRootFilesystem,
+                cgroupView: ContainerCgroupView.view(of: cgroup, driver: driver),
+                linkDevCore: FileManager.default.fileExists(atPath: "/proc/kcore"))
             plan = try ContainerMountPlan.make(for: filesystem)
         } catch {
             try? driver.remove(cgroup)
@@ -408,15 +427,6 @@ public final class LinuxPodRuntime: PodRuntime {
         }
         let capacity = (try? MemoryCapacity.host()) ?? 0
         let oomScore = capacity > 0 ? try? KubernetesResources.oomScoreAdj(for: containerResources, in: podResources, memoryCapacityBytes: capacity) : nil
-
-        // Environment, $(VAR) expansion and securityContext (docs/FIDELITY.md #63–#79).
-        let process: ContainerProcess
-        do {
-            process = try ContainerProcess.make(for: spec, record: record)
-        } catch {
-            try? driver.remove(cgroup)
-            throw error
-        }
         var request = SpawnRequest(arguments: process.arguments)
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
@@ -426,6 +436,7 @@ public final class LinuxPodRuntime: PodRuntime {
         request.rootfs = filesystem.rootfs
         request.mounts = plan.mounts
         request.devices = plan.devices
+        request.readOnlyRootfs = plan.remountRootReadOnly
         request.mountProc = true
         request.maskedPaths = ContainerDefaults.maskedPaths
         request.readonlyPaths = ContainerDefaults.readonlyPaths

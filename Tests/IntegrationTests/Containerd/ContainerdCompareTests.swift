@@ -74,6 +74,14 @@ extension PodTests {
             for name in ["CapEff", "NoNewPrivs", "oom_score_adj", "/etc/resolv.conf", "hostname", "mounts", "environment"] {
                 #expect(row("container alpine: \(name)") != nil, "no \(name) row in \(rows.map { $0["observation"] ?? "" })")
             }
+            // #210, #225–#228: the container's mount table is runc's (mknod'd devices, the ptmx
+            // link, the rw v1 cgroup tmpfs); before, six devtmpfs binds, a devpts bind at
+            // /dev/ptmx and a ro tmpfs differed, explained by a known reason now removed.
+            let mountsRow = try #require(row("container alpine: mounts"))
+            #expect(mountsRow["agree"] as? Bool == true, "\(mountsRow)")
+            let mountValues = mountsRow["values"] as? [String] ?? []
+            #expect(mountValues.count == 2 && mountValues[0] == mountValues[1], "\(mountValues)")
+            #expect(!mountValues.contains { $0.contains("devtmpfs") }, "\(mountValues)")
             // #211: the pod cgroup's values agree now that podlab writes them before
             // RunPodSandbox on containerd too (before: unlimited and 1024 shares there).
             let podCgroupRows = rows.filter { ($0["observation"] as? String)?.contains(": pod cgroup ") == true }

@@ -6,7 +6,7 @@ extension PodTests {
     /// /sys/fs/cgroup, its HOME and working directory, start errors, configMap subPath files.
     @Suite("container defaults: /dev, /sys/fs/cgroup, HOME, workingDir, start errors, configMap subPath")
     struct ContainerDefaultsTests {
-        @Test("/dev has runc's symlinks, its own devpts (ptmxmode 0666) and mqueue")
+        @Test("/dev has runc's mknod'd nodes, symlinks and ptmx link, its own devpts (ptmxmode 0666) and mqueue")
         func devSymlinks() throws {
             let cli = try PodlabCLI("devSymlinks")
             defer { cli.tearDown() }
@@ -34,7 +34,37 @@ extension PodTests {
             let devpts = mounts.split(separator: "\n").first { $0.contains(" /dev/pts devpts ") }.map(String.init) ?? ""
             #expect(devpts.contains("ptmxmode=666"), "\(mounts)")
             #expect(mounts.contains(" /dev/mqueue mqueue "), "\(mounts)")
-            #expect(try run("stat -c %a /dev/ptmx").output == "666")
+            // #226: runc setupPtmx: /dev/ptmx is a link to the container's own ptmx.
+            #expect(try run("readlink /dev/ptmx").output == "pts/ptmx")
+            #expect(try run("stat -L -c %a /dev/ptmx").output == "666")
+
+            // #225: runc createDevices: character nodes made with mknod in the /dev tmpfs, 0666
+            // and root's, not binds of the host's devtmpfs nodes (before: six devtmpfs mounts,
+            // and /proc/kcore's mask bound from one of them).
+            let mountinfo = try run("cat /proc/self/mountinfo").stdout
+            #expect(mountinfo.contains(" /dev rw,"), "\(mountinfo)")
+            let devtmpfs = mountinfo.split(separator: "\n").filter { $0.contains(" - devtmpfs ") }
+            #expect(devtmpfs.isEmpty, "devtmpfs mounts inside the container: \(devtmpfs)")
+            for mountPoint in ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"] {
+                #expect(!mountinfo.contains(" \(mountPoint) "), "\(mountPoint) is a mount: \(mountinfo)")
+            }
+            // stat's %t:%T are hex: 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty.
+            let nodes = try run("for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a %u:%g' /dev/$d; done").output
+            #expect(nodes == """
+                /dev/null character special file 1:3 666 0:0
+                /dev/zero character special file 1:5 666 0:0
+                /dev/full character special file 1:7 666 0:0
+                /dev/random character special file 1:8 666 0:0
+                /dev/urandom character special file 1:9 666 0:0
+                /dev/tty character special file 5:0 666 0:0
+                """)
+            let listing = try run("ls -l /dev/null").output
+            #expect(listing.hasPrefix("crw-rw-rw-") && listing.contains("1,   3"), "\(listing)")
+            // They work: the device cgroup still allows them (runc's AllowedDevices rules).
+            #expect(try run("echo gone > /dev/null && head -c 4 /dev/zero | od -An -tx1").output == "00 00 00 00")
+            #expect(try run("head -c 16 /dev/urandom | wc -c").output == "16")
+            let full = try run("echo x > /dev/full")
+            #expect(full.status != 0 && full.stderr.contains("No space left on device"), "\(full)")
         }
 
         @Test("/sys/fs/cgroup shows the container's own cgroup, read-only: its memory limit is readable inside")
@@ -67,10 +97,19 @@ extension PodTests {
             #expect(write.status != 0)
             #expect(write.stderr.contains("Read-only file system"), "\(write)")
             let mounts = try run("cat /proc/mounts").stdout
-            let line = mounts.split(separator: "\n").first { $0.split(separator: " ").dropFirst().first == "/sys/fs/cgroup" }.map(String.init) ?? ""
-            #expect(line.contains("ro,"), "\(mounts)")
-            if !v2 {
-                #expect(try run("mkdir /sys/fs/cgroup/x").status != 0, "the tmpfs holding the v1 hierarchies is read-only")
+            func options(_ mountPoint: String) -> String {
+                let line = mounts.split(separator: "\n").first { $0.split(separator: " ").dropFirst().first.map(String.init) == mountPoint }
+                return line.map { String($0.split(separator: " ")[3]) } ?? "(not mounted)"
+            }
+            if v2 {
+                #expect(options("/sys/fs/cgroup").hasPrefix("ro,"), "\(mounts)")
+            } else {
+                // #227: runc's mountCgroupV1 leaves the tmpfs read-write (nosuid, nodev, noexec),
+                // as containerd shows; the hierarchy binds are read-only.
+                #expect(options("/sys/fs/cgroup").hasPrefix("rw,nosuid,nodev,noexec"), "\(mounts)")
+                #expect(options("/sys/fs/cgroup/memory").hasPrefix("ro,nosuid,nodev,noexec"), "\(mounts)")
+                #expect(try run("mkdir /sys/fs/cgroup/x && rmdir /sys/fs/cgroup/x").status == 0,
+                        "the tmpfs holding the v1 hierarchies is writable, as under runc")
                 #expect(try run("ls /sys/fs/cgroup").output.split(separator: "\n").contains("memory"))
             }
         }

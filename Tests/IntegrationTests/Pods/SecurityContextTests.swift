@@ -85,11 +85,24 @@ extension PodTests {
             }
             #expect(app["NoNewPrivs"] == "1", "allowPrivilegeEscalation: false")
             #expect(app["Seccomp"] == "0", "no seccompProfile: Unconfined")
+            // #222: no pod-level profile, so pause runs unconfined (containers' own don't count).
+            #expect(try procStatus(try cli.pausePID("sec"))["Seccomp"] == "0", "pause of a pod without a pod-level profile")
             // exec runs with the same user.
             #expect(try cli.exec("sec", "app", "id").output == "uid=1000 gid=3000 groups=2000,3000,4000")
             let roWrite = try cli.exec("sec", "app", "touch", "/new-file")
             #expect(roWrite.status != 0)
             #expect(roWrite.stderr.contains("Read-only file system"), "\(roWrite.stderr)")
+            // #210: under readOnlyRootFilesystem containerd binds /etc/hostname and
+            // /etc/resolv.conf read-only (containerMounts) while kubelet's /etc/hosts and the
+            // termination log stay read-write; without it all are read-write.
+            let appPID = try cli.pid("app", pod: "sec"), plainPID = try cli.pid("plain", pod: "sec")
+            for (path, appMode) in [("/", "ro"), ("/etc/hostname", "ro"), ("/etc/resolv.conf", "ro"), ("/etc/hosts", "rw"),
+                                    ("/dev/termination-log", "rw"), ("/dev/shm", "rw")] {
+                let app = ContainerdSecurityTests.mountOptions(appPID, at: path)
+                #expect(app?.first == appMode, "app \(path): \(String(describing: app))")
+                let plain = ContainerdSecurityTests.mountOptions(plainPID, at: path)
+                #expect(plain?.first == "rw", "plain \(path): \(String(describing: plain))")
+            }
             // fsGroup: group-owned volumes, setgid directories, new files inherit the group.
             #expect(try cli.exec("sec", "app", "stat", "-c", "%a %g", "/data").output == "2777 2000")
             #expect(try cli.exec("sec", "app", "sh", "-c", "echo hi > /data/f && stat -c %g /data/f").output == "2000")
@@ -116,6 +129,40 @@ extension PodTests {
             // The profile's CAP_SYS_ADMIN group: allowed when the bounding set has the capability.
             #expect(try procStatus(try cli.pid("admin", pod: "sec"))["Seccomp"] == "2")
             #expect(try cli.exec("sec", "admin", "unshare", "-U", "true").status == 0, "unshare is allowed with CAP_SYS_ADMIN, as in containerd's profile")
+        }
+
+        @Test("pause takes the pod-level seccomp profile: RuntimeDefault filters it, a container may still say Unconfined")
+        func sandboxSeccomp() throws {
+            let cli = try PodlabCLI("sandboxseccomp")
+            defer { cli.tearDown() }
+            try cli.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: confined}
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  securityContext:
+                    seccompProfile: {type: RuntimeDefault}
+                  containers:
+                  - {name: inherits, image: busybox, command: ["sleep", "3600"]}
+                  - name: open
+                    image: busybox
+                    command: ["sleep", "3600"]
+                    securityContext:
+                      seccompProfile: {type: Unconfined}
+                """)
+            try waitUntil("both containers run", timeout: 20) {
+                try ["inherits", "open"].allSatisfy { try cli.inspect($0, pod: "confined")["status"]["kubeState"].string == "running" }
+            }
+            // #222: kubelet sends the pod's profile to RunPodSandbox; containerd applies it to
+            // pause (sandbox_run_linux.go), as ContainerdSecurityTests sees through CRI.
+            let pause = try procStatus(try cli.pausePID("confined"))
+            #expect(pause["Seccomp"] == "2", "pause: \(pause["Seccomp"] ?? "?")")
+            #expect(pause["Uid"] == "65535\t65535\t65535\t65535", "the filter went in before the switch to the pause user")
+            #expect(try procStatus(try cli.pid("inherits", pod: "confined"))["Seccomp"] == "2")
+            #expect(try procStatus(try cli.pid("open", pod: "confined"))["Seccomp"] == "0")
+            // pause got through its set-up under the filter and sleeps in pause(2).
+            #expect(pause["State"]?.hasPrefix("S") == true, "pause: \(pause["State"] ?? "?")")
         }
 
         @Test("runAsNonRoot with a root image user: CreateContainerConfigError with kubelet's message")
