@@ -33,10 +33,14 @@ let package = Package(
         // process; start-up does no relocation pass either (BENCHMARKS.md, "Density"). The
         // cost: no ASLR for podlab's own image (its stack, heap and mmaps stay randomized).
         // `-Xclang-linker -no-pie` comes after the driver's `-pie`, so clang's last flag wins.
+        // Release only, which is always built with `--static-swift-stdlib` (scripts/podlab,
+        // scripts/install, Benchmarks/): against the shared Swift runtime (debug builds, the
+        // tests) a non-PIE podlab makes ld.so print "direct reference to protected function …
+        // in libswiftCore.so may break pointer equality" at every start.
         .executableTarget(
             name: "podlab",
             dependencies: ["PodlabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]),
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]),
         // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c, and
         // linked like upstream's (build/pause/Makefile: `-static`): SwiftPM links every executable
         // with the swift driver, which adds swiftrt.o (and through it libswiftCore, libstdc++:
