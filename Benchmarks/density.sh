@@ -15,7 +15,8 @@
 #      pause; the sleeps are the workload and shown apart) / PODS (goal <= 1.5 MiB), and the drop
 #      of MemAvailable / PODS (goal <= 3 MiB; kernel objects included), with the /proc/meminfo
 #      deltas that say where it went (Slab/SUnreclaim: netns, veth, cgroups, mounts; Shmem: the
-#      state dir on tmpfs; KernelStack, PageTables);
+#      state dir on tmpfs; KernelStack, PageTables), and a supervisor's private memory by
+#      mapping (podlab's relocated data, .data, .bss, heap, stacks, shared libraries);
 #   4. `delete --all` time;
 #   5. parallel: the same PODS pods applied BATCH at a time: per-apply p50/p99 and wall time;
 #      `delete --all` again;
@@ -45,6 +46,9 @@ command -v python3 >/dev/null || { echo "missing python3" >&2; exit 2; }
 BIN=$WORK/bin
 mkdir -p "$BIN"
 cp "$PODLAB_BUILD" "$(dirname "$PODLAB_BUILD")/pause" "$BIN/"
+# Written back before any pod maps them: a freshly written file's dirty page-cache pages count
+# as Private_Dirty of the one process mapping them (the one-pod figure read 14 MB so).
+sync "$BIN/podlab" "$BIN/pause"
 PODLAB=$BIN/podlab
 STATE=$(mktemp -d /run/podlab-density.XXXXXX)
 export PODLAB_ROOTFS_DIR=$WORK/rootfs PODLAB_DATA_DIR=$WORK/data PODLAB_STATE_DIR=$STATE
@@ -165,6 +169,43 @@ print(f"{n} supervisors, each (average): RSS {sums['Rss'] / n1:.0f} kB, PSS {sum
       f"private dirty {sums['Private_Dirty'] / n1:.0f} kB, anonymous {sums['Anonymous'] / n1:.0f} kB, threads {threads / n1:.1f}")
 PY
 }
+# Where a supervisor's private memory is (average Private_Dirty per mapping kind, kB, from
+# /proc/PID/smaps): podlab's own image split into relro (relocated read-only data), data and
+# bss (the anonymous mapping right after the image), heap, stack, other anonymous mappings
+# (thread stacks, Swift runtime allocations) and the shared libraries' copy-on-write pages.
+supervisor_mappings() {
+  python3 - "$1" <<'PY'
+import os, re, sys, collections
+exe = sys.argv[1]
+sums, n = collections.Counter(), 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if os.readlink(f"/proc/{pid}/exe") != exe or b" supervise " not in open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ") + b" ":
+            continue
+        kind, image_end = None, None
+        for line in open(f"/proc/{pid}/smaps"):
+            m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$", line)
+            if m:
+                start, perms, name = int(m.group(1), 16), m.group(3), m.group(4)
+                if name == exe:
+                    kind = {"r--p": "relro", "rw-p": "data"}.get(perms, "image")
+                    image_end = int(m.group(2), 16)
+                elif not name:
+                    kind = "bss" if start == image_end else "anon"
+                elif name in ("[heap]", "[stack]"):
+                    kind = name.strip("[]")
+                else:
+                    kind = "libs"
+                continue
+            if line.startswith("Private_Dirty:"):
+                sums[kind] += int(line.split()[1])
+        n += 1
+    except OSError:
+        pass
+n1 = max(n, 1)
+print("private dirty per supervisor: " + ", ".join(f"{k} {sums[k] / n1:.0f}" for k in ["relro", "data", "bss", "heap", "stack", "anon", "libs"]) + f" kB (total {sum(sums.values()) / n1:.0f})")
+PY
+}
 mib() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1024 / int(sys.argv[2]):.2f} MiB')" "$1" "$2"; }
 memory_report() {  # before-file after-file label
   python3 - "$1" "$2" "$PODS" "$3" <<'PY'
@@ -195,7 +236,9 @@ EOF
 }
 for i in $(seq 1 "$PODS"); do manifest "d$i" >"$WORK/d$i.yaml"; done
 
-echo "density: $PODS pods, podlab $PODLAB_BUILD, bridge $PODLAB_BRIDGE $PODLAB_SUBNET, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# ELF e_type of the binary (offset 16): EXEC is the non-PIE link Package.swift asks for, DYN a PIE.
+elf_type() { python3 -c "import sys; t = int.from_bytes(open(sys.argv[1], 'rb').read(18)[16:18], 'little'); print({2: 'EXEC', 3: 'DYN (PIE)'}.get(t, t))" "$1"; }
+echo "density: $PODS pods, podlab $PODLAB_BUILD ($(elf_type "$PODLAB")), bridge $PODLAB_BRIDGE $PODLAB_SUBNET, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm-up outside the figures: image build/unpack, bridge, cgroup parents.
 "$PODLAB" rootfs build busybox >/dev/null
 manifest warm >"$WORK/warm.yaml"
@@ -230,6 +273,7 @@ echo "  supervisors: $SUP_N processes, PSS $((SUP_PSS / 1024)) MiB; pause: $PAUS
 echo "  PSS (supervisor + pause) / $PODS = $(mib $((SUP_PSS + PAUSE_PSS)) "$PODS") per pod   [goal <= 1.5 MiB]"
 echo "  (the workload, $SLEEP_N busybox sleeps: $(mib "$SLEEP_PSS" "$PODS") per pod, not counted)"
 echo "  $(supervisor_rollup "$BIN/podlab")"
+echo "  $(supervisor_mappings "$BIN/podlab")"
 memory_report "$WORK/before.mem" "$WORK/after.mem" "podlab"
 
 # --- 4. delete --all ------------------------------------------------------------------------

@@ -7,10 +7,21 @@ import SystemPackage
 /// Writes go to a temporary file then `rename(2)`, so readers in other terminals never see a
 /// half-written record.
 public struct PodStore: Sendable {
-    public let paths: PodlabPaths
+    /// What `load` and `list` decode of each record.
+    public enum RecordView: Sendable {
+        /// The whole record.
+        case full
+        /// The fields `pods` and `ps` list (`PodListingRecord`): no container, volume or
+        /// ConfigMap specs, no image configs. A store with this view refuses to write.
+        case listing
+    }
 
-    public init(paths: PodlabPaths) {
+    public let paths: PodlabPaths
+    public let view: RecordView
+
+    public init(paths: PodlabPaths, view: RecordView = .full) {
         self.paths = paths
+        self.view = view
     }
 
     /// The paths of pod `key`'s directory.
@@ -39,6 +50,7 @@ public struct PodStore: Sendable {
     /// Creates the pod's directory; fails if a pod with that namespace and name, or with that
     /// key, exists already.
     public func create(_ record: PodRecord) throws {
+        try requireFullView("create", key: record.key)
         try FileSystem.makeDirectories(paths.podsDir)
         // The same namespace/name under another key: a pod created before the key scheme
         // changed (`<namespace>-<name>`, docs/FIDELITY.md #173) keeps its stored key. That key
@@ -73,6 +85,8 @@ public struct PodStore: Sendable {
     }
 
     public func save(_ record: PodRecord) throws {
+        // A listing's record has empty container specs: written back, it would lose them.
+        try requireFullView("save", key: record.key)
         let path = recordPath(for: record.key)
         try StateFile.replace(path, with: try Self.encoder.encode(record))
     }
@@ -86,9 +100,18 @@ public struct PodStore: Sendable {
             throw PodlabError(.notFound, "pod \"\(key)\" not found")
         }
         do {
-            return try Self.decoder.decode(PodRecord.self, from: Data(data))
+            switch view {
+            case .full: return try Self.decoder.decode(PodRecord.self, from: Data(data))
+            case .listing: return try Self.decoder.decode(PodListingRecord.self, from: Data(data)).record
+            }
         } catch {
             throw PodlabError(.invalidState, "pod record \(path) is unreadable (\(error)); run podlab clean")
+        }
+    }
+
+    private func requireFullView(_ operation: String, key: String) throws {
+        guard view == .full else {
+            throw PodlabError(.invalidState, "PodStore.\(operation)(\(key)): this store reads listing records only (no container specs) and never writes")
         }
     }
 

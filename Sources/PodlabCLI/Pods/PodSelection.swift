@@ -48,4 +48,8 @@ extension PodStore {
 
     /// The store at the configured paths.
     static var current: PodStore { PodStore(paths: .fromEnvironment()) }
+
+    /// The store at the configured paths, read-only, decoding what `pods` and `ps` list
+    /// (`PodStore.RecordView.listing`: no container specs; issue 16, listing 110 pods).
+    static var listing: PodStore { PodStore(paths: .fromEnvironment(), view: .listing) }
 }

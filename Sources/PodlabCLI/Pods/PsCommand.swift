@@ -39,7 +39,7 @@ struct PsCommand: ParsableCommand {
     func run() throws {
         let format = try ObjectFormat(parsing: output)
         let wide = format == .wide
-        let pods = try filter.pods(.current)
+        let pods = try filter.pods(.listing)
         // crictl ps --state lists that state even without -a.
         let wanted = filter.state.flatMap(ContainerState.init(crictlName:))
         var rows = pods.flatMap { self.rows($0, showAll: all || wanted != nil, wide: wide) }
