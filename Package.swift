@@ -25,22 +25,9 @@ let package = Package(
     ],
     targets: [
         // Thin entry point; internal modes (supervisor) are hidden subcommands.
-        // Linked as a position-dependent executable (ELF type EXEC), issue 16: the supervisor is
-        // this binary re-executed once per pod, and as a PIE its ~87 k relative relocations made
-        // the dynamic loader write ~1 MB of its data pages (type metadata, witness tables) in
-        // every process, private dirty memory per pod. Linked at a fixed address those pointers
-        // are final in the file, so the pages stay clean page cache shared by every podlab
-        // process; start-up does no relocation pass either (BENCHMARKS.md, "Density"). The
-        // cost: no ASLR for podlab's own image (its stack, heap and mmaps stay randomized).
-        // `-Xclang-linker -no-pie` comes after the driver's `-pie`, so clang's last flag wins.
-        // Release only, which is always built with `--static-swift-stdlib` (scripts/podlab,
-        // scripts/install, Benchmarks/): against the shared Swift runtime (debug builds, the
-        // tests) a non-PIE podlab makes ld.so print "direct reference to protected function …
-        // in libswiftCore.so may break pointer equality" at every start.
         .executableTarget(
             name: "podlab",
-            dependencies: ["PodlabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]),
+            dependencies: ["PodlabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The pod sandbox's pause process, in C like Kubernetes' build/pause/linux/pause.c, and
         // linked like upstream's (build/pause/Makefile: `-static`): SwiftPM links every executable
         // with the swift driver, which adds swiftrt.o (and through it libswiftCore, libstdc++:
