@@ -236,7 +236,8 @@ EOF
 }
 for i in $(seq 1 "$PODS"); do manifest "d$i" >"$WORK/d$i.yaml"; done
 
-# ELF e_type of the binary (offset 16): EXEC is the non-PIE link Package.swift asks for, DYN a PIE.
+# ELF e_type of the binary (offset 16): DYN (PIE) is what Package.swift builds; EXEC a non-PIE
+# experiment (BENCHMARKS.md, density: 0.85 MiB less per supervisor, no ASLR for podlab's image).
 elf_type() { python3 -c "import sys; t = int.from_bytes(open(sys.argv[1], 'rb').read(18)[16:18], 'little'); print({2: 'EXEC', 3: 'DYN (PIE)'}.get(t, t))" "$1"; }
 echo "density: $PODS pods, podlab $PODLAB_BUILD ($(elf_type "$PODLAB")), bridge $PODLAB_BRIDGE $PODLAB_SUBNET, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm-up outside the figures: image build/unpack, bridge, cgroup parents.

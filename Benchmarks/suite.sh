@@ -79,7 +79,10 @@ print(f"{'all labs':<28} {'':<7} {labs:6.2f}s {total_sleep:6.2f}s {total_wait:6.
 rest = wall - total_sleep - total_wait
 print(f"wall {wall:.2f} s = sleeps {total_sleep:.2f} s + waits {total_wait:.2f} s + the rest {rest:.2f} s "
       f"(outside the labs: {wall - labs:.2f} s; lab cleanup: {total_cleanup:.2f} s)")
-print(f"overhead beyond sleeps and waits: {100 * rest / wall:.1f} % of the wall time (goal <= 10 %)")
-print(f"overhead beyond sleeps, waits and eventually retries: {100 * (rest - total_retry) / wall:.1f} % "
-      f"(retries {total_retry:.2f} s)")
+# The goal's measure: every wait a lab asks for is out — its sleeps, its waits for the pod, and the
+# sleeps between the attempts of a check it polls (sidecar-shared-logs polls until its sidecar's
+# 30 s loop prints the log, as the post's manifest has it).
+print(f"overhead beyond the labs' own waits (sleeps, waits, eventually retries): {100 * (rest - total_retry) / wall:.1f} % "
+      f"of the wall time (goal <= 10 %)")
+print(f"(counting the eventually retries ({total_retry:.2f} s) as overhead: {100 * rest / wall:.1f} %)")
 PY

@@ -117,7 +117,7 @@ public final class ContainerdPodRuntime: PodRuntime {
         var security = CRILinuxSandboxSecurityContext(namespaceOptions: CRINamespaceOption(network: "POD", pid: pid, ipc: "POD"))
         // kubelet's generatePodSandboxLinuxConfig: getSeccompProfile with no container, so the
         // pod's seccompProfile, else Unconfined (docs/FIDELITY.md #212).
-        security.seccomp = Self.seccompProfile(record.spec.securityContext?.shared.seccompProfile ?? .unconfined)
+        security.seccomp = Self.seccompProfile(LinuxPodRuntime.sandboxSeccomp(for: record.spec.securityContext))
         // The pod-level user and groups go to the sandbox too (docs/FIDELITY.md #176).
         if let context = record.spec.securityContext {
             security.runAsUser = context.shared.runAsUser.map(CRIInt64Value.init)

@@ -431,7 +431,7 @@ public final class LinuxPodRuntime: PodRuntime {
         request.join = .pod(sandboxPid: pause, sharePID: record.spec.shareProcessNamespace)
         request.newNamespaces = record.spec.shareProcessNamespace ? [.mount] : .container
         // containerd on cgroup v2: a cgroup namespace per container, so its /sys/fs/cgroup
-        // shows its own cgroup as the root (docs/FIDELITY.md #82).
+        // shows its own cgroup as the root (docs/FIDELITY.md #83; what it shows there: #82).
         if driver.version == .v2 { request.newNamespaces.insert(.cgroup) }
         request.rootfs = filesystem.rootfs
         request.mounts = plan.mounts
