@@ -38,32 +38,11 @@ extension PodTests {
 
             """
 
-        /// A `docker save` archive: podlab's busybox rootfs as the first layer, the `/etc/passwd`
-        /// and `/etc/group` above as the second, and a config whose `User` is `app`.
+        /// A `docker save` archive: podlab's busybox rootfs, then `/etc/passwd` and `/etc/group`
+        /// above, and a config whose `User` is `app`.
         static func writeImage(to path: String, scratch: String) throws {
-            let base = "\(scratch)/base.tar.gz"
-            _ = try BusyboxRootfsBuilder().build(to: base)
-            let etc = "\(scratch)/etc.tar"
-            let layer = try ArchiveWriter(path: etc, compression: .none)
-            try layer.write(TarEntryHeader(path: "etc", kind: .directory, permissions: 0o755))
-            for (name, text) in [("etc/passwd", passwd), ("etc/group", group)] {
-                try add(name, Data(text.utf8), to: layer)
-            }
-            try layer.finish()
-            let config = #"{"architecture":"amd64","os":"linux","config":{"User":"app","Cmd":["sh"],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},"rootfs":{"type":"layers","diff_ids":[]}}"#
-            let manifest = #"[{"Config":"config.json","RepoTags":[],"Layers":["base.tar.gz","etc.tar"]}]"#
-            let archive = try ArchiveWriter(path: path, compression: .none)
-            try add("manifest.json", Data(manifest.utf8), to: archive)
-            try add("config.json", Data(config.utf8), to: archive)
-            try add("base.tar.gz", try Data(contentsOf: URL(fileURLWithPath: base)), to: archive)
-            try add("etc.tar", try Data(contentsOf: URL(fileURLWithPath: etc)), to: archive)
-            try archive.finish()
-        }
-
-        static func add(_ name: String, _ data: Data, to writer: ArchiveWriter) throws {
-            var header = TarEntryHeader(path: name, kind: .regular, permissions: 0o644)
-            header.size = Int64(data.count)
-            try data.withUnsafeBytes { try writer.write(header, data: $0) }
+            try TestImageArchive.write(to: path, scratch: scratch, files: [("etc/passwd", passwd), ("etc/group", group)],
+                                       config: #""User":"app","Cmd":["sh"]"#)
         }
 
         @Test("runAsUser: its /etc/group memberships; image USER only: root's (containerd looks up uid 0); supplementalGroups and fsGroup added")
