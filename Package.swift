@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "PodKitTests", dependencies: ["PodKit", "PodObservations"]),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Reports", "PodObservations"]),
-        .testTarget(name: "PodlabCoreTests", dependencies: ["PodlabCore"]),
+        .testTarget(name: "PodlabCoreTests", dependencies: ["PodlabCore", "PodlabSyscalls"]),
         .testTarget(name: "ContainerdKitTests", dependencies: ["ContainerdKit", "RootfsKit", "PodlabCore"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "PodObservations"]),
         .testTarget(

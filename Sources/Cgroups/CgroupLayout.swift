@@ -59,7 +59,7 @@ public struct CgroupLayout: Sendable, Equatable {
     /// - Parameter mountinfo: the contents of `/proc/self/mountinfo` (or a sample, in tests).
     /// - Throws: `PodlabError.unsupported` when neither a v1 memory hierarchy nor cgroup2 is mounted.
     public static func detect(mountinfo: String) throws -> CgroupLayout {
-        let entries = MountInfoEntry.parse(mountinfo)
+        let entries = MountInfoEntry.parse(mountinfo, fileSystemTypes: ["cgroup", "cgroup2"])
         var v1: [String: String] = [:]
         var v1FromWholeHierarchy: Set<String> = []
         var named: [String: String] = [:]

@@ -1,5 +1,6 @@
 import Foundation
 import PodlabCore
+import PodlabSyscalls
 import Testing
 
 #if canImport(Glibc)
@@ -59,6 +60,8 @@ import Glibc
         // The one mountinfo parser decodes `\040`: the mount point is found by its real name.
         #expect(MountTable.mountPoints(under: root) == [mountPoint])
         #expect(MountTable.isMountPoint(mountPoint))
+        #expect(!MountTable.isMountPoint("\(root)/pod"), "the directory holding the mount is not one")
+        #expect(!MountTable.isMountPoint("\(root)/no-such-dir"))
         let error = #expect(throws: PodlabError.self) { try FileSystem.removeTree("\(root)/pod") }
         #expect(error?.message == "rmdir(\(mountPoint))", "\(String(describing: error))")
         #expect(FileSystem.readText("\(mountPoint)/file") == "data", "removeTree emptied a mounted file system")
@@ -148,5 +151,37 @@ import Glibc
         let foundation = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
         #expect(maps.utf8.count > foundation.utf8.count, "Foundation read \(foundation.utf8.count) bytes; if it reads whole files now, readWholeText can go")
         #expect(FileSystem.readWholeText("/proc/self/no-such-file") == nil)
+    }
+
+    @Test("isMountPoint sees a bind mount on the same file system (statx STATX_ATTR_MOUNT_ROOT), which a device comparison would miss",
+          .enabled(if: getuid() == 0))
+    func bindMountIsAMountPoint() throws {
+        let root = try Self.scratch("bind")
+        let source = "\(root)/source", target = "\(root)/target"
+        try FileSystem.makeDirectories(source)
+        try FileSystem.makeDirectories(target)
+        defer {
+            umount2(target, Int32(MNT_DETACH))
+            try? FileSystem.removeTree(root)
+        }
+        #expect(!MountTable.isMountPoint(target))
+        try #require(mount(source, target, nil, UInt(MS_BIND), nil) == 0, "bind mount: \(String(cString: strerror(errno)))")
+        #expect(MountTable.isMountPoint(target))
+        #expect(!MountTable.isMountPoint(source))
+        #expect(MountTable.mountPoints(under: root) == [target], "mountinfo agrees")
+    }
+
+    @Test("mountinfo: a type filter keeps only those lines, and parses them like the full parse")
+    func filteredParse() {
+        let text = """
+            22 1 0:21 / /sys rw,nosuid - sysfs sysfs rw
+            30 22 0:26 / /sys/fs/cgroup/memory rw,nosuid shared:12 - cgroup cgroup rw,memory
+            31 22 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate
+            74 27 0:42 / /run/podlab/pods/a/shm rw,nosuid - tmpfs shm rw,size=65536k
+            """
+        let cgroups = MountInfoEntry.parse(text, fileSystemTypes: ["cgroup", "cgroup2"])
+        #expect(cgroups.map(\.mountPoint) == ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified"])
+        #expect(cgroups == MountInfoEntry.parse(text).filter { $0.fileSystemType.hasPrefix("cgroup") })
+        #expect(cgroups.first?.superOptions == ["rw", "memory"])
     }
 }

@@ -204,6 +204,11 @@ int pl_pidfd_send_signal(int pidfd, int sig, struct pl_error *err);
 
 int pl_openat2(int dirfd, const char *path, int flags, unsigned int mode, uint64_t resolve);
 
+/// statx(2)'s STATX_ATTR_MOUNT_ROOT for `path` (not following a final symlink): 1 if it is the
+/// root of a mount, 0 if not, -1 with errno if the call failed or the kernel does not report
+/// the attribute (EOPNOTSUPP: before Linux 5.8).
+int pl_is_mount_root(const char *path);
+
 /// pipe2(fds, O_CLOEXEC); returns -1 with errno on failure.
 int pl_pipe_cloexec(int fds[2]);
 

@@ -2,6 +2,7 @@ import Cgroups
 import Foundation
 import PodNetwork
 import PodlabCore
+import PodlabSyscalls
 import SystemPackage
 
 /// Where the runtime's own files live and which binaries it runs.
