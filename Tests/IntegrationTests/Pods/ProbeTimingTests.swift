@@ -42,6 +42,33 @@ extension PodTests {
 
         static func format(_ values: [Double]) -> String { values.map { String(format: "%.2f", $0) }.joined(separator: ", ") }
 
+        /// A one-container busybox pod (`sleep 3600`, an emptyDir at /v) whose readiness probe
+        /// runs `probe` with the given probe fields, under `podlab.dev/backoff-scale: scale`.
+        static func probedPod(_ name: String, scale: String, probe: String, fields: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: \(name)
+              annotations: {podlab.dev/backoff-scale: "\(scale)"}
+            spec:
+              terminationGracePeriodSeconds: 0
+              volumes: [{name: v, emptyDir: {}}]
+              containers:
+              - name: app
+                image: busybox
+                command: [sleep, "3600"]
+                volumeMounts: [{name: v, mountPath: /v}]
+                readinessProbe:
+                  exec:
+                    command:
+                    - sh
+                    - -c
+                    - '\(probe)'
+            \(fields.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+            """
+        }
+
         @Test("the first run comes at start + initialDelaySeconds × scale, the next ones periodSeconds × scale apart")
         func schedule() throws {
             let cli = try PodlabCLI("probeSchedule")
@@ -49,25 +76,10 @@ extension PodTests {
             // Scale 0.2: initialDelaySeconds 15 → 3 s, periodSeconds 10 → 2 s. Delay and period
             // differ, so a first run one period late (5 s) or one with no delay (0 s) is told
             // apart from the right one.
-            try cli.apply("""
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: timed
-                  annotations: {podlab.dev/backoff-scale: "0.2"}
-                spec:
-                  terminationGracePeriodSeconds: 0
-                  volumes: [{name: v, emptyDir: {}}]
-                  containers:
-                  - name: app
-                    image: busybox
-                    command: [sleep, "3600"]
-                    volumeMounts: [{name: v, mountPath: /v}]
-                    readinessProbe:
-                      exec: {command: [sh, -c, 'cut -d" " -f1 /proc/uptime >> /v/runs']}
-                      initialDelaySeconds: 15
-                      periodSeconds: 10
-                """)
+            try cli.apply(Self.probedPod("timed", scale: "0.2", probe: #"cut -d" " -f1 /proc/uptime >> /v/runs"#, fields: """
+                initialDelaySeconds: 15
+                periodSeconds: 10
+                """))
             let runCount = 6
             try waitUntil("\(runCount) probe runs", timeout: 3 + Double(runCount) * 2 + 10) { Self.runs(cli, pod: "timed").count >= runCount }
             let offset = try Self.uptimeToWall()
@@ -92,30 +104,13 @@ extension PodTests {
             let cli = try PodlabCLI("probeTimeout")
             defer { cli.tearDown() }
             // Period 10 × 0.1 = 1 s; timeout 2 s (never scaled: it is the probe's own deadline).
-            try cli.apply("""
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: slow
-                  annotations: {podlab.dev/backoff-scale: "0.1"}
-                spec:
-                  terminationGracePeriodSeconds: 0
-                  volumes: [{name: v, emptyDir: {}}]
-                  containers:
-                  - name: app
-                    image: busybox
-                    command: [sleep, "3600"]
-                    volumeMounts: [{name: v, mountPath: /v}]
-                    readinessProbe:
-                      exec:
-                        command:
-                        - sh
-                        - -c
-                        - 't=$(cut -d" " -f1 /proc/uptime); if [ -f /v/slow ]; then echo "$t slow" >> /v/runs; sleep 30; echo "$t finished" >> /v/runs; else echo "$t quick" >> /v/runs; fi'
-                      periodSeconds: 10
-                      timeoutSeconds: 2
-                      failureThreshold: 1
-                """)
+            try cli.apply(Self.probedPod("slow", scale: "0.1",
+                probe: #"t=$(cut -d" " -f1 /proc/uptime); if [ -f /v/slow ]; then echo "$t slow" >> /v/runs; sleep 30; echo "$t finished" >> /v/runs; else echo "$t quick" >> /v/runs; fi"#,
+                fields: """
+                periodSeconds: 10
+                timeoutSeconds: 2
+                failureThreshold: 1
+                """))
             try waitUntil("ready after a quick run", timeout: 15) { try cli.record("slow").containers[0].ready }
             try "".write(toFile: "\(cli.podDirectory("slow"))/volumes/v/slow", atomically: true, encoding: .utf8)
             try waitUntil("three slow runs", timeout: 20) { Self.runs(cli, pod: "slow").filter { $0.note == "slow" }.count >= 3 }
@@ -148,31 +143,14 @@ extension PodTests {
             // successThreshold 3, failureThreshold 2: ready after run 5, unready after run 7,
             // ready after run 10; never anything else. Scale 0.1: a run every second, the first
             // 2 s after the start (sampling begins before it).
-            try cli.apply("""
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: counted
-                  annotations: {podlab.dev/backoff-scale: "0.1"}
-                spec:
-                  terminationGracePeriodSeconds: 0
-                  volumes: [{name: v, emptyDir: {}}]
-                  containers:
-                  - name: app
-                    image: busybox
-                    command: [sleep, "3600"]
-                    volumeMounts: [{name: v, mountPath: /v}]
-                    readinessProbe:
-                      exec:
-                        command:
-                        - sh
-                        - -c
-                        - 'n=$(cat /v/runs 2>/dev/null | wc -l); r=$(echo 0 1 0 0 0 1 1 0 0 0 | cut -d" " -f$((n+1))); t=$(cut -d" " -f1 /proc/uptime); echo "$t ${r:-0}" >> /v/runs; exit ${r:-0}'
-                      initialDelaySeconds: 20
-                      periodSeconds: 10
-                      successThreshold: 3
-                      failureThreshold: 2
-                """)
+            try cli.apply(Self.probedPod("counted", scale: "0.1",
+                probe: #"n=$(cat /v/runs 2>/dev/null | wc -l); r=$(echo 0 1 0 0 0 1 1 0 0 0 | cut -d" " -f$((n+1))); t=$(cut -d" " -f1 /proc/uptime); echo "$t ${r:-0}" >> /v/runs; exit ${r:-0}"#,
+                fields: """
+                initialDelaySeconds: 20
+                periodSeconds: 10
+                successThreshold: 3
+                failureThreshold: 2
+                """))
             // Readiness as the record shows it, sampled every 20 ms until run 11 has happened.
             // Each change is kept with the window it happened in: after the last sample that
             // still saw the old value, before the read that saw the new one (a test process
