@@ -20,7 +20,9 @@
 #   4. `delete --all` time;
 #   5. parallel: the same PODS pods applied BATCH at a time: per-apply p50/p99 and wall time;
 #      `delete --all` again;
-#   6. podman: PODS pods (`pod create` + `run -d --pod … sleep 3600`, bridge network), the same
+#   6. containerd (when podlab-cri is built): the same pods through containerd's CRI, with
+#      containerd-shim + pause PSS per pod and MemAvailable, like the podlab figures;
+#   7. podman: PODS pods (`pod create` + `run -d --pod … sleep 3600`, bridge network), the same
 #      memory figures for its per-pod processes (conmon + the infra container) and MemAvailable.
 # The machine is shared and noisy: compare ratios and orders of magnitude, not the last digit.
 #
@@ -56,18 +58,21 @@ export PODLAB_BRIDGE=${PODLAB_BRIDGE:-plden0} PODLAB_SUBNET=${PODLAB_SUBNET:-10.
 export PODLAB_CGROUP_PARENT=${PODLAB_CGROUP_PARENT:-podlab-density}
 PM_BRIDGE=pldenpm0
 PODMAN_USED=0
+CONTAINERD_USED=0
+CRI_BRIDGE=pldencri0
 # podman_, podman_config and what podman's machine-wide dirs looked like before (PODMAN_FRESH_*).
 source "$ROOT/Benchmarks/lib/peers.sh"
 
 cleanup() {
   set +e
   "$PODLAB" delete --all --grace-period 0 >/dev/null 2>&1
+  [ "$CONTAINERD_USED" = 1 ] && "$PODLAB" runtime down >/dev/null 2>&1
   "$PODLAB" clean >/dev/null 2>&1
   if [ "$PODMAN_USED" = 1 ]; then
     podman_ pod rm -af -t 0 >/dev/null 2>&1
     podman_ rm -af -t 0 >/dev/null 2>&1
   fi
-  for link in "$PODLAB_BRIDGE" "$PM_BRIDGE"; do
+  for link in "$PODLAB_BRIDGE" "$PM_BRIDGE" "$CRI_BRIDGE"; do
     [ -e "/sys/class/net/$link" ] && ip link delete "$link"
   done
   find /sys/fs/cgroup/*/"$PODLAB_CGROUP_PARENT" /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} + 2>/dev/null
@@ -133,7 +138,8 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         pass
 kind, needle = test.split("=", 1)
 monitors = {p for p, (comm, _, cmd, exe) in info.items()
-            if (kind == "exe" and exe == needle and " supervise " in cmd + " ") or (kind == "conmon" and comm == "conmon" and needle in cmd)}
+            if (kind == "exe" and exe == needle and " supervise " in cmd + " ") or (kind == "conmon" and comm == "conmon" and needle in cmd)
+            or (kind == "shim" and comm.startswith("containerd-shim") and needle in cmd)}
 sandboxes, workload = set(), set()
 for p, (comm, ppid, _, _) in info.items():
     if ppid in monitors:
@@ -207,8 +213,8 @@ print("private dirty per supervisor: " + ", ".join(f"{k} {sums[k] / n1:.0f}" for
 PY
 }
 mib() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1024 / int(sys.argv[2]):.2f} MiB')" "$1" "$2"; }
-memory_report() {  # before-file after-file label
-  python3 - "$1" "$2" "$PODS" "$3" <<'PY'
+memory_report() {  # before-file after-file label [pods, default PODS]
+  python3 - "$1" "$2" "${4:-$PODS}" "$3" <<'PY'
 import sys
 before = dict(l.split() for l in open(sys.argv[1]))
 after = dict(l.split() for l in open(sys.argv[2]))
@@ -306,7 +312,51 @@ rm -f "$WORK/del.txt"
 timed "$WORK/del.txt" "$PODLAB" delete --all --grace-period 0
 echo "  delete --all: $(cat "$WORK/del.txt") ms"
 
-# --- 6. podman ------------------------------------------------------------------------------
+# --- 6. containerd --------------------------------------------------------------------------
+# The same pods through containerd's CRI (`podlab runtime up containerd` on this run's state dir,
+# bridge pldencri0, 10.226.0.0/16): per pod containerd-shim-runc-v2 + pause, what a kubelet node
+# pays, and podlab's supervisor, which drives the pod over CRI as kubelet's pod worker would.
+# CONTAINERD_PODS (default PODS) pods; NO_CONTAINERD=1 skips it.
+CRI=${PODLAB_CRI:-$ROOT/Runtimes/CRI/.build/debug/podlab-cri}
+CTR_PODS=${CONTAINERD_PODS:-$PODS}
+if [ -n "${NO_CONTAINERD:-}" ]; then
+  echo "== containerd: skipped (NO_CONTAINERD set)"
+elif ! command -v containerd >/dev/null || [ ! -x "$CRI" ]; then
+  echo "== containerd: not available (needs containerd and podlab-cri: swift build --package-path Runtimes/CRI, or PODLAB_CRI)"
+else
+  export PODLAB_CRI=$CRI PODLAB_CRI_BRIDGE=$CRI_BRIDGE PODLAB_CRI_SUBNET=10.226.0.0/16
+  CONTAINERD_USED=1
+  if ! "$PODLAB" runtime up containerd >"$WORK/ctr.log" 2>&1 \
+     || ! "$PODLAB" apply --runtime containerd -f "$WORK/warm.yaml" >>"$WORK/ctr.log" 2>&1 \
+     || ! "$PODLAB" wait warm --for condition=Ready --timeout 120s >>"$WORK/ctr.log" 2>&1; then
+    echo "== containerd: cannot run a pod here:"; sed 's/^/  /' "$WORK/ctr.log"
+  else
+    "$PODLAB" delete warm --grace-period 0 >/dev/null
+    sync; sleep 1
+    snapshot "$WORK/ctr-before.mem"
+    echo "== containerd: sequential apply --runtime containerd of $CTR_PODS pods"
+    for i in $(seq 1 "$CTR_PODS"); do timed "$WORK/ctr.txt" "$PODLAB" apply --runtime containerd -f "$WORK/d$i.yaml"; done
+    for i in $(seq 1 "$CTR_PODS"); do "$PODLAB" wait "d$i" --for condition=Ready --timeout 120s >/dev/null; done
+    echo "  apply pods 1-10:      $(stats "$WORK/ctr.txt" 1 10)"
+    echo "  apply pods $((CTR_PODS - 10))-$CTR_PODS:   $(stats "$WORK/ctr.txt" $((CTR_PODS - 10)) "$CTR_PODS")"
+    sleep 2
+    snapshot "$WORK/ctr-after.mem"
+    read -r SHIM_N SHIM_PSS CPAUSE_N CPAUSE_PSS _ _ < <(procs "shim=$STATE" pause)
+    read -r CSUP_N CSUP_PSS _ _ CHELP_N CHELP_PSS < <(procs "exe=$BIN/podlab" pause)
+    echo "== containerd: memory at $CTR_PODS pods"
+    echo "  containerd-shim-runc-v2: $SHIM_N processes, PSS $((SHIM_PSS / 1024)) MiB; pause: $CPAUSE_N, PSS $((CPAUSE_PSS / 1024)) MiB"
+    echo "  PSS (shim + pause) / $CTR_PODS = $(mib $((SHIM_PSS + CPAUSE_PSS)) "$CTR_PODS") per pod (containerd's own, as on a node)"
+    echo "  podlab's supervisors of these pods: $CSUP_N, $(mib "$CSUP_PSS" "$CTR_PODS") per pod (kubelet's role here; kubelet itself is one process for all pods); their children (podlab-cri): $CHELP_N, $(mib "$CHELP_PSS" "$CTR_PODS") per pod"
+    memory_report "$WORK/ctr-before.mem" "$WORK/ctr-after.mem" "containerd" "$CTR_PODS"
+    rm -f "$WORK/del.txt"
+    timed "$WORK/del.txt" "$PODLAB" delete --all --grace-period 0
+    echo "  delete --all: $(cat "$WORK/del.txt") ms"
+  fi
+  "$PODLAB" runtime down >/dev/null 2>&1
+  CONTAINERD_USED=0
+fi
+
+# --- 7. podman ------------------------------------------------------------------------------
 if [ -n "${NO_PODMAN:-}" ]; then
   echo "== podman: skipped (NO_PODMAN set)"; exit 0
 elif ! command -v podman >/dev/null; then
