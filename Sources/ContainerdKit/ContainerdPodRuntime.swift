@@ -463,7 +463,11 @@ public final class ContainerdPodRuntime: PodRuntime {
         }
         let handle = nextHandle
         nextHandle = nextHandle == Int32.max ? 1 << 30 : nextHandle + 1
-        execs.start(container: id, command: command, timeout: Int64(max(1, timeout.rounded(.up))), output: writer, handle: handle)
+        // Whole seconds, at least 1, and never a trapping conversion: a hook's bound can be a
+        // huge grace period, and an infinite one means "no deadline" (CRI's 0 would too, but
+        // ExecSync's 0 is not that on every containerd).
+        let seconds = timeout.isFinite ? min(max(1, timeout.rounded(.up)), Double(Int32.max)) : Double(Int32.max)
+        execs.start(container: id, command: command, timeout: Int64(seconds), output: writer, handle: handle)
         return HandlerProcess(pid: handle, output: output)
     }
 
